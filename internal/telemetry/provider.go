@@ -1,0 +1,72 @@
+// Package telemetry builds what every sagatrace component needs to be seen:
+// a tracer provider per component (its own service.name), the propagators
+// that let W3C and Jaeger callers join a trace, a carrier for NATS headers
+// and a slog handler that stamps the identities onto every log line.
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+)
+
+// Config says where one component's spans go.
+type Config struct {
+	// ServiceName is the service.name resource attribute: payment, order,
+	// scoring, saga-worker or sagatrace-cli.
+	ServiceName string
+	// OTLPEndpoint is the OTLP/HTTP base URL, e.g. http://127.0.0.1:4318.
+	// Empty means the standard OTEL_EXPORTER_OTLP_* variables decide.
+	OTLPEndpoint string
+	// Disabled keeps spans (and so correlation IDs) but exports nothing.
+	Disabled bool
+}
+
+// NewTracerProvider returns a provider that samples everything its parent
+// did not decline and batches spans to OTLP/HTTP. The caller owns it and must
+// Shutdown it, or the last batch is lost.
+func NewTracerProvider(ctx context.Context, cfg Config) (*sdktrace.TracerProvider, error) {
+	if cfg.ServiceName == "" {
+		return nil, fmt.Errorf("telemetry: service name is empty")
+	}
+	// Resource attributes from OTEL_RESOURCE_ATTRIBUTES are honoured, but the
+	// service name is the component's own: several components share a process.
+	res, err := resource.Merge(
+		resource.Environment(),
+		resource.NewSchemaless(semconv.ServiceName(cfg.ServiceName)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: resource for %s: %w", cfg.ServiceName, err)
+	}
+	opts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+	}
+	if !cfg.Disabled {
+		var expOpts []otlptracehttp.Option
+		if cfg.OTLPEndpoint != "" {
+			expOpts = append(expOpts, otlptracehttp.WithEndpointURL(cfg.OTLPEndpoint+"/v1/traces"))
+		}
+		exp, err := otlptracehttp.New(ctx, expOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: OTLP exporter for %s: %w", cfg.ServiceName, err)
+		}
+		opts = append(opts, sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Second)))
+	}
+	return sdktrace.NewTracerProvider(opts...), nil
+}
+
+// Shutdown flushes and stops tp within timeout; for deferred use in mains.
+func Shutdown(tp *sdktrace.TracerProvider, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		return fmt.Errorf("telemetry: shut down tracer provider: %w", err)
+	}
+	return nil
+}
