@@ -1,0 +1,57 @@
+package devstack_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sagatrace/sagatrace/internal/devstack"
+)
+
+func TestNATS(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, err := devstack.StartNATS(ctx, devstack.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "events.one", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Subject() != "events.one" || string(msg.Data()) != "hello" {
+		t.Errorf("got %s %q, want events.one \"hello\"", msg.Subject(), msg.Data())
+	}
+}
+
+func TestNATSRequiresStoreDir(t *testing.T) {
+	t.Parallel()
+	if _, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{}); err == nil {
+		t.Fatal("StartNATS without StoreDir succeeded, want an error")
+	}
+}

@@ -1,0 +1,122 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestProcessReportsUnexpectedExit(t *testing.T) {
+	t.Parallel()
+	p, err := startProcess("failer", "/bin/sh", []string{"-c", "echo 'fatal: boom' >&2; exit 3"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done not closed after the process exited")
+	}
+	err = p.Err()
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "fatal: boom") {
+		t.Errorf("Err() = %v, want the exit status and the stderr tail", err)
+	}
+}
+
+func TestProcessStopInterruptsGroup(t *testing.T) {
+	t.Parallel()
+	// The shell forks sleep: Stop must reach the grandchild too.
+	p, err := startProcess("sleeper", "/bin/sh", []string{"-c", "sleep 60; true"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Err(); err != nil {
+		t.Errorf("Err() after Stop = %v, want nil", err)
+	}
+	waitGroupGone(t, p.PID())
+	if err := p.Stop(ctx); err != nil {
+		t.Errorf("second Stop = %v, want nil", err)
+	}
+}
+
+func TestProcessStopKillsAfterDeadline(t *testing.T) {
+	t.Parallel()
+	// An ignored SIGINT is inherited by sleep, so only SIGKILL ends them.
+	p, err := startProcess("stubborn", "/bin/sh", []string{"-c", "trap '' INT; sleep 60; true"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // Let the shell install its trap.
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := p.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Stop = %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Stop took %s", d)
+	}
+	// The orphaned sleep is reaped by init, not by us: allow it a moment.
+	waitGroupGone(t, p.PID())
+}
+
+// waitGroupGone fails t unless process group pgid disappears within 5s.
+func waitGroupGone(t *testing.T, pgid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := syscall.Kill(-pgid, 0)
+		if errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("process group %d still exists (kill 0: %v)", pgid, err)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestTailBufferKeepsEnd(t *testing.T) {
+	t.Parallel()
+	b := newTailBuffer(16)
+	for i := range 100 {
+		_, _ = b.Write([]byte(strings.Repeat("x", i%7) + "\n"))
+	}
+	_, _ = b.Write([]byte("last line\n"))
+	got := b.String()
+	if !strings.HasSuffix(got, "last line") || len(got) > 16 {
+		t.Errorf("String() = %q, want at most 16 bytes ending in the last line", got)
+	}
+}
+
+func TestFillTCPPortsDistinct(t *testing.T) {
+	t.Parallel()
+	ports := make([]int, 8)
+	ptrs := make([]*int, len(ports))
+	for i := range ports {
+		ptrs[i] = &ports[i]
+	}
+	ports[0] = 4242 // given ports are kept
+	if err := fillTCPPorts("127.0.0.1", ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p == 0 || seen[p] {
+			t.Fatalf("ports %v: want distinct non-zero ports", ports)
+		}
+		seen[p] = true
+	}
+	if ports[0] != 4242 {
+		t.Errorf("given port replaced: %v", ports)
+	}
+}
