@@ -1,0 +1,8 @@
+package httpapi
+
+import (
+	"io"
+	"strings"
+)
+
+func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
