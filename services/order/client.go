@@ -1,0 +1,84 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// Client calls an order server. Errors the server answered are
+// *httpapi.ProblemError (find them with errors.As); anything else is a
+// transport failure the caller may retry.
+type Client struct {
+	baseURL string
+	hc      *http.Client
+}
+
+// NewClient returns a client for the server at baseURL
+// ("http://127.0.0.1:8082") using hc, typically httpapi.NewHTTPClient.
+func NewClient(baseURL string, hc *http.Client) *Client {
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), hc: hc}
+}
+
+// Create confirms an order once per idempotencyKey. When ctx carries no
+// DTID the request's is sent as X-DTID.
+func (c *Client) Create(ctx context.Context, idempotencyKey string, req CreateRequest) (Order, error) {
+	h := http.Header{ids.HeaderIdempotencyKey: {idempotencyKey}}
+	if ids.DTIDFrom(ctx) == "" && req.DTID != "" {
+		h.Set(ids.HeaderDTID, req.DTID)
+	}
+	var o Order
+	if err := httpapi.Do(ctx, c.hc, http.MethodPost, c.baseURL+"/v1/orders", h, req, &o); err != nil {
+		return Order{}, fmt.Errorf("order: create: %w", err)
+	}
+	return o, nil
+}
+
+// Cancel cancels orderID; cancelling a cancelled order returns it unchanged.
+func (c *Client) Cancel(ctx context.Context, idempotencyKey, orderID string) (Order, error) {
+	h := http.Header{ids.HeaderIdempotencyKey: {idempotencyKey}}
+	var o Order
+	u := c.baseURL + "/v1/orders/" + url.PathEscape(orderID) + "/cancel"
+	if err := httpapi.Do(ctx, c.hc, http.MethodPost, u, h, nil, &o); err != nil {
+		return Order{}, fmt.Errorf("order: cancel %s: %w", orderID, err)
+	}
+	return o, nil
+}
+
+// Get returns one order with its history.
+func (c *Client) Get(ctx context.Context, orderID string) (Order, error) {
+	var o Order
+	if err := httpapi.Do(ctx, c.hc, http.MethodGet, c.baseURL+"/v1/orders/"+url.PathEscape(orderID), nil, nil, &o); err != nil {
+		return Order{}, fmt.Errorf("order: get %s: %w", orderID, err)
+	}
+	return o, nil
+}
+
+// List returns one page of orders matching f.
+func (c *Client) List(ctx context.Context, f ListFilter) (Page, error) {
+	q := url.Values{}
+	if f.DTID != "" {
+		q.Set("dtid", f.DTID)
+	}
+	if f.Cursor != "" {
+		q.Set("cursor", f.Cursor)
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	u := c.baseURL + "/v1/orders"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var page Page
+	if err := httpapi.Do(ctx, c.hc, http.MethodGet, u, nil, nil, &page); err != nil {
+		return Page{}, fmt.Errorf("order: list: %w", err)
+	}
+	return page, nil
+}

@@ -1,0 +1,87 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// maxSteps bounds the cancel loop: an order has two states, so a loop that
+// has not settled after this many rounds has a bug.
+const maxSteps = 4
+
+// create confirms the order named by key, or returns the one an earlier
+// request with the same key created. A rejected order writes nothing, so
+// the key stays free: the saga compensates and never retries it anyway.
+func (s *Server) create(ctx context.Context, key string, req CreateRequest, faults httpapi.Faults) (Order, bool, error) {
+	hash := req.hash()
+	// A replay answers what the first request got, whatever its faults say.
+	existing, err := s.store.byKey(ctx, key, hash)
+	switch {
+	case err == nil:
+		return existing, false, nil
+	case errors.Is(err, errKeyReused):
+		return Order{}, false, keyReused()
+	case !errors.Is(err, errNotFound):
+		return Order{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if faults.Has(FaultCreate, httpapi.FaultError) {
+		return Order{}, false, httpapi.Refused(TypeOrderRejected, "the order was rejected (injected fault "+FaultCreate+")")
+	}
+	t := now()
+	o, created, err := s.store.create(ctx, key, hash, Order{
+		OrderID:     ids.NewUUID(),
+		DTID:        req.DTID,
+		CustomerID:  req.CustomerID,
+		PaymentID:   req.PaymentID,
+		AmountCents: req.AmountCents,
+		Currency:    req.Currency,
+		Items:       req.Items,
+		State:       StateConfirmed,
+		CreatedAt:   t,
+		UpdatedAt:   t,
+	}, ids.CorrelationIDFrom(ctx))
+	switch {
+	case errors.Is(err, errKeyReused): // a concurrent request won with another body
+		return Order{}, false, keyReused()
+	case err != nil:
+		return Order{}, false, fmt.Errorf("record order: %w", err)
+	}
+	return o, created, nil
+}
+
+func keyReused() error {
+	return httpapi.Refused(TypeIdempotencyKeyReused,
+		"Idempotency-Key was already used for a different order; use a new key for a new order")
+}
+
+// cancel cancels an order; a cancelled order is returned unchanged.
+func (s *Server) cancel(ctx context.Context, orderID string, faults httpapi.Faults) (Order, error) {
+	o, err := s.store.get(ctx, orderID)
+	if errors.Is(err, errNotFound) {
+		return Order{}, httpapi.NotFound(TypeOrderNotFound, fmt.Sprintf("no order %q", orderID))
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	if ids.DTIDFrom(ctx) == "" {
+		ctx = httpapi.BindDTID(ctx, o.DTID)
+	}
+	for range maxSteps {
+		if o.State == StateCancelled {
+			return o, nil
+		}
+		// Checked only when a change would happen: a finished cancel is
+		// not affected by an outage.
+		if faults.Has(FaultCancel, httpapi.FaultError) {
+			return Order{}, httpapi.Unavailable(TypeCancelUnavailable, "the order cannot be cancelled right now; retry later")
+		}
+		if o, _, err = s.store.advance(ctx, orderID, o.State, StateCancelled, ids.CorrelationIDFrom(ctx)); err != nil {
+			return Order{}, fmt.Errorf("cancel order %s: %w", orderID, err)
+		}
+	}
+	return Order{}, fmt.Errorf("cancel of order %s did not settle after %d steps", orderID, maxSteps)
+}

@@ -1,0 +1,110 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// maxSteps bounds the state loops below. States only move forward and there
+// are five, so a loop that has not settled after this many rounds has a bug.
+const maxSteps = 8
+
+// charge runs the payment named by key to a final state: it records it
+// (stored), sends the authorisation (initiated) and records the processor's
+// answer (completed or declined), each step committed on its own with the
+// correlation ID of this request. A replay resumes wherever an earlier
+// request stopped (a crash between steps) and returns a finished payment
+// unchanged. Every step is a compare-and-set, so concurrent replays never
+// write a state twice; the processor is asked with payment_id as its own
+// idempotency key, so asking twice authorises once.
+func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, faults httpapi.Faults) (Payment, bool, error) {
+	cid := ids.CorrelationIDFrom(ctx)
+	t := now()
+	p, created, err := s.store.create(ctx, key, req.hash(), Payment{
+		PaymentID:   ids.NewUUID(),
+		DTID:        req.DTID,
+		CustomerID:  req.CustomerID,
+		AmountCents: req.AmountCents,
+		Currency:    req.Currency,
+		State:       StateStored,
+		CreatedAt:   t,
+		UpdatedAt:   t,
+	}, cid)
+	switch {
+	case errors.Is(err, errKeyReused):
+		return Payment{}, false, httpapi.Refused(TypeIdempotencyKeyReused,
+			"Idempotency-Key was already used for a different charge; use a new key for a new charge")
+	case err != nil:
+		return Payment{}, false, fmt.Errorf("record payment: %w", err)
+	}
+	for range maxSteps {
+		switch p.State {
+		case StateStored:
+			p, _, err = s.store.advance(ctx, p.PaymentID, StateStored, StateInitiated, cid)
+		case StateInitiated:
+			next := StateDeclined
+			if s.authorise(ctx, p, faults) {
+				next = StateCompleted
+			}
+			p, _, err = s.store.advance(ctx, p.PaymentID, StateInitiated, next, cid)
+		default:
+			return p, created, nil
+		}
+		if err != nil {
+			return Payment{}, false, fmt.Errorf("advance payment %s: %w", p.PaymentID, err)
+		}
+	}
+	return Payment{}, false, fmt.Errorf("payment %s did not settle after %d steps (state %s)", p.PaymentID, maxSteps, p.State)
+}
+
+// authorise stands in for the card processor: it approves everything
+// unless the request's fault plan says the processor declines.
+func (s *Server) authorise(ctx context.Context, p Payment, faults httpapi.Faults) bool {
+	_, span := s.tracer.Start(ctx, "card-processor.authorise")
+	defer span.End()
+	approved := !faults.Has(FaultCharge, httpapi.FaultError)
+	span.SetAttributes(
+		attribute.String("payment_id", p.PaymentID),
+		attribute.Int64("payment.amount_cents", p.AmountCents),
+		attribute.Bool("payment.approved", approved),
+	)
+	return approved
+}
+
+// refund returns a payment's money: completed, stored and initiated
+// payments become refunded (a charge still in flight then stops at its next
+// compare-and-set); declined and refunded ones are returned unchanged, as
+// there is nothing (more) to refund.
+func (s *Server) refund(ctx context.Context, paymentID string, faults httpapi.Faults) (Payment, error) {
+	p, err := s.store.get(ctx, paymentID)
+	if errors.Is(err, errNotFound) {
+		return Payment{}, httpapi.NotFound(TypePaymentNotFound, fmt.Sprintf("no payment %q", paymentID))
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("read payment %s: %w", paymentID, err)
+	}
+	if ids.DTIDFrom(ctx) == "" {
+		ctx = httpapi.BindDTID(ctx, p.DTID)
+	}
+	for range maxSteps {
+		if p.State == StateDeclined || p.State == StateRefunded {
+			return p, nil
+		}
+		// The fault is checked only when a refund would happen: an
+		// unavailable processor does not matter to a finished refund.
+		if faults.Has(FaultRefund, httpapi.FaultError) {
+			return Payment{}, httpapi.Unavailable(TypeRefundUnavailable,
+				"the card processor is unavailable for refunds; retry later")
+		}
+		if p, _, err = s.store.advance(ctx, paymentID, p.State, StateRefunded, ids.CorrelationIDFrom(ctx)); err != nil {
+			return Payment{}, fmt.Errorf("refund payment %s: %w", paymentID, err)
+		}
+	}
+	return Payment{}, fmt.Errorf("refund of payment %s did not settle after %d steps", paymentID, maxSteps)
+}

@@ -1,0 +1,95 @@
+// Package payment is the payment service: it charges a customer once per
+// Idempotency-Key, walking each payment through stored → initiated →
+// completed (or declined) with one audit row per state change, and refunds
+// on the saga's compensation. Files follow HotROD's split: the domain and
+// its Interface here, the HTTP server in server.go, the remote Client in
+// client.go, the SQLite store in store.go.
+package payment
+
+import (
+	"context"
+	"time"
+)
+
+// State is where a payment is in its lifecycle.
+type State string
+
+// The states of a payment. Each change is written with an audit row.
+const (
+	StateStored    State = "stored"    // recorded, nothing sent yet
+	StateInitiated State = "initiated" // authorisation sent to the card processor
+	StateCompleted State = "completed" // captured
+	StateDeclined  State = "declined"  // refused by the card processor (final)
+	StateRefunded  State = "refunded"  // money returned (final)
+)
+
+// Problem types this service answers with, besides httpapi's.
+const (
+	TypePaymentDeclined      = "payment-declined"
+	TypeIdempotencyKeyReused = "idempotency-key-reused"
+	TypeRefundUnavailable    = "refund-unavailable"
+	TypePaymentNotFound      = "payment-not-found"
+)
+
+// Fault operations honoured when the server runs with faults enabled.
+const (
+	FaultCharge = "payment.charge" // the card processor declines
+	FaultRefund = "payment.refund" // the card processor is unavailable for refunds
+)
+
+// Payment is one charge. There is no card field: card numbers are never
+// stored (DESIGN §5).
+type Payment struct {
+	PaymentID   string        `json:"payment_id"` // UUIDv7, made by the service
+	DTID        string        `json:"dtid"`
+	CustomerID  string        `json:"customer_id"`
+	AmountCents int64         `json:"amount_cents"`
+	Currency    string        `json:"currency"`
+	State       State         `json:"state"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	History     []StateChange `json:"history"` // audit rows, oldest first
+}
+
+// StateChange is one audit row: the state entered and the correlation ID
+// of the request (hop) that wrote it.
+type StateChange struct {
+	State         State     `json:"state"`
+	CorrelationID string    `json:"correlation_id"`
+	At            time.Time `json:"at"`
+}
+
+// ChargeRequest asks to charge a customer within business transaction DTID.
+type ChargeRequest struct {
+	DTID        string `json:"dtid"`
+	CustomerID  string `json:"customer_id"`
+	AmountCents int64  `json:"amount_cents"`
+	Currency    string `json:"currency"`
+}
+
+// Page is one page of a list; NextCursor is empty on the last page.
+type Page struct {
+	Items      []Payment `json:"items"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// ListFilter selects payments: all of one DTID when set, after Cursor (a
+// NextCursor from the previous page), at most Limit (0 means the default).
+type ListFilter struct {
+	DTID   string
+	Cursor string
+	Limit  int
+}
+
+// Interface is what the payment service offers, over HTTP through Client.
+type Interface interface {
+	// Charge charges once per idempotencyKey; a declined charge returns a
+	// *httpapi.ProblemError with Type TypePaymentDeclined.
+	Charge(ctx context.Context, idempotencyKey string, req ChargeRequest) (Payment, error)
+	// Refund returns the money of a payment; refunding twice is a no-op.
+	Refund(ctx context.Context, idempotencyKey, paymentID string) (Payment, error)
+	// List returns payments ordered by payment ID (creation time).
+	List(ctx context.Context, f ListFilter) (Page, error)
+}
+
+var _ Interface = (*Client)(nil)
