@@ -1,0 +1,182 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+)
+
+// rig is a real NATS server with JetStream and a real SQLite file.
+type rig struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store *Store
+}
+
+func newRig(t *testing.T, partitions int) *rig {
+	t.Helper()
+	ctx := t.Context()
+	srv, err := devstack.StartNATS(ctx, devstack.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureStreams(ctx, js, StreamConfig{Partitions: partitions}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "scoring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store, err := NewStore(ctx, db, noop.NewTracerProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{nc: nc, js: js, store: store}
+}
+
+// run starts a consumer for all partitions until the test ends.
+func (r *rig) run(t *testing.T, partitions int) {
+	t.Helper()
+	all := make([]int, partitions)
+	for i := range all {
+		all[i] = i
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := NewConsumer(r.js, r.store, ConsumerConfig{Partitions: all}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("consumer: %v", err)
+		}
+	})
+}
+
+func (r *rig) waitForScores(t *testing.T, want map[string]int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mismatch := ""
+		for profile, score := range want {
+			got, err := r.store.Score(t.Context(), profile)
+			if err != nil || got.Score != score {
+				mismatch = fmt.Sprintf("profile %s: score %d (%v), want %d", profile, got.Score, err, score)
+				break
+			}
+		}
+		if mismatch == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(mismatch)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestConsumerStoresExactSums(t *testing.T) {
+	const partitions = 4
+	r := newRig(t, partitions)
+	r.run(t, partitions)
+
+	want := map[string]int64{}
+	for i := range 600 {
+		profile := fmt.Sprintf("p-%d", i%37)
+		delta := int64(i%7 - 3)
+		want[profile] += delta
+		data := fmt.Sprintf(`{"profile_id":%q,"kind":"like","delta":%d}`, profile, delta)
+		// Core NATS publish, as `nats pub` does: the stream captures it.
+		if err := r.nc.Publish(Subject(profile), []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitForScores(t, want)
+}
+
+func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
+	r := newRig(t, 1)
+	// A previous run committed up to sequence 2 but died before acking.
+	if err := r.store.Commit(t.Context(), 0, map[string]Delta{"p-1": {Score: 3, Events: 2}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []int{1, 2, 5} {
+		if _, err := r.js.Publish(t.Context(), Subject("p-1"), fmt.Appendf(nil, `{"profile_id":"p-1","kind":"like","delta":%d}`, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.run(t, 1)
+	r.waitForScores(t, map[string]int64{"p-1": 8}) // 3 committed + 5; 1 and 2 skipped
+}
+
+func TestConsumerDeadLettersBadEvents(t *testing.T) {
+	r := newRig(t, 2)
+	r.run(t, 2)
+	bad := map[string]string{
+		ReasonNotJSON:      `like`,
+		ReasonUnknownField: `{"profile_id":"p-1","kind":"like","delta":1,"extra":true}`,
+		ReasonBadProfile:   `{"kind":"like","delta":1}`,
+		ReasonBadDelta:     `{"profile_id":"p-1","kind":"like","delta":0.5}`,
+	}
+	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, payload := range bad {
+		msg := &nats.Msg{Subject: Subject("p-1"), Data: []byte(payload), Header: nats.Header{"Dtid": {"d-bad"}}}
+		if _, err := r.js.PublishMsg(t.Context(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A good event after the bad ones proves they did not stall the shard.
+	if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":4}`)); err != nil {
+		t.Fatal(err)
+	}
+	r.waitForScores(t, map[string]int64{"p-1": 4})
+
+	batch, err := dlq.Fetch(len(bad), jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for m := range batch.Messages() {
+		reason := m.Subject()[len(DLQPrefix):]
+		got[reason] = true
+		if string(m.Data()) != bad[reason] {
+			t.Errorf("DLQ %s payload = %q, want the original %q", reason, m.Data(), bad[reason])
+		}
+		if m.Headers().Get("Sagatrace-Error") == "" || m.Headers().Get("Dtid") != "d-bad" {
+			t.Errorf("DLQ %s headers = %v, want the original headers plus the error", reason, m.Headers())
+		}
+	}
+	for reason := range bad {
+		if !got[reason] {
+			t.Errorf("no DLQ message for %s", reason)
+		}
+	}
+}

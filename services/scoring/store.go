@@ -1,0 +1,156 @@
+package scoring
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sagatrace/sagatrace/internal/database"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Score is one profile's stored score.
+type Score struct {
+	ProfileID string    `json:"profile_id"`
+	Score     int64     `json:"score"`
+	Events    int64     `json:"events"`
+	LastDTID  string    `json:"last_dtid,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Delta is what a batch adds to one profile.
+type Delta struct {
+	Score    int64
+	Events   int64
+	LastDTID string
+}
+
+// ErrNotFound is returned for a profile that has no score yet.
+var ErrNotFound = errors.New("no score for this profile")
+
+// Store keeps scores and per-partition offsets.
+type Store struct {
+	db     *sql.DB
+	tracer trace.Tracer
+}
+
+// NewStore migrates db and returns a Store on it.
+func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("scoring store: %w", err)
+	}
+	if err := database.Migrate(ctx, db, dir, "scoring"); err != nil {
+		return nil, fmt.Errorf("scoring store: %w", err)
+	}
+	return &Store{db: db, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/store")}, nil
+}
+
+// Commit adds deltas and records lastSeq as the partition's offset, in one
+// transaction: either the whole batch and its offset are stored, or none.
+func (s *Store) Commit(ctx context.Context, partition int, deltas map[string]Delta, lastSeq uint64) (err error) {
+	ctx, span := s.tracer.Start(ctx, "scores.commit", trace.WithAttributes(
+		attribute.String("db.system.name", "sqlite"), attribute.Int("scoring.partition", partition),
+		attribute.Int("scoring.rows", len(deltas)), attribute.Int64("scoring.stream_seq", int64(lastSeq))))
+	defer span.End()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("commit partition %d: begin: %w", partition, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+			span.RecordError(err)
+		}
+	}()
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	// Sorted keys: concurrent batches then take row locks in the same order.
+	for _, profile := range slices.Sorted(maps.Keys(deltas)) {
+		d := deltas[profile]
+		if _, err := tx.ExecContext(ctx, `
+INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (profile_id) DO UPDATE SET
+    score = scores.score + excluded.score,
+    events = scores.events + excluded.events,
+    last_dtid = CASE WHEN excluded.last_dtid <> '' THEN excluded.last_dtid ELSE scores.last_dtid END,
+    updated_at = excluded.updated_at`, profile, d.Score, d.Events, d.LastDTID, now); err != nil {
+			return fmt.Errorf("commit partition %d: upsert %s: %w", partition, profile, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `
+INSERT INTO scoring_offsets (partition_id, stream_seq, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (partition_id) DO UPDATE SET stream_seq = excluded.stream_seq, updated_at = excluded.updated_at
+WHERE excluded.stream_seq > scoring_offsets.stream_seq`, partition, int64(lastSeq), now); err != nil {
+		return fmt.Errorf("commit partition %d: offset: %w", partition, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit partition %d: %w", partition, err)
+	}
+	return nil
+}
+
+// Offset returns the last stream sequence committed for partition (0: none).
+func (s *Store) Offset(ctx context.Context, partition int) (uint64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT stream_seq FROM scoring_offsets WHERE partition_id = $1`, partition).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read offset of partition %d: %w", partition, err)
+	}
+	return uint64(seq), nil
+}
+
+// Score returns one profile's score, or ErrNotFound.
+func (s *Store) Score(ctx context.Context, profileID string) (Score, error) {
+	ctx, span := s.tracer.Start(ctx, "scores.get", trace.WithAttributes(attribute.String("db.system.name", "sqlite")))
+	defer span.End()
+	rows, err := s.query(ctx, `WHERE profile_id = $1`, profileID)
+	if err != nil {
+		return Score{}, err
+	}
+	if len(rows) == 0 {
+		return Score{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// Top returns the n highest scores, highest first.
+func (s *Store) Top(ctx context.Context, n int) ([]Score, error) {
+	ctx, span := s.tracer.Start(ctx, "scores.top", trace.WithAttributes(attribute.String("db.system.name", "sqlite")))
+	defer span.End()
+	return s.query(ctx, `ORDER BY score DESC, profile_id LIMIT $1`, n)
+}
+
+func (s *Store) query(ctx context.Context, tail string, args ...any) ([]Score, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT profile_id, score, events, last_dtid, updated_at FROM scores `+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query scores: %w", err)
+	}
+	defer rows.Close()
+	var out []Score
+	for rows.Next() {
+		var sc Score
+		var at string
+		if err := rows.Scan(&sc.ProfileID, &sc.Score, &sc.Events, &sc.LastDTID, &at); err != nil {
+			return nil, fmt.Errorf("scan score: %w", err)
+		}
+		if sc.UpdatedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("score of %s: bad updated_at %q: %w", sc.ProfileID, at, err)
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
