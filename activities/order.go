@@ -1,0 +1,69 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sagatrace/sagatrace/services/order"
+)
+
+// CreateOrderInput asks the order service to confirm the saga's order.
+type CreateOrderInput struct {
+	DTID           string            `json:"dtid"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	CustomerID     string            `json:"customer_id"`
+	PaymentID      string            `json:"payment_id"`
+	AmountCents    int64             `json:"amount_cents"`
+	Currency       string            `json:"currency"`
+	Items          []order.Item      `json:"items"`
+	Faults         map[string]string `json:"faults,omitempty"`
+}
+
+// CreateOrderResult names the confirmed order.
+type CreateOrderResult struct {
+	HopResult
+	OrderID string `json:"order_id"`
+}
+
+// CreateOrder confirms the order once per idempotency key.
+func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (CreateOrderResult, error) {
+	ctx, h := a.startHop(ctx, in.DTID, "order", "order.create", false, in.Faults)
+	o, err := a.Orders.Create(ctx, in.IdempotencyKey, order.CreateRequest{
+		DTID: in.DTID, CustomerID: in.CustomerID, PaymentID: in.PaymentID,
+		AmountCents: in.AmountCents, Currency: in.Currency, Items: in.Items,
+	})
+	return CreateOrderResult{HopResult: h.result(), OrderID: o.OrderID}, h.end(ctx, err)
+}
+
+// CancelOrderInput undoes an order; OrderID may be empty when the create's
+// outcome is unknown, then every order of the DTID is cancelled.
+type CancelOrderInput struct {
+	DTID           string            `json:"dtid"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	OrderID        string            `json:"order_id,omitempty"`
+	Faults         map[string]string `json:"faults,omitempty"`
+}
+
+// CancelOrder is the compensation of CreateOrder.
+func (a *Activities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
+	ctx, h := a.startHop(ctx, in.DTID, "order", "order.cancel", true, in.Faults)
+	err := a.cancel(ctx, in)
+	return h.result(), h.end(ctx, err)
+}
+
+func (a *Activities) cancel(ctx context.Context, in CancelOrderInput) error {
+	if in.OrderID != "" {
+		_, err := a.Orders.Cancel(ctx, in.IdempotencyKey, in.OrderID)
+		return err
+	}
+	page, err := a.Orders.List(ctx, order.ListFilter{DTID: in.DTID, Limit: 200})
+	if err != nil {
+		return fmt.Errorf("list orders of dtid %s: %w", in.DTID, err)
+	}
+	for _, o := range page.Items {
+		if _, err := a.Orders.Cancel(ctx, in.IdempotencyKey+"/"+o.OrderID, o.OrderID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

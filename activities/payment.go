@@ -1,0 +1,72 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sagatrace/sagatrace/services/payment"
+)
+
+// ChargeInput asks the payment service to take the saga's money.
+type ChargeInput struct {
+	DTID           string            `json:"dtid"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	CustomerID     string            `json:"customer_id"`
+	AmountCents    int64             `json:"amount_cents"`
+	Currency       string            `json:"currency"`
+	Faults         map[string]string `json:"faults,omitempty"`
+}
+
+// ChargeResult names the payment that was taken.
+type ChargeResult struct {
+	HopResult
+	PaymentID string `json:"payment_id"`
+}
+
+// ChargePayment charges the customer once per idempotency key, however
+// often Temporal retries it.
+func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeResult, error) {
+	ctx, h := a.startHop(ctx, in.DTID, "payment", "payment.charge", false, in.Faults)
+	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, payment.ChargeRequest{
+		DTID: in.DTID, CustomerID: in.CustomerID, AmountCents: in.AmountCents, Currency: in.Currency,
+	})
+	if err == nil && p.State != payment.StateCompleted {
+		err = fmt.Errorf("payment %s ended %s, not completed", p.PaymentID, p.State)
+	}
+	return ChargeResult{HopResult: h.result(), PaymentID: p.PaymentID}, h.end(ctx, err)
+}
+
+// RefundInput undoes the charge of a saga. PaymentID may be empty when the
+// charge's outcome is unknown (it timed out): then every payment of the
+// DTID is refunded, which is what the idempotent charge can have created.
+type RefundInput struct {
+	DTID           string            `json:"dtid"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	PaymentID      string            `json:"payment_id,omitempty"`
+	Faults         map[string]string `json:"faults,omitempty"`
+}
+
+// RefundPayment is the compensation of ChargePayment; refunding twice is a
+// no-op in the payment service.
+func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
+	ctx, h := a.startHop(ctx, in.DTID, "payment", "payment.refund", true, in.Faults)
+	err := a.refund(ctx, in)
+	return h.result(), h.end(ctx, err)
+}
+
+func (a *Activities) refund(ctx context.Context, in RefundInput) error {
+	if in.PaymentID != "" {
+		_, err := a.Payments.Refund(ctx, in.IdempotencyKey, in.PaymentID)
+		return err
+	}
+	page, err := a.Payments.List(ctx, payment.ListFilter{DTID: in.DTID, Limit: 200})
+	if err != nil {
+		return fmt.Errorf("list payments of dtid %s: %w", in.DTID, err)
+	}
+	for _, p := range page.Items {
+		if _, err := a.Payments.Refund(ctx, in.IdempotencyKey+"/"+p.PaymentID, p.PaymentID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+// Package temporalclient dials Temporal the way every sagatrace component
+// must: with the OpenTelemetry tracing interceptor (once, on the client, so
+// workers made from it inherit it), the W3C+Jaeger propagator, structured
+// logs, and spans tagged with the DTID carried in baggage.
+package temporalclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/client"
+	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+)
+
+// Options locate the cluster and say how the client is observed.
+type Options struct {
+	Address        string // host:port of the frontend
+	Namespace      string
+	TracerProvider trace.TracerProvider
+	Logger         *slog.Logger
+}
+
+// Dial connects to Temporal and checks that the frontend answers.
+func Dial(ctx context.Context, opts Options) (client.Client, error) {
+	tracingInterceptor, err := tracing.NewTracingInterceptor(tracing.TracerOptions{
+		Tracer:            opts.TracerProvider.Tracer("go.temporal.io/sdk"),
+		TextMapPropagator: telemetry.Propagator(),
+		SpanStarter:       startTaggedSpan,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal tracing interceptor: %w", err)
+	}
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:     opts.Address,
+		Namespace:    opts.Namespace,
+		Logger:       tlog.NewStructuredLogger(opts.Logger),
+		Interceptors: []interceptor.ClientInterceptor{tracingInterceptor},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial temporal at %s (namespace %s): %w; is the server running? `sagatrace dev` starts one", opts.Address, opts.Namespace, err)
+	}
+	return c, nil
+}
+
+// startTaggedSpan puts the DTID from baggage on every orchestration span,
+// so that a Jaeger search by dtid finds the whole orchestration trace.
+func startTaggedSpan(ctx context.Context, t trace.Tracer, name string, opts ...trace.SpanStartOption) trace.Span {
+	if dtid := baggage.FromContext(ctx).Member(ids.BaggageDTID).Value(); dtid != "" {
+		opts = append(opts, trace.WithAttributes(attribute.String(ids.AttrDTID, dtid)))
+	}
+	_, span := t.Start(ctx, name, opts...)
+	return span
+}
+
+// WithDTIDBaggage returns ctx whose baggage carries dtid, so that spans the
+// Temporal interceptor starts from it (and their remote children) are tagged.
+func WithDTIDBaggage(ctx context.Context, dtid string) (context.Context, error) {
+	m, err := baggage.NewMemberRaw(ids.BaggageDTID, dtid)
+	if err != nil {
+		return ctx, fmt.Errorf("dtid %q as baggage: %w", dtid, err)
+	}
+	b, err := baggage.FromContext(ctx).SetMember(m)
+	if err != nil {
+		return ctx, fmt.Errorf("dtid %q as baggage: %w", dtid, err)
+	}
+	return baggage.ContextWithBaggage(ctx, b), nil
+}

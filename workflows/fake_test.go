@@ -1,0 +1,87 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagatrace/sagatrace/activities"
+)
+
+// fakeActivities records every call and fails the operations it is told to.
+// It has the same method names as activities.Activities, so the workflow's
+// activity references resolve to it. charges is keyed by idempotency key,
+// like the real payment service, so a repeated charge is visible.
+type fakeActivities struct {
+	mu      sync.Mutex
+	calls   []string
+	refuse  map[string]bool // operation → refuse for good (4xx)
+	flaky   map[string]int  // operation → fail this many attempts, retryably
+	charges map[string]string
+}
+
+func newFake() *fakeActivities {
+	return &fakeActivities{refuse: map[string]bool{}, flaky: map[string]int{}, charges: map[string]string{}}
+}
+
+func (f *fakeActivities) record(op string) (activities.HopResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, op)
+	hop := activities.HopResult{CorrelationID: fmt.Sprintf("%032x", len(f.calls)), Attempt: 1}
+	if f.refuse[op] {
+		return hop, temporal.NewNonRetryableApplicationError(op+" refused", "ServiceRefused", nil,
+			activities.HopFailure{CorrelationID: hop.CorrelationID, Status: 422})
+	}
+	if f.flaky[op] > 0 {
+		f.flaky[op]--
+		return hop, temporal.NewApplicationErrorWithOptions(op+" unavailable", "HopFailed",
+			temporal.ApplicationErrorOptions{Details: []any{activities.HopFailure{CorrelationID: hop.CorrelationID, Status: 503}}})
+	}
+	return hop, nil
+}
+
+func (f *fakeActivities) ChargePayment(_ context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {
+	hop, err := f.record("payment.charge")
+	if err != nil {
+		return activities.ChargeResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, ok := f.charges[in.IdempotencyKey]
+	if !ok {
+		id = fmt.Sprintf("pay-%d", len(f.charges)+1)
+		f.charges[in.IdempotencyKey] = id
+	}
+	return activities.ChargeResult{HopResult: hop, PaymentID: id}, nil
+}
+
+func (f *fakeActivities) RefundPayment(_ context.Context, in activities.RefundInput) (activities.HopResult, error) {
+	return f.record("payment.refund")
+}
+
+func (f *fakeActivities) CreateOrder(_ context.Context, in activities.CreateOrderInput) (activities.CreateOrderResult, error) {
+	if in.PaymentID == "" {
+		return activities.CreateOrderResult{}, errors.New("order created without a payment")
+	}
+	hop, err := f.record("order.create")
+	return activities.CreateOrderResult{HopResult: hop, OrderID: "ord-1"}, err
+}
+
+func (f *fakeActivities) CancelOrder(_ context.Context, in activities.CancelOrderInput) (activities.HopResult, error) {
+	return f.record("order.cancel")
+}
+
+func (f *fakeActivities) PublishScore(_ context.Context, in activities.PublishScoreInput) (activities.PublishScoreResult, error) {
+	hop, err := f.record("scoring.publish")
+	return activities.PublishScoreResult{HopResult: hop, Sequence: 1}, err
+}
+
+func (f *fakeActivities) calledOps() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}

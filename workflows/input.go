@@ -1,0 +1,99 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// Bounds that keep absurd input out of the services.
+const (
+	maxAmountCents = 1_000_000_000 // ten million in major units
+	maxItems       = 100
+	maxIDLen       = 128
+)
+
+// Currencies the services accept (ISO 4217).
+var currencies = map[string]bool{
+	"USD": true, "EUR": true, "GBP": true, "JPY": true, "CHF": true, "CAD": true,
+	"AUD": true, "SEK": true, "NOK": true, "DKK": true, "PLN": true,
+}
+
+// Operations that a fault plan may name.
+var faultOperations = map[string]bool{
+	"payment.charge": true, "payment.refund": true, "order.create": true,
+	"order.cancel": true, "scoring.publish": true,
+}
+
+// Validate reports every problem of in at once, each naming its field, so
+// an operator fixes the input in one go. dtid is the resolved DTID.
+func (in Input) Validate(dtid string) error {
+	var errs []error
+	if err := ids.ValidateDTID(dtid); err != nil {
+		errs = append(errs, fmt.Errorf("dtid: %w", err))
+	}
+	errs = append(errs, checkID("customer_id", in.CustomerID), checkID("profile_id", in.ProfileID))
+	switch {
+	case in.AmountCents <= 0:
+		errs = append(errs, fmt.Errorf("amount_cents: must be positive, got %d", in.AmountCents))
+	case in.AmountCents > maxAmountCents:
+		errs = append(errs, fmt.Errorf("amount_cents: %d is above the limit of %d", in.AmountCents, maxAmountCents))
+	}
+	if !currencies[in.Currency] {
+		errs = append(errs, fmt.Errorf("currency: %q is not a supported ISO 4217 code", in.Currency))
+	}
+	errs = append(errs, in.validateItems()...)
+	// Sorted, because this runs inside the workflow: map order would make the
+	// failure message differ between a run and its replay.
+	for _, op := range slices.Sorted(maps.Keys(in.Faults)) {
+		kind := in.Faults[op]
+		if !faultOperations[op] {
+			errs = append(errs, fmt.Errorf("faults: unknown operation %q", op))
+		}
+		if strings.TrimSpace(kind) == "" {
+			errs = append(errs, fmt.Errorf("faults: operation %q has an empty fault kind", op))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (in Input) validateItems() []error {
+	if len(in.Items) == 0 {
+		return []error{errors.New("items: at least one item is required")}
+	}
+	if len(in.Items) > maxItems {
+		return []error{fmt.Errorf("items: %d items, at most %d are allowed", len(in.Items), maxItems)}
+	}
+	var errs []error
+	var sum int64
+	for i, it := range in.Items {
+		if err := checkID(fmt.Sprintf("items[%d].sku", i), it.SKU); err != nil {
+			errs = append(errs, err)
+		}
+		if it.Qty < 1 || it.Qty > 10_000 {
+			errs = append(errs, fmt.Errorf("items[%d].qty: must be between 1 and 10000, got %d", i, it.Qty))
+		}
+		if it.PriceCents < 0 || it.PriceCents > maxAmountCents {
+			errs = append(errs, fmt.Errorf("items[%d].price_cents: must be between 0 and %d, got %d", i, maxAmountCents, it.PriceCents))
+		}
+		sum += int64(it.Qty) * it.PriceCents
+	}
+	if len(errs) == 0 && sum != in.AmountCents {
+		errs = append(errs, fmt.Errorf("amount_cents: %d does not equal the items' total %d", in.AmountCents, sum))
+	}
+	return errs
+}
+
+func checkID(field, v string) error {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return fmt.Errorf("%s: is required", field)
+	case len(v) > maxIDLen:
+		return fmt.Errorf("%s: is %d characters long, at most %d are allowed", field, len(v), maxIDLen)
+	}
+	return nil
+}

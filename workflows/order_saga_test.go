@@ -1,0 +1,254 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+func validInput() Input {
+	return Input{
+		DTID: "dtid-test-1", CustomerID: "c-1", ProfileID: "p-1", AmountCents: 1299, Currency: "USD",
+		Items: []Item{{SKU: "sku-1", Qty: 1, PriceCents: 1299}},
+	}
+}
+
+func newEnv(t *testing.T, f *fakeActivities) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(OrderSaga, workflowOptions())
+	env.RegisterActivity(f)
+	return env
+}
+
+func TestOrderSagaCompletes(t *testing.T) {
+	f := newFake()
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("saga failed: %v", err)
+	}
+	var res Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"payment.charge", "order.create", "scoring.publish"}; !slices.Equal(f.calledOps(), want) {
+		t.Errorf("calls = %v, want %v", f.calledOps(), want)
+	}
+	if res.Status != StatusCompleted || res.PaymentID == "" || res.OrderID == "" || res.EventID == "" {
+		t.Errorf("result = %+v", res)
+	}
+	if len(res.Hops) != 3 || res.Hops[0].CorrelationID == "" {
+		t.Errorf("hops = %+v, want 3 with correlation IDs", res.Hops)
+	}
+}
+
+func TestOrderSagaCompensatesEarlierStepsInReverse(t *testing.T) {
+	tests := []struct {
+		name      string
+		refuse    string
+		wantCalls []string
+	}{
+		{
+			name:      "payment_declined_nothing_to_undo",
+			refuse:    "payment.charge",
+			wantCalls: []string{"payment.charge"},
+		},
+		{
+			name:      "order_rejected_refunds_payment",
+			refuse:    "order.create",
+			wantCalls: []string{"payment.charge", "order.create", "payment.refund"},
+		},
+		{
+			name:      "scoring_refused_cancels_then_refunds",
+			refuse:    "scoring.publish",
+			wantCalls: []string{"payment.charge", "order.create", "scoring.publish", "order.cancel", "payment.refund"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.refuse[tt.refuse] = true
+			env := newEnv(t, f)
+			env.ExecuteWorkflow(OrderSaga, validInput())
+
+			res := requireCompensated(t, env)
+			if !slices.Equal(f.calledOps(), tt.wantCalls) {
+				t.Errorf("calls = %v, want %v", f.calledOps(), tt.wantCalls)
+			}
+			if res.Status != StatusCompensated {
+				t.Errorf("status = %s, want compensated", res.Status)
+			}
+		})
+	}
+}
+
+// A step that may have applied (it kept timing out) is undone too: its
+// compensation was registered before it ran.
+func TestOrderSagaUndoesAStepThatMayHaveApplied(t *testing.T) {
+	f := newFake()
+	f.flaky["order.create"] = 100
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+
+	requireCompensated(t, env)
+	calls := f.calledOps()
+	if got := calls[len(calls)-2:]; !slices.Equal(got, []string{"order.cancel", "payment.refund"}) {
+		t.Errorf("last calls = %v, want order.cancel then payment.refund", got)
+	}
+	if n := countOf(calls, "order.create"); n != int(stepRetry.MaximumAttempts) {
+		t.Errorf("order.create attempted %d times, want the retry budget %d", n, stepRetry.MaximumAttempts)
+	}
+}
+
+func TestOrderSagaRetriesTransientFailures(t *testing.T) {
+	f := newFake()
+	f.flaky["payment.charge"] = 2
+	f.flaky["scoring.publish"] = 1
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("saga failed: %v", err)
+	}
+	if len(f.charges) != 1 {
+		t.Errorf("charged %d times, want once", len(f.charges))
+	}
+}
+
+func TestOrderSagaRejectsInvalidInputBeforeAnyActivity(t *testing.T) {
+	tests := []struct {
+		name      string
+		mutate    func(*Input)
+		wantField string
+	}{
+		{"missing_customer", func(in *Input) { in.CustomerID = "" }, "customer_id"},
+		{"negative_amount", func(in *Input) { in.AmountCents = -5 }, "amount_cents"},
+		{"unknown_currency", func(in *Input) { in.Currency = "XYZ" }, "currency"},
+		{"no_items", func(in *Input) { in.Items = nil }, "items"},
+		{"total_mismatch", func(in *Input) { in.Items[0].PriceCents = 1 }, "amount_cents"},
+		{"bad_dtid", func(in *Input) { in.DTID = "has space" }, "dtid"},
+		{"unknown_fault_operation", func(in *Input) { in.Faults = map[string]string{"bank.rob": "error"} }, "faults"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			env := newEnv(t, f)
+			in := validInput()
+			tt.mutate(&in)
+			env.ExecuteWorkflow(OrderSaga, in)
+
+			err := env.GetWorkflowError()
+			var app *temporal.ApplicationError
+			if !errors.As(err, &app) || app.Type() != ErrTypeInvalidInput || !app.NonRetryable() {
+				t.Fatalf("error = %v, want non-retryable %s", err, ErrTypeInvalidInput)
+			}
+			if !strings.Contains(app.Error(), tt.wantField) {
+				t.Errorf("error %q does not name the field %q", app.Error(), tt.wantField)
+			}
+			if calls := f.calledOps(); len(calls) != 0 {
+				t.Errorf("activities called on invalid input: %v", calls)
+			}
+		})
+	}
+}
+
+// Temporal's workflow ID makes a second start of the same DTID the same
+// workflow; this proves the layer below: even two runs charge once, because
+// both derive the same idempotency key from the DTID.
+func TestOrderSagaSameDTIDTwiceChargesOnce(t *testing.T) {
+	f := newFake()
+	for range 2 {
+		env := newEnv(t, f)
+		env.ExecuteWorkflow(OrderSaga, validInput())
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatalf("saga failed: %v", err)
+		}
+	}
+	if len(f.charges) != 1 {
+		t.Errorf("two runs of one DTID made %d charges, want 1", len(f.charges))
+	}
+}
+
+func TestOrderSagaWaitsForOperatorWhenCompensationFails(t *testing.T) {
+	f := newFake()
+	f.refuse["order.create"] = true
+	f.flaky["payment.refund"] = int(compensationRetry.MaximumAttempts) // exhausts the budget once
+	env := newEnv(t, f)
+
+	var stuck State
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QuerySagaState)
+		if err != nil {
+			t.Errorf("query: %v", err)
+			return
+		}
+		if err := v.Get(&stuck); err != nil {
+			t.Errorf("decode state: %v", err)
+		}
+		env.SignalWorkflow(SignalRetryCompensation, nil)
+	}, time.Hour)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+
+	if stuck.Status != StatusCompensationFailed {
+		t.Errorf("status while waiting = %q, want %q", stuck.Status, StatusCompensationFailed)
+	}
+	res := requireCompensated(t, env)
+	if res.Status != StatusCompensated {
+		t.Errorf("final status = %s, want compensated", res.Status)
+	}
+	if n := countOf(f.calledOps(), "payment.refund"); n != int(compensationRetry.MaximumAttempts)+1 {
+		t.Errorf("refund attempted %d times, want budget+1", n)
+	}
+}
+
+func TestOrderSagaDTIDDefaultsToWorkflowID(t *testing.T) {
+	f := newFake()
+	env := newEnv(t, f)
+	in := validInput()
+	in.DTID = ""
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "started-by-the-cli"})
+	env.ExecuteWorkflow(OrderSaga, in)
+	var res Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.DTID != "started-by-the-cli" {
+		t.Errorf("dtid = %q, want the workflow ID", res.DTID)
+	}
+}
+
+func requireCompensated(t *testing.T, env *testsuite.TestWorkflowEnvironment) Result {
+	t.Helper()
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	err := env.GetWorkflowError()
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != ErrTypeCompensated || !app.NonRetryable() {
+		t.Fatalf("error = %v, want non-retryable %s", err, ErrTypeCompensated)
+	}
+	var res Result
+	if err := app.Details(&res); err != nil {
+		t.Fatalf("compensated error carries no result: %v", err)
+	}
+	return res
+}
+
+func countOf(xs []string, x string) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,111 @@
+// Package workflows holds the OrderSaga: payment → order → scoring, with a
+// compensation registered before each step and run in reverse order when a
+// later step fails for good. The code here must stay deterministic: no
+// time.Now, no randomness, no map iteration, no goroutines, no I/O.
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// Names that operators and other programs use to reach the saga.
+const (
+	// TaskQueue is where the saga worker polls.
+	TaskQueue = "sagas"
+	// WorkflowType is the registered name, as typed into the Temporal CLI.
+	WorkflowType = "OrderSaga"
+	// QuerySagaState answers with a State, on open and closed runs.
+	QuerySagaState = "saga_state"
+	// SignalRetryCompensation resumes a saga stuck in compensation_failed
+	// after the operator fixed the cause.
+	SignalRetryCompensation = "retry-compensation"
+	// WorkflowIDPrefix + DTID is the workflow ID used by `sagatrace start`.
+	WorkflowIDPrefix = "order-saga-"
+)
+
+// Error types of the saga's own failures, for errors.As on ApplicationError.
+const (
+	ErrTypeInvalidInput = "InvalidInput"
+	ErrTypeCompensated  = "SagaCompensated"
+)
+
+// DTIDSearchAttribute is the keyword search attribute that makes every
+// saga findable by DTID (`temporal workflow list --query 'DTID="…"'`).
+var DTIDSearchAttribute = temporal.NewSearchAttributeKeyKeyword(ids.SearchAttributeDTID)
+
+// WorkflowID returns the workflow ID `sagatrace start` uses for dtid; the
+// same DTID always maps to the same workflow, so starting it twice cannot
+// charge twice.
+func WorkflowID(dtid string) string { return WorkflowIDPrefix + dtid }
+
+// Step names, also used as fault-plan operations' prefixes and span values.
+const (
+	StepPayment = "payment"
+	StepOrder   = "order"
+	StepScoring = "scoring"
+)
+
+// Status of a saga, as returned by the saga_state query and in Result.
+type Status string
+
+// The statuses a saga goes through.
+const (
+	StatusRunning            Status = "running"
+	StatusCompleted          Status = "completed"
+	StatusCompensating       Status = "compensating"
+	StatusCompensated        Status = "compensated"
+	StatusCompensationFailed Status = "compensation_failed"
+	StatusInvalid            Status = "invalid"
+)
+
+// Input starts a saga. It is also what `temporal workflow start --input`
+// takes, so its JSON names are part of the contract (DESIGN §2).
+type Input struct {
+	// DTID is optional: when empty the workflow ID is the DTID.
+	DTID        string `json:"dtid,omitempty"`
+	CustomerID  string `json:"customer_id"`
+	ProfileID   string `json:"profile_id"`
+	AmountCents int64  `json:"amount_cents"`
+	Currency    string `json:"currency"`
+	Items       []Item `json:"items"`
+	// Faults maps an operation (payment.charge, order.create, …) to a fault
+	// kind; services honour it only when started with faults enabled.
+	Faults map[string]string `json:"faults,omitempty"`
+}
+
+// Item is one order line; prices are integer minor units, never floats.
+type Item struct {
+	SKU        string `json:"sku"`
+	Qty        int    `json:"qty"`
+	PriceCents int64  `json:"price_cents"`
+}
+
+// Hop records one call of the saga into a service: its own trace, whose ID
+// is the correlation ID the service stored with the change it made.
+type Hop struct {
+	Step          string `json:"step"`
+	Operation     string `json:"operation"`
+	Compensation  bool   `json:"compensation"`
+	CorrelationID string `json:"correlation_id,omitempty"`
+	Attempt       int32  `json:"attempt,omitempty"`
+	Outcome       string `json:"outcome"`
+	Error         string `json:"error,omitempty"`
+}
+
+// State is what the saga_state query returns.
+type State struct {
+	DTID      string `json:"dtid"`
+	Step      string `json:"step"`
+	Status    Status `json:"status"`
+	PaymentID string `json:"payment_id,omitempty"`
+	OrderID   string `json:"order_id,omitempty"`
+	EventID   string `json:"event_id,omitempty"`
+	Hops      []Hop  `json:"hops"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Result is the saga's outcome: the workflow result when completed, the
+// details of the SagaCompensated error when compensated.
+type Result = State
