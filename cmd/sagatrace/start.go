@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+// links are the base URLs printed for the operator to follow.
+type links struct {
+	temporalUI, jaeger, payment, order string
+}
+
+func (l *links) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.temporalUI, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
+	fs.StringVar(&l.jaeger, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL, for links")
+	fs.StringVar(&l.payment, "payment-url", "http://127.0.0.1:8081", "payment service base URL, for links")
+	fs.StringVar(&l.order, "order-url", "http://127.0.0.1:8082", "order service base URL, for links")
+}
+
+func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("start [flags]", "Starts an OrderSaga (payment → order → scoring) on Temporal and prints its DTID,\nits workflow ID and where to look. Starting the same --dtid again never charges twice.",
+		"  sagatrace start --customer c-1 --profile p-1 --amount 12.99\n  sagatrace start --customer c-1 --profile p-1 --amount 5 --fault order.create=error", stderr)
+	var (
+		in        workflows.Input
+		amount    string
+		sku       string
+		temporalA = fs.String("temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
+		namespace = fs.String("namespace", "default", "Temporal namespace")
+		otlp      = fs.String("otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint for the CLI's own span (empty: OTEL_* variables)")
+		wait      = fs.Duration("wait", 2*time.Minute, "how long to wait for the outcome (0: do not wait)")
+		l         links
+	)
+	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
+	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
+	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
+	fs.StringVar(&amount, "amount", "", "amount in major units, e.g. 12.99 (required)")
+	fs.StringVar(&in.Currency, "currency", "USD", "ISO 4217 currency code")
+	fs.StringVar(&sku, "sku", "sku-1", "SKU of the single order line")
+	fs.Func("fault", "inject a fault, operation=kind (repeatable), e.g. order.create=error", func(v string) error {
+		op, kind, ok := strings.Cut(v, "=")
+		if !ok || op == "" || kind == "" {
+			return fmt.Errorf("want operation=kind, e.g. order.create=error, got %q", v)
+		}
+		if in.Faults == nil {
+			in.Faults = map[string]string{}
+		}
+		in.Faults[op] = kind
+		return nil
+	})
+	l.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cents, err := parseAmount(amount)
+	if err != nil {
+		return usageError{"--amount: " + err.Error()}
+	}
+	in.AmountCents = cents
+	in.Items = []workflows.Item{{SKU: sku, Qty: 1, PriceCents: cents}}
+	if in.DTID == "" {
+		in.DTID = ids.NewDTID()
+	}
+	if err := in.Validate(in.DTID); err != nil {
+		return usageError{"invalid saga: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
+	return startSaga(ctx, in, *temporalA, *namespace, *otlp, *wait, l, stdout)
+}
+
+func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp string, wait time.Duration, l links, stdout io.Writer) error {
+	logger := slog.New(telemetry.NewLogHandler(slog.NewTextHandler(io.Discard, nil)))
+	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{ServiceName: "sagatrace-cli", OTLPEndpoint: otlp})
+	if err != nil {
+		return err
+	}
+	defer telemetry.Shutdown(tp, 5*time.Second)
+
+	// The CLI's span is the root of the orchestration trace; the DTID rides
+	// in baggage so that every span the Temporal interceptor starts carries it.
+	ctx, err = temporalclient.WithDTIDBaggage(ctx, in.DTID)
+	if err != nil {
+		return err
+	}
+	ctx, span := tp.Tracer("github.com/sagatrace/sagatrace/cmd/sagatrace").Start(ctx, "sagatrace start",
+		trace.WithAttributes(attribute.String(ids.AttrDTID, in.DTID)))
+	defer span.End()
+
+	c, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	wfID := workflows.WorkflowID(in.DTID)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        wfID,
+		TaskQueue: workflows.TaskQueue,
+		// Same DTID, same workflow: a second start joins the running saga
+		// and is refused after it closed, so nothing is charged twice.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.DTIDSearchAttribute.ValueSet(in.DTID)),
+	}, workflows.WorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		fmt.Fprintf(stdout, "A saga for DTID %s already ran; it is not started again.\n", in.DTID)
+		run = c.GetWorkflow(ctx, wfID, "")
+	} else if err != nil {
+		return fmt.Errorf("start saga: %w", err)
+	}
+	printStarted(stdout, in.DTID, wfID, run.GetRunID(), namespace, l)
+	if wait == 0 {
+		return nil
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var res workflows.Result
+	err = run.Get(waitCtx, &res)
+	return printOutcome(stdout, res, err)
+}
+
+func printStarted(w io.Writer, dtid, wfID, runID, namespace string, l links) {
+	tags := url.QueryEscape(fmt.Sprintf(`{"dtid":%q}`, dtid))
+	fmt.Fprintf(w, "DTID         %s\nworkflow ID  %s\nrun ID       %s\n\nWhere to look:\n", dtid, wfID, runID)
+	fmt.Fprintf(w, "  Temporal UI   %s/namespaces/%s/workflows/%s\n", l.temporalUI, namespace, wfID)
+	fmt.Fprintf(w, "  Jaeger        %s/api/traces?service=payment&tags=%s  (also order, scoring, saga-worker)\n", l.jaeger, tags)
+	fmt.Fprintf(w, "  payments      %s/v1/payments?dtid=%s\n", l.payment, dtid)
+	fmt.Fprintf(w, "  orders        %s/v1/orders?dtid=%s\n", l.order, dtid)
+	fmt.Fprintf(w, "  Temporal CLI  go tool -modfile=tools/go.mod temporal workflow list --query 'DTID=\"%s\"'\n", dtid)
+}
+
+func printOutcome(w io.Writer, res workflows.Result, err error) error {
+	var app *temporal.ApplicationError
+	if err != nil && errors.As(err, &app) && app.Type() == workflows.ErrTypeCompensated {
+		if derr := app.Details(&res); derr != nil {
+			return fmt.Errorf("saga compensated, but its result could not be read: %w", derr)
+		}
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("saga did not complete: %w", err)
+	}
+	fmt.Fprintf(w, "\nOutcome: %s\n", res.Status)
+	for _, h := range res.Hops {
+		kind := "step"
+		if h.Compensation {
+			kind = "undo"
+		}
+		fmt.Fprintf(w, "  %-4s %-16s %-6s correlation_id=%s %s\n", kind, h.Operation, h.Outcome, h.CorrelationID, h.Error)
+	}
+	if res.Status != workflows.StatusCompleted {
+		// A distinct exit code lets scripts tell "undone" from "broken".
+		return exitError{code: 3, err: fmt.Errorf("saga %s ended %s: %s", res.DTID, res.Status, res.Error)}
+	}
+	return nil
+}
+
+// parseAmount turns "12.99" into 1299 without going through a float.
+func parseAmount(s string) (int64, error) {
+	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
+	if whole == "" || len(frac) > 2 {
+		return 0, fmt.Errorf("%q is not an amount with at most two decimals, e.g. 12.99", s)
+	}
+	frac = (frac + "00")[:2]
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || w < 0 || w > 10_000_000 {
+		return 0, fmt.Errorf("%q is not a positive amount up to 10000000.00", s)
+	}
+	return w*100 + f, nil
+}

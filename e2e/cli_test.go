@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+// temporalCLI runs the real temporal CLI against the stack, as a user would.
+func temporalCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	args = append(args, "--address", shared.stack.Temporal.HostPort())
+	out, err := exec.CommandContext(ctx, shared.tools.Temporal, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func startFromCLI(t *testing.T, workflowID string, in workflows.Input) error {
+	t.Helper()
+	input, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	temporalCLI(t, "workflow", "start", "--task-queue", workflows.TaskQueue, "--type", workflows.WorkflowType,
+		"--workflow-id", workflowID, "--input", string(input))
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	return shared.temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil)
+}
+
+func TestSagaFromTemporalCLIUsesWorkflowIDAsDTID(t *testing.T) {
+	wfID := "cli-" + ids.NewDTID()
+	in := sagaInput(wfID)
+	in.DTID = ""
+	if err := startFromCLI(t, wfID, in); err != nil {
+		t.Fatalf("saga started from the CLI failed: %v", err)
+	}
+	var page payment.Page
+	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+wfID, &page)
+	if len(page.Items) != 1 {
+		t.Fatalf("payments of dtid %s = %d, want 1", wfID, len(page.Items))
+	}
+	query := fmt.Sprintf("%s=%q", "DTID", wfID)
+	eventually(t, 20*time.Second, func() (bool, string) {
+		resp, err := shared.temporal.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(resp.Executions) == 1, fmt.Sprintf("visibility query %s found %d workflows", query, len(resp.Executions))
+	})
+	out := temporalCLI(t, "workflow", "list", "--query", query)
+	if !strings.Contains(out, wfID) {
+		t.Errorf("temporal workflow list --query %s does not show %s:\n%s", query, wfID, out)
+	}
+}
+
+func TestSameDTIDTwiceChargesOnce(t *testing.T) {
+	dtid := ids.NewDTID()
+	in := sagaInput(dtid)
+	// Two workflows (the CLI lets a user pick any ID) for one DTID: the
+	// idempotency keys derived from the DTID make the second charge a replay.
+	for i := range 2 {
+		if err := startFromCLI(t, fmt.Sprintf("twice-%d-%s", i, dtid), in); err != nil {
+			t.Fatalf("run %d failed: %v", i, err)
+		}
+	}
+	var page payment.Page
+	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	if len(page.Items) != 1 {
+		t.Fatalf("two sagas of one DTID made %d payments, want 1", len(page.Items))
+	}
+	if n := len(page.Items[0].History); n != 3 {
+		t.Errorf("payment history has %d rows, want 3 (the replay writes none)", n)
+	}
+}
+
+func TestInvalidInputFailsBeforeAnyService(t *testing.T) {
+	dtid := ids.NewDTID()
+	in := sagaInput(dtid)
+	in.CustomerID, in.AmountCents, in.Currency = "", -1, "XYZ"
+	_, err := runSaga(t, in)
+
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput || !app.NonRetryable() {
+		t.Fatalf("error = %v, want non-retryable %s", err, workflows.ErrTypeInvalidInput)
+	}
+	for _, field := range []string{"customer_id", "amount_cents", "currency"} {
+		if !strings.Contains(app.Error(), field) {
+			t.Errorf("error %q does not name %s", app.Error(), field)
+		}
+	}
+	var page payment.Page
+	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	if len(page.Items) != 0 {
+		t.Errorf("invalid saga wrote payments: %+v", page.Items)
+	}
+}

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+func sagaInput(dtid string) workflows.Input {
+	return workflows.Input{
+		DTID: dtid, CustomerID: "c-e2e", ProfileID: "p-" + dtid[len(dtid)-8:], AmountCents: 1299, Currency: "USD",
+		Items: []workflows.Item{{SKU: "sku-1", Qty: 1, PriceCents: 1299}},
+	}
+}
+
+// runSaga starts in through the Temporal client, as `sagatrace start` does,
+// and waits for its outcome.
+func runSaga(t *testing.T, in workflows.Input) (client.WorkflowRun, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	run, err := shared.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.WorkflowID(in.DTID), TaskQueue: workflows.TaskQueue,
+	}, workflows.WorkflowType, in)
+	if err != nil {
+		t.Fatalf("start saga: %v", err)
+	}
+	return run, run.Get(ctx, nil)
+}
+
+// getJSON decodes the JSON answer of a GET into out and returns the body.
+func getJSON(t *testing.T, url string, out any) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var raw json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
+		t.Fatalf("GET %s: decode: %v", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, raw)
+	}
+	return string(raw)
+}
+
+// eventually polls cond until it reports done or the timeout passes; the
+// last reason is the failure message. Traces reach Jaeger in batches and
+// Temporal's visibility is eventually consistent, so the tests poll.
+func eventually(t *testing.T, timeout time.Duration, cond func() (done bool, reason string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		done, reason := cond()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, reason)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// tracesOf waits until Jaeger holds a trace tagged with dtid for every
+// wanted trace ID, and returns all traces tagged with dtid.
+func tracesOf(t *testing.T, dtid string, want ...string) map[string]jaegerquery.Trace {
+	t.Helper()
+	var found map[string]jaegerquery.Trace
+	start := time.Now().Add(-10 * time.Minute)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		var err error
+		found, err = shared.jaeger.FindAllByTag(t.Context(), ids.AttrDTID, dtid, start, time.Now().Add(time.Minute))
+		if err != nil {
+			return false, err.Error()
+		}
+		var missing []string
+		for _, id := range want {
+			if _, ok := found[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		return len(missing) == 0, fmt.Sprintf("traces %v of dtid %s not in Jaeger (found %d)", missing, dtid, len(found))
+	})
+	return found
+}
+
+// orchestrationTrace returns the trace that holds the saga's RunWorkflow span.
+func orchestrationTrace(traces map[string]jaegerquery.Trace) (jaegerquery.Trace, bool) {
+	for _, tr := range traces {
+		for _, s := range tr.Spans {
+			if strings.HasPrefix(s.OperationName, "RunWorkflow:") {
+				return tr, true
+			}
+		}
+	}
+	return jaegerquery.Trace{}, false
+}
+
+// rootOf returns the span of tr that has no parent in tr.
+func rootOf(tr jaegerquery.Trace) (jaegerquery.Span, bool) {
+	for _, s := range tr.Spans {
+		parented := false
+		for _, r := range s.References {
+			if r.RefType == "CHILD_OF" && r.TraceID == tr.TraceID {
+				parented = true
+			}
+		}
+		if !parented {
+			return s, true
+		}
+	}
+	return jaegerquery.Span{}, false
+}
+
+// servicesOf lists the services that emitted spans in tr.
+func servicesOf(tr jaegerquery.Trace) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range tr.Spans {
+		out[tr.Service(s)] = true
+	}
+	return out
+}

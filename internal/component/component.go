@@ -1,0 +1,118 @@
+// Package component starts one sagatrace component — payment, order,
+// scoring or the saga worker — from its Config. `sagatrace dev` starts all
+// of them in one process, `sagatrace serve <component>` one of them against
+// external Temporal, NATS, OTLP and databases: the same code either way.
+package component
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+)
+
+// Common is what every component needs to be observed.
+type Common struct {
+	// OTLPEndpoint is the OTLP/HTTP base URL; empty defers to OTEL_* variables.
+	OTLPEndpoint    string
+	TracingDisabled bool
+	Logger          *slog.Logger
+	// FaultsEnabled lets the component honour fault plans from drills. Off
+	// unless asked for: production must not let a header break it.
+	FaultsEnabled bool
+}
+
+// Running is a started component.
+type Running struct {
+	Name string
+	// Addr is the listening address of an HTTP component ("" for the worker).
+	Addr  string
+	stops []func(context.Context) error
+	done  chan error
+}
+
+// URL is the component's base URL.
+func (r *Running) URL() string { return "http://" + r.Addr }
+
+// Done reports an unexpected end of the component (nil error on Stop).
+func (r *Running) Done() <-chan error { return r.done }
+
+// Stop shuts the component down in reverse order of start: stop taking work,
+// finish what is in flight, flush spans, close stores.
+func (r *Running) Stop(ctx context.Context) error {
+	var errs []error
+	for i := len(r.stops) - 1; i >= 0; i-- {
+		if err := r.stops[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("stop %s: %w", r.Name, err)
+	}
+	return nil
+}
+
+// fail reports an unexpected end; only the first one is kept.
+func (r *Running) fail(err error) {
+	select {
+	case r.done <- err:
+	default:
+	}
+}
+
+func (r *Running) onStop(f func(context.Context) error) { r.stops = append(r.stops, f) }
+
+// tracerProvider gives the component its own provider and service.name, and
+// registers its shutdown so the last spans are exported.
+func (c Common) tracerProvider(ctx context.Context, r *Running, service string) (*sdktrace.TracerProvider, error) {
+	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{
+		ServiceName: service, OTLPEndpoint: c.OTLPEndpoint, Disabled: c.TracingDisabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.onStop(tp.Shutdown)
+	return tp, nil
+}
+
+// serveHTTP listens on addr (":0" picks a free port) and serves h until
+// Stop, which lets in-flight requests finish.
+func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
+	}
+	r.Addr = ln.Addr().String()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.fail(fmt.Errorf("%s: serve: %w", r.Name, err))
+		}
+	}()
+	r.onStop(srv.Shutdown)
+	return nil
+}
+
+func newRunning(name string) *Running { return &Running{Name: name, done: make(chan error, 1)} }
+
+// startOrCleanup runs start; when it fails, whatever it had started is
+// stopped again, so a failed start leaves nothing behind.
+func startOrCleanup(ctx context.Context, r *Running, start func() error) (*Running, error) {
+	if err := start(); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return nil, errors.Join(err, r.Stop(stopCtx))
+	}
+	return r, nil
+}

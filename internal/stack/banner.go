@@ -1,0 +1,42 @@
+package stack
+
+import (
+	"fmt"
+	"io"
+)
+
+// PrintBanner tells the operator, once everything is ready, where every
+// part is and what to type next.
+func (s *Stack) PrintBanner(w io.Writer) {
+	jaeger := s.Jaeger.QueryURL()
+	fmt.Fprintf(w, `
+sagatrace dev is ready.
+
+  Temporal     %s   (UI %s)
+  Jaeger API   %s/api/services   (OTLP/HTTP %s, OTLP/gRPC %s)
+  NATS         %s   (JetStream, stream SCORING)
+  payment      %s/v1/payments
+  order        %s/v1/orders
+  scoring      %s/v1/scores?top=10
+  data dir     %s   (temporal.log and jaeger.log are there too)
+
+Next steps (in another terminal, from the repository root):
+
+  go run ./cmd/sagatrace start --customer c-1 --profile p-1 --amount 12.99
+  go run ./cmd/sagatrace start --customer c-1 --profile p-1 --amount 5 --fault order.create=error
+
+  go tool -modfile=tools/go.mod temporal workflow start --address %s \
+    --task-queue sagas --type OrderSaga \
+    --input '{"customer_id":"c-1","profile_id":"p-1","amount_cents":1299,"currency":"USD","items":[{"sku":"sku-1","qty":1,"price_cents":1299}]}'
+
+  go tool -modfile=tools/go.mod nats --server %s pub scoring.events.p-1 '{"profile_id":"p-1","kind":"like","delta":1}'
+  curl -s %s/v1/scores/p-1
+
+  curl -s '%s/api/traces?service=payment&tags=%%7B%%22dtid%%22%%3A%%22<DTID>%%22%%7D'
+
+Press Ctrl-C to stop everything.
+`,
+		s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
+		s.NATS.ClientURL(), s.Payment.URL(), s.Order.URL(), s.Scoring.URL(), s.cfg.DataDir,
+		s.Temporal.HostPort(), s.NATS.ClientURL(), s.Scoring.URL(), jaeger)
+}

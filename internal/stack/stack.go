@@ -1,0 +1,224 @@
+// Package stack starts everything `sagatrace dev` runs on one machine: NATS
+// with JetStream in-process, Temporal's dev server and Jaeger as child
+// processes, and the payment, order and scoring services and the saga
+// worker in-process, each with its own tracer provider. The end-to-end
+// tests start exactly the same stack on free ports.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/internal/devstack"
+)
+
+// Config says where the stack keeps its data and which ports it takes.
+type Config struct {
+	// RepoRoot holds tools/go.mod, from which the binaries are built.
+	RepoRoot string
+	// DataDir keeps Temporal's database, JetStream's files, the service
+	// databases and the child processes' logs across restarts.
+	DataDir string
+	// Host is the address everything binds to.
+	Host  string
+	Ports Ports
+	// Logger receives the components' structured logs.
+	Logger *slog.Logger
+	// Progress receives the human-readable start-up progress.
+	Progress io.Writer
+	// FaultsEnabled lets services honour fault plans (the dev stack's default).
+	FaultsEnabled bool
+	// TracingDisabled keeps spans but exports none.
+	TracingDisabled bool
+}
+
+// Ports of every part; 0 picks a free port.
+type Ports struct {
+	Temporal, TemporalUI, TemporalHTTP, TemporalMetrics         int
+	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP            int
+	JaegerThriftHTTP, JaegerCompactUDP                          int
+	NATS, Payment, Order, Scoring                               int
+}
+
+// DefaultPorts are the documented ports of DESIGN §6.
+func DefaultPorts() Ports {
+	return Ports{
+		Temporal: 7233, TemporalUI: 8233, TemporalHTTP: 7243,
+		JaegerQuery: 16686, JaegerQueryGRPC: 16685, OTLPGRPC: 4317, OTLPHTTP: 4318,
+		JaegerThriftHTTP: 14268, JaegerCompactUDP: 6831,
+		NATS: 4222, Payment: 8081, Order: 8082, Scoring: 8083,
+	}
+}
+
+// Stack is the running stack.
+type Stack struct {
+	cfg      Config
+	NATS     *devstack.NATS
+	Temporal *devstack.Temporal
+	Jaeger   *devstack.Jaeger
+	Payment  *component.Running
+	Order    *component.Running
+	Scoring  *component.Running
+	Worker   *component.Running
+	stops    []func(context.Context) error
+}
+
+// Start builds the tools if needed and starts every part, waiting until each
+// is ready. On failure, whatever was started is stopped again.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	s := &Stack{cfg: cfg}
+	if err := s.start(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return nil, errors.Join(err, s.Stop(stopCtx))
+	}
+	return s, nil
+}
+
+func (s *Stack) start(ctx context.Context) error {
+	cfg := s.cfg
+	tools, err := devstack.BuildTools(ctx, cfg.RepoRoot, cfg.Progress)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cfg.Progress, "starting NATS with JetStream (in-process)…")
+	s.NATS, err = devstack.StartNATS(ctx, devstack.NATSOptions{
+		Host: cfg.Host, Port: cfg.Ports.NATS, StoreDir: filepath.Join(cfg.DataDir, "nats"),
+	})
+	if err != nil {
+		return err
+	}
+	s.onStop(func(context.Context) error { s.NATS.Shutdown(); return nil })
+
+	if err := s.startProcesses(ctx, tools); err != nil {
+		return err
+	}
+	return s.startComponents(ctx)
+}
+
+// startProcesses starts Temporal and Jaeger side by side: each takes a few
+// seconds, and neither needs the other.
+func (s *Stack) startProcesses(ctx context.Context, tools devstack.Tools) error {
+	cfg := s.cfg
+	fmt.Fprintln(cfg.Progress, "starting Temporal dev server and Jaeger…")
+	temporalLog, err := s.logFile("temporal.log")
+	if err != nil {
+		return err
+	}
+	jaegerLog, err := s.logFile("jaeger.log")
+	if err != nil {
+		return err
+	}
+	type result struct {
+		t   *devstack.Temporal
+		j   *devstack.Jaeger
+		err error
+	}
+	tc, jc := make(chan result, 1), make(chan result, 1)
+	go func() {
+		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
+			Binary: tools.Temporal, Host: cfg.Host, Port: cfg.Ports.Temporal, UIPort: cfg.Ports.TemporalUI,
+			HTTPPort: cfg.Ports.TemporalHTTP, MetricsPort: cfg.Ports.TemporalMetrics,
+			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), Stdout: temporalLog, Stderr: temporalLog,
+		})
+		tc <- result{t: t, err: err}
+	}()
+	go func() {
+		j, err := devstack.StartJaeger(ctx, devstack.JaegerOptions{
+			Binary: tools.Jaeger, Host: cfg.Host, ConfigDir: filepath.Join(cfg.DataDir, "jaeger"),
+			OTLPGRPCPort: cfg.Ports.OTLPGRPC, OTLPHTTPPort: cfg.Ports.OTLPHTTP,
+			QueryHTTPPort: cfg.Ports.JaegerQuery, QueryGRPCPort: cfg.Ports.JaegerQueryGRPC,
+			ThriftHTTPPort: cfg.Ports.JaegerThriftHTTP, CompactUDPPort: cfg.Ports.JaegerCompactUDP,
+			Stdout: jaegerLog, Stderr: jaegerLog,
+		})
+		jc <- result{j: j, err: err}
+	}()
+	tr, jr := <-tc, <-jc
+	if tr.t != nil {
+		s.Temporal = tr.t
+		s.onStop(s.Temporal.Stop)
+	}
+	if jr.j != nil {
+		s.Jaeger = jr.j
+		s.onStop(s.Jaeger.Stop)
+	}
+	return errors.Join(tr.err, jr.err)
+}
+
+func (s *Stack) startComponents(ctx context.Context) error {
+	cfg := s.cfg
+	common := component.Common{
+		OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(), TracingDisabled: cfg.TracingDisabled,
+		Logger: cfg.Logger, FaultsEnabled: cfg.FaultsEnabled,
+	}
+	db := func(name string) string { return filepath.Join(cfg.DataDir, name+".db") }
+	listen := func(port int) string { return fmt.Sprintf("%s:%d", cfg.Host, port) }
+	var err error
+	fmt.Fprintln(cfg.Progress, "starting payment, order and scoring services…")
+	if s.Payment, err = component.StartPayment(ctx, component.PaymentConfig{Common: common, Listen: listen(cfg.Ports.Payment), DatabaseURL: db("payment")}); err != nil {
+		return err
+	}
+	s.onStop(s.Payment.Stop)
+	if s.Order, err = component.StartOrder(ctx, component.OrderConfig{Common: common, Listen: listen(cfg.Ports.Order), DatabaseURL: db("order")}); err != nil {
+		return err
+	}
+	s.onStop(s.Order.Stop)
+	if s.Scoring, err = component.StartScoring(ctx, component.ScoringConfig{
+		Common: common, Listen: listen(cfg.Ports.Scoring), DatabaseURL: db("scoring"), NATSURL: s.NATS.ClientURL(),
+	}); err != nil {
+		return err
+	}
+	s.onStop(s.Scoring.Stop)
+	fmt.Fprintln(cfg.Progress, "starting the saga worker…")
+	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
+		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
+		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(),
+	}); err != nil {
+		return err
+	}
+	s.onStop(s.Worker.Stop)
+	return nil
+}
+
+func (s *Stack) onStop(f func(context.Context) error) { s.stops = append(s.stops, f) }
+
+func (s *Stack) logFile(name string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(s.cfg.DataDir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open %s log: %w", name, err)
+	}
+	s.onStop(func(context.Context) error { return f.Close() })
+	return f, nil
+}
+
+// Stop stops everything in reverse order of start: the worker first, so no
+// new hop begins, then the services, then the infrastructure.
+func (s *Stack) Stop(ctx context.Context) error {
+	var errs []error
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		if err := s.stops[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.stops = nil
+	return errors.Join(errs...)
+}
