@@ -78,20 +78,22 @@ func (h *hop) end(ctx context.Context, err error) error {
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		h.logger.WarnContext(ctx, "hop failed for good", slog.Any("error", err))
-		return temporal.NewNonRetryableApplicationError(err.Error(), perm.typ, err, failure)
+		return temporal.NewNonRetryableApplicationError(err.Error(), perm.typ, nil, failure)
 	}
 	var problem *httpapi.ProblemError
 	if errors.As(err, &problem) {
 		failure.Status, failure.ProblemType = problem.Status, problem.Type
 		if refusal(problem.Status) {
 			h.logger.WarnContext(ctx, "hop refused", slog.Int("status", problem.Status), slog.String("problem_type", problem.Type), slog.Any("error", err))
+			// The message already holds err's text; as a cause it would be
+			// repeated in every rendering of the failure chain.
 			return temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("%s refused: %v", h.operation, err), errorType(problem.Type), err, failure)
+				fmt.Sprintf("%s refused: %v", h.operation, err), errorType(problem.Type), nil, failure)
 		}
 	}
 	h.logger.WarnContext(ctx, "hop failed, will be retried", slog.Any("error", err))
 	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s failed: %v", h.operation, err), "HopFailed",
-		temporal.ApplicationErrorOptions{Cause: err, Details: []any{failure}})
+		temporal.ApplicationErrorOptions{Details: []any{failure}})
 }
 
 // permanentError marks a failure no retry can cure, found before any

@@ -111,3 +111,32 @@ func TestInvalidInputFailsBeforeAnyService(t *testing.T) {
 		t.Errorf("invalid saga wrote payments: %+v", page.Items)
 	}
 }
+
+// Malformed JSON from the Temporal CLI fails the workflow at once, with a
+// message that names the field, and reaches no service.
+func TestMalformedCLIInputFailsNamingTheField(t *testing.T) {
+	tests := []struct {
+		name, input, wantField string
+	}{
+		{"unknown_field", `{"customer_id":"c-1","ammount_cents":1299}`, "ammount_cents"},
+		{"amount_as_string", `{"customer_id":"c-1","amount_cents":"12.99"}`, "amount_cents"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wfID := "malformed-" + ids.NewDTID()
+			temporalCLI(t, "workflow", "start", "--task-queue", workflows.TaskQueue, "--type", workflows.WorkflowType,
+				"--workflow-id", wfID, "--input", tt.input)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			err := shared.temporal.GetWorkflow(ctx, wfID, "").Get(ctx, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.wantField) {
+				t.Fatalf("workflow error = %v, want a failure naming %s", err, tt.wantField)
+			}
+			var page payment.Page
+			getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+wfID, &page)
+			if len(page.Items) != 0 {
+				t.Errorf("malformed input reached the payment service: %+v", page.Items)
+			}
+		})
+	}
+}

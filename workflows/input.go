@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -95,5 +97,20 @@ func checkID(field, v string) error {
 	case len(v) > maxIDLen:
 		return fmt.Errorf("%s: is %d characters long, at most %d are allowed", field, len(v), maxIDLen)
 	}
+	return nil
+}
+
+// UnmarshalJSON decodes saga input strictly: an unknown field is most often
+// a typo ("ammount_cents", "fault") that would otherwise be silently
+// ignored, so the start fails and names it.
+func (in *Input) UnmarshalJSON(data []byte) error {
+	type plain Input // no methods, so no recursion
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("saga input: %w (fields: dtid, customer_id, profile_id, amount_cents, currency, items, faults)", err)
+	}
+	*in = Input(p)
 	return nil
 }

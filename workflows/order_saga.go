@@ -83,7 +83,10 @@ func (s *saga) tag(ctx workflow.Context) error {
 			return fmt.Errorf("upsert %s search attribute: %w", ids.SearchAttributeDTID, err)
 		}
 	}
-	if span, ok := tracing.SpanFromWorkflowContext(ctx); ok {
+	// A replay (a query on a closed run, a worker restart) starts a fresh
+	// RunWorkflow span; tagging only the first keeps a dtid search from
+	// finding lone replay spans as if they were the saga.
+	if span, ok := tracing.SpanFromWorkflowContext(ctx); ok && !workflow.IsReplaying(ctx) {
 		span.SetAttributes(attribute.String(ids.AttrDTID, s.state.DTID))
 	}
 	return nil
@@ -115,7 +118,7 @@ func (s *saga) run(ctx workflow.Context) error {
 			if st.undo != nil && refused(err) {
 				s.undos = s.undos[:len(s.undos)-1]
 			}
-			return fmt.Errorf("step %s: %w", st.name, err)
+			return &stepError{step: st.name, err: err}
 		}
 	}
 	return nil
@@ -132,6 +135,10 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 	})
 	log := workflow.GetLogger(ctx)
 	s.state.Status, s.state.Error = StatusCompensating, cause.Error()
+	var se *stepError
+	if errors.As(cause, &se) {
+		s.state.Error = "step " + se.step + ": " + describe(se.err)
+	}
 	retry := workflow.GetSignalChannel(ctx, SignalRetryCompensation)
 	for i := len(s.undos) - 1; i >= 0; i-- {
 		u := s.undos[i]
@@ -149,8 +156,8 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 		}
 	}
 	s.state.Status = StatusCompensated
-	log.Info("saga compensated", "dtid", s.state.DTID, "cause", cause)
-	return s.state, temporal.NewNonRetryableApplicationError("saga compensated: "+cause.Error(), ErrTypeCompensated, cause, s.state)
+	log.Info("saga compensated", "dtid", s.state.DTID, "cause", s.state.Error)
+	return s.state, temporal.NewNonRetryableApplicationError("saga compensated: "+s.state.Error, ErrTypeCompensated, cause, s.state)
 }
 
 // refused reports whether a step failed because the service refused it
@@ -159,3 +166,12 @@ func refused(err error) bool {
 	var app *temporal.ApplicationError
 	return errors.As(err, &app) && app.NonRetryable()
 }
+
+// stepError names the forward step that failed for good.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return "step " + e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }

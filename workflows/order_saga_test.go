@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -251,4 +252,31 @@ func countOf(xs []string, x string) int {
 		}
 	}
 	return n
+}
+
+func TestInputDecodingIsStrict(t *testing.T) {
+	tests := []struct {
+		name    string
+		json    string
+		wantErr string
+	}{
+		{"valid", `{"customer_id":"c-1","amount_cents":5}`, ""},
+		{"unknown_field", `{"customer_id":"c-1","ammount_cents":5}`, `unknown field "ammount_cents"`},
+		{"string_amount", `{"amount_cents":"12.99"}`, "amount_cents"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in Input
+			err := json.Unmarshal([]byte(tt.json), &in)
+			if tt.wantErr == "" {
+				if err != nil || in.CustomerID != "c-1" || in.AmountCents != 5 {
+					t.Fatalf("decoded %+v, %v", in, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
 }

@@ -82,7 +82,7 @@ func (s *saga) record(step, op string, compensation bool, res activities.HopResu
 	h := Hop{Step: step, Operation: op, Compensation: compensation,
 		CorrelationID: res.CorrelationID, Attempt: res.Attempt, Outcome: "ok"}
 	if err != nil {
-		h.Outcome, h.Error = "error", err.Error()
+		h.Outcome, h.Error = "error", describe(err)
 		var app *temporal.ApplicationError
 		var failure activities.HopFailure
 		if errors.As(err, &app) && app.HasDetails() && app.Details(&failure) == nil {
@@ -90,4 +90,14 @@ func (s *saga) record(step, op string, compensation bool, res activities.HopResu
 		}
 	}
 	s.state.Hops = append(s.state.Hops, h)
+}
+
+// describe returns what went wrong without Temporal's wrapping (activity
+// type, event IDs): the message of the innermost application error.
+func describe(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
 }

@@ -35,6 +35,9 @@ type TemporalOptions struct {
 	Stdout, Stderr io.Writer
 	// StartTimeout bounds the wait for readiness; 0 means 60s.
 	StartTimeout time.Duration
+	// WithoutDTIDAttribute starts the server like an existing cluster that
+	// never heard of sagatrace, to test that the worker registers DTID.
+	WithoutDTIDAttribute bool
 }
 
 // Temporal is a running Temporal dev server (`temporal server start-dev`),
@@ -73,11 +76,13 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		"--port", strconv.Itoa(opts.Port),
 		"--http-port", strconv.Itoa(opts.HTTPPort),
 		"--metrics-port", strconv.Itoa(opts.MetricsPort),
-		// Registered before the frontend starts: a workflow that upserts an
-		// unknown search attribute fails its tasks forever.
-		"--search-attribute", "DTID=Keyword",
 		"--log-level", opts.LogLevel,
 		"--color", "never",
+	}
+	if !opts.WithoutDTIDAttribute {
+		// Registered before the frontend starts: a workflow that upserts an
+		// unknown search attribute fails its tasks forever.
+		args = append(args, "--search-attribute", "DTID=Keyword")
 	}
 	t := &Temporal{hostPort: net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))}
 	if opts.Headless {

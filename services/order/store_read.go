@@ -33,9 +33,6 @@ func (s *Store) get(ctx context.Context, orderID string) (out Order, err error) 
 		out, err = loadOrder(ctx, tx, orderID)
 		return err
 	})
-	if err == nil {
-		span.SetAttributes(attribute.String(ids.AttrDTID, out.DTID))
-	}
 	return out, err
 }
 
@@ -43,7 +40,10 @@ func (s *Store) get(ctx context.Context, orderID string) (out Order, err error) 
 // extra row to know whether another page follows. Both queries share a
 // transaction, so each order's history matches its state.
 func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
-	ctx, span := s.start(ctx, "list", f.DTID)
+	// A read is not part of the transaction it looks at: its span names the
+	// filter under another key, so a search by dtid finds only the saga's hops.
+	ctx, span := s.start(ctx, "list", "")
+	span.SetAttributes(attribute.String("query.dtid", f.DTID))
 	defer end(span, &err)
 	where, args := `order_id > $1`, []any{f.Cursor}
 	if f.DTID != "" {

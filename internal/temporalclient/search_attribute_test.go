@@ -1,0 +1,66 @@
+package temporalclient_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace/noop"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+
+	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
+)
+
+// Against a real Temporal that, like an existing cluster, lacks DTID: the
+// worker's start-up adds it once, and a second call finds it.
+func TestEnsureDTIDSearchAttributeOnAClusterWithoutIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs the real Temporal binary, whose first build takes several minutes")
+	}
+	root, err := devstack.FindRepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := devstack.BuildTools(t.Context(), root, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := devstack.StartTemporal(t.Context(), devstack.TemporalOptions{
+		Binary: tools.Temporal, Headless: true, WithoutDTIDAttribute: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Stop(ctx)
+	})
+	c, err := temporalclient.Dial(t.Context(), temporalclient.Options{
+		Address: srv.HostPort(), Namespace: "default", TracerProvider: noop.NewTracerProvider(), Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	for i, wantAdded := range []bool{true, false} {
+		added, err := temporalclient.EnsureDTIDSearchAttribute(t.Context(), c, "default")
+		if err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+		if added != wantAdded {
+			t.Errorf("call %d: added = %v, want %v", i+1, added, wantAdded)
+		}
+	}
+	list, err := c.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list.GetCustomAttributes()["DTID"]; got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
+		t.Errorf("DTID attribute type = %v, want Keyword", got)
+	}
+}
