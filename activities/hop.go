@@ -61,7 +61,9 @@ func (a *Activities) startHop(ctx context.Context, dtid, step, operation string,
 }
 
 // result is what a finished hop reports to the saga.
-func (h *hop) result() HopResult { return HopResult{CorrelationID: h.correlationID, Attempt: h.attempt} }
+func (h *hop) result() HopResult {
+	return HopResult{CorrelationID: h.correlationID, Attempt: h.attempt}
+}
 
 // end closes the hop's span and turns err into what Temporal should do with
 // it: a refusal of the service (4xx) fails the step for good, so the saga

@@ -122,4 +122,3 @@ func parsePartitions(s string) ([]int, error) {
 	}
 	return out, nil
 }
-

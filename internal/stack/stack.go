@@ -41,10 +41,10 @@ type Config struct {
 
 // Ports of every part; 0 picks a free port.
 type Ports struct {
-	Temporal, TemporalUI, TemporalHTTP, TemporalMetrics         int
-	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP            int
-	JaegerThriftHTTP, JaegerCompactUDP                          int
-	NATS, Payment, Order, Scoring                               int
+	Temporal, TemporalUI, TemporalHTTP, TemporalMetrics int
+	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP    int
+	JaegerThriftHTTP, JaegerCompactUDP                  int
+	NATS, Payment, Order, Scoring                       int
 }
 
 // DefaultPorts are the documented ports of DESIGN §6.
