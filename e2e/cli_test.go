@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,10 @@ import (
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
-// temporalCLI runs the real temporal CLI against the stack, as a user would.
+// temporalCLI runs the real temporal CLI against the shared stack.
 func temporalCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	args = append(args, "--address", shared.stack.Temporal.HostPort())
-	out, err := exec.CommandContext(ctx, shared.tools.Temporal, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return cli(t, append(args, "--address", shared.stack.Temporal.HostPort())...)
 }
 
 func startFromCLI(t *testing.T, workflowID string, in workflows.Input) error {

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// devRun is one `sagatrace dev` process, started as a user would.
+type devRun struct {
+	cmd          *exec.Cmd
+	temporalAddr string
+}
+
+var temporalLine = regexp.MustCompile(`Temporal\s+(127\.0\.0\.1:\d+)`)
+
+// startDev runs the built binary with every port free and waits for its
+// banner.
+func startDev(t *testing.T, bin, dataDir string) *devRun {
+	t.Helper()
+	args := []string{"dev", "--data-dir", dataDir}
+	for _, p := range []string{"temporal-port", "temporal-ui-port", "temporal-http-port", "jaeger-port", "jaeger-grpc-port",
+		"otlp-grpc-port", "otlp-http-port", "jaeger-thrift-port", "jaeger-compact-port", "nats-port",
+		"payment-port", "order-port", "scoring-port"} {
+		args = append(args, "--"+p, "0")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = io.Discard
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		var banner strings.Builder
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			banner.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "Press Ctrl-C") {
+				ready <- banner.String()
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case banner := <-ready:
+		m := temporalLine.FindStringSubmatch(banner)
+		if m == nil {
+			t.Fatalf("banner has no Temporal address:\n%s", banner)
+		}
+		return &devRun{cmd: cmd, temporalAddr: m[1]}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("sagatrace dev printed no banner within 2 minutes")
+	}
+	return nil
+}
+
+// interrupt sends Ctrl-C and requires the process to exit within 10 s
+// without leaving a child behind.
+func (d *devRun) interrupt(t *testing.T, dataDir string) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("sagatrace dev exited with %v after Ctrl-C, want 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sagatrace dev did not stop within 10 s of Ctrl-C")
+	}
+	if left := processesMentioning(t, dataDir); len(left) > 0 {
+		t.Errorf("child processes left behind: %v", left)
+	}
+}
+
+// processesMentioning lists the command lines that name dir: Temporal and
+// Jaeger are started with their files in the data dir.
+func processesMentioning(t *testing.T, dir string) []string {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		if cl := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cl, dir) && !strings.Contains(cl, " dev --data-dir") {
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sagatrace")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
+		t.Fatalf("build sagatrace: %v\n%s", err, out)
+	}
+	dataDir := t.TempDir()
+	input := `{"customer_id":"c-1","profile_id":"p-dev","amount_cents":500,"currency":"EUR","items":[{"sku":"s","qty":1,"price_cents":500}]}`
+
+	first := startDev(t, bin, dataDir)
+	cli(t, "workflow", "execute", "--address", first.temporalAddr, "--task-queue", "sagas", "--type", "OrderSaga",
+		"--workflow-id", "kept-across-restarts", "--input", input)
+	first.interrupt(t, dataDir)
+
+	second := startDev(t, bin, dataDir)
+	out := cli(t, "workflow", "describe", "--address", second.temporalAddr, "--workflow-id", "kept-across-restarts")
+	if !strings.Contains(out, "COMPLETED") && !strings.Contains(out, "Completed") {
+		t.Errorf("saga from the first run is not there after a restart:\n%s", out)
+	}
+	second.interrupt(t, dataDir)
+}
+
+// cli runs the real temporal CLI, as a user would.
+func cli(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, shared.tools.Temporal, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
