@@ -2,14 +2,14 @@ package component
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
-	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
@@ -42,56 +42,45 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 			return nil, fmt.Errorf("scoring: partition %d is outside 0-%d", p, cfg.PartitionCount-1)
 		}
 	}
-	r := newRunning("scoring")
-	return startOrCleanup(ctx, r, func() error {
-		logger := cfg.Logger.With(slog.String("service", r.Name))
-		tp, err := cfg.tracerProvider(ctx, r, r.Name)
-		if err != nil {
-			return err
-		}
-		prop := telemetry.Propagator()
-		db, err := database.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return fmt.Errorf("scoring: %w", err)
-		}
-		r.onStop(func(context.Context) error { return db.Close() })
-		store, err := scoring.NewStore(ctx, db, tp)
-		if err != nil {
-			return err
-		}
-		nc, err := nats.Connect(cfg.NATSURL, nats.Name(r.Name))
-		if err != nil {
-			return fmt.Errorf("scoring: connect to NATS at %s: %w", cfg.NATSURL, err)
-		}
-		r.onStop(func(context.Context) error { nc.Close(); return nil })
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return fmt.Errorf("scoring: JetStream: %w", err)
-		}
-		setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := scoring.EnsureStreams(setupCtx, js, scoring.StreamConfig{Partitions: cfg.PartitionCount}); err != nil {
-			return fmt.Errorf("scoring: %w", err)
-		}
-		consumer := scoring.NewConsumer(js, store, scoring.ConsumerConfig{Partitions: cfg.Partitions}, tp, prop, logger)
-		runCtx, stopConsumer := context.WithCancel(context.WithoutCancel(ctx))
-		consumed := make(chan struct{})
-		go func() {
-			defer close(consumed)
-			if err := consumer.Run(runCtx); err != nil {
-				r.fail(err)
+	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: cfg.DatabaseURL},
+		func(r *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+			store, err := scoring.NewStore(ctx, db, tp)
+			if err != nil {
+				return nil, err
 			}
-		}()
-		r.onStop(func(ctx context.Context) error {
-			stopConsumer()
-			select {
-			case <-consumed:
-				return nil
-			case <-ctx.Done():
-				return fmt.Errorf("scoring: consumers did not stop: %w", ctx.Err())
+			js, err := connectJetStream(r, cfg.NATSURL)
+			if err != nil {
+				return nil, err
 			}
+			setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := scoring.EnsureStreams(setupCtx, js, scoring.StreamConfig{Partitions: cfg.PartitionCount}); err != nil {
+				return nil, err
+			}
+			prop := telemetry.Propagator()
+			consumer := scoring.NewConsumer(js, store, scoring.ConsumerConfig{Partitions: cfg.Partitions}, tp, prop, logger)
+			runInBackground(r, "consumers", consumer.Run)
+			return scoring.NewServer(store, tp, prop, logger).Handler(), nil
 		})
-		srv := scoring.NewServer(store, tp, prop, logger)
-		return serveHTTP(r, cfg.Listen, srv.Handler(), logger)
+}
+
+// runInBackground runs fn until r stops; an early error ends r.
+func runInBackground(r *Running, what string, fn func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := fn(ctx); err != nil {
+			r.fail(fmt.Errorf("%s: %s: %w", r.Name, what, err))
+		}
+	}()
+	r.onStop(func(stopCtx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+			return nil
+		case <-stopCtx.Done():
+			return fmt.Errorf("%s: %s did not stop: %w", r.Name, what, stopCtx.Err())
+		}
 	})
 }

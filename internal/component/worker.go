@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/sagatrace/sagatrace/activities"
@@ -62,14 +60,9 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 			return err
 		}
 		prop := telemetry.Propagator()
-		nc, err := nats.Connect(cfg.NATSURL, nats.Name(r.Name))
+		js, err := connectJetStream(r, cfg.NATSURL)
 		if err != nil {
-			return fmt.Errorf("saga-worker: connect to NATS at %s: %w", cfg.NATSURL, err)
-		}
-		r.onStop(func(context.Context) error { return nc.Drain() })
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return fmt.Errorf("saga-worker: JetStream: %w", err)
+			return err
 		}
 		tc, err := temporalclient.Dial(ctx, temporalclient.Options{
 			Address: cfg.TemporalAddress, Namespace: cfg.Namespace, TracerProvider: tp, Logger: logger,
