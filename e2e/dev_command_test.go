@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,7 +35,8 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 		args = append(args, "--"+p, "0")
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = io.Discard
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +65,7 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 		}
 		return &devRun{cmd: cmd, temporalAddr: m[1]}
 	case <-time.After(2 * time.Minute):
-		t.Fatal("sagatrace dev printed no banner within 2 minutes")
+		t.Fatalf("sagatrace dev printed no banner within 2 minutes; its stderr:\n%s", stderr.String())
 	}
 	return nil
 }
@@ -141,4 +144,22 @@ func cli(t *testing.T, args ...string) string {
 		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// lockedBuffer is a bytes.Buffer safe for the writer goroutine of exec.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

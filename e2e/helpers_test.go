@@ -81,8 +81,10 @@ func eventually(t *testing.T, timeout time.Duration, cond func() (done bool, rea
 	}
 }
 
-// tracesOf waits until Jaeger holds a trace tagged with dtid for every
-// wanted trace ID, and returns all traces tagged with dtid.
+// tracesOf waits until Jaeger holds the orchestration trace of dtid and a
+// trace tagged with dtid for every wanted trace ID, and returns all traces
+// tagged with dtid. The RunWorkflow span ends with the saga, so it is the
+// last to be exported.
 func tracesOf(t *testing.T, dtid string, want ...string) map[string]jaegerquery.Trace {
 	t.Helper()
 	var found map[string]jaegerquery.Trace
@@ -98,6 +100,9 @@ func tracesOf(t *testing.T, dtid string, want ...string) map[string]jaegerquery.
 			if _, ok := found[id]; !ok {
 				missing = append(missing, id)
 			}
+		}
+		if _, ok := orchestrationTrace(found); !ok {
+			missing = append(missing, "orchestration")
 		}
 		return len(missing) == 0, fmt.Sprintf("traces %v of dtid %s not in Jaeger (found %d)", missing, dtid, len(found))
 	})

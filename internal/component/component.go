@@ -13,6 +13,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/sagatrace/sagatrace/internal/telemetry"
@@ -33,9 +36,11 @@ type Common struct {
 type Running struct {
 	Name string
 	// Addr is the listening address of an HTTP component ("" for the worker).
-	Addr  string
-	stops []func(context.Context) error
-	done  chan error
+	Addr string
+	// Registry holds the component's metrics, served on /metrics.
+	Registry *prometheus.Registry
+	stops    []func(context.Context) error
+	done     chan error
 }
 
 // URL is the component's base URL.
@@ -82,16 +87,20 @@ func (c Common) tracerProvider(ctx context.Context, r *Running, service string) 
 	return tp, nil
 }
 
-// serveHTTP listens on addr (":0" picks a free port) and serves h until
-// Stop, which lets in-flight requests finish.
+// serveHTTP listens on addr (":0" picks a free port) and serves h, and the
+// component's metrics on /metrics, until Stop, which lets in-flight
+// requests finish.
 func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("/", h)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
 	}
 	r.Addr = ln.Addr().String()
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -104,7 +113,11 @@ func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) err
 	return nil
 }
 
-func newRunning(name string) *Running { return &Running{Name: name, done: make(chan error, 1)} }
+func newRunning(name string) *Running {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Running{Name: name, Registry: reg, done: make(chan error, 1)}
+}
 
 // startOrCleanup runs start; when it fails, whatever it had started is
 // stopped again, so a failed start leaves nothing behind.

@@ -32,16 +32,6 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 	if cfg.PartitionCount == 0 {
 		cfg.PartitionCount = 16
 	}
-	if len(cfg.Partitions) == 0 {
-		for p := range cfg.PartitionCount {
-			cfg.Partitions = append(cfg.Partitions, p)
-		}
-	}
-	for _, p := range cfg.Partitions {
-		if p < 0 || p >= cfg.PartitionCount {
-			return nil, fmt.Errorf("scoring: partition %d is outside 0-%d", p, cfg.PartitionCount-1)
-		}
-	}
 	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: cfg.DatabaseURL},
 		func(r *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
 			store, err := scoring.NewStore(ctx, db, tp)
@@ -58,9 +48,14 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 				return nil, err
 			}
 			prop := telemetry.Propagator()
-			consumer := scoring.NewConsumer(js, store, scoring.ConsumerConfig{Partitions: cfg.Partitions}, tp, prop, logger)
+			consumer, err := scoring.NewConsumer(js, store, scoring.ConsumerConfig{
+				PartitionCount: cfg.PartitionCount, Partitions: cfg.Partitions,
+			}, tp, prop, logger, r.Registry)
+			if err != nil {
+				return nil, err
+			}
 			runInBackground(r, "consumers", consumer.Run)
-			return scoring.NewServer(store, tp, prop, logger).Handler(), nil
+			return scoring.NewServer(store, consumer, tp, prop, logger).Handler(), nil
 		})
 }
 

@@ -4,192 +4,210 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.opentelemetry.io/otel/attribute"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
-// ConsumerConfig says which partitions this instance owns.
+// ConsumerConfig says which partitions this instance owns and how it
+// batches them.
 type ConsumerConfig struct {
+	// PartitionCount is N of the stream's partition(N,1) transform.
+	PartitionCount int
 	// Partitions owned by this instance; several instances split the stream
-	// by owning disjoint sets.
+	// by owning disjoint sets. Empty means all.
 	Partitions []int
-	// AckWait is how long the server waits for an ack before redelivering.
+	// FlushInterval is how often hot is swapped out and written.
+	FlushInterval time.Duration
+	// AckWait is how long the server waits for an ack before redelivering;
+	// a flush must finish well inside it.
 	AckWait time.Duration
+	// MaxAckPending bounds the unacknowledged messages per partition: with
+	// hot and cold, the engine's memory bound on the wire side.
+	MaxAckPending int
+	// PullBatch is how many messages one pull request asks for.
+	PullBatch int
+	Shard     ShardConfig
+	// Hooks lets crash tests stop a flush at its most dangerous points.
+	Hooks *Hooks
 }
 
-// Consumer applies the events of its partitions to the store. Each
-// partition has one goroutine that owns its durable consumer and its offset,
-// so nothing on the path is shared between partitions.
-//
-// This version commits one event per transaction; the batching hot/cold
-// shards replace applyOne behind the same Store.Commit.
-type Consumer struct {
-	js     jetstream.JetStream
-	store  *Store
-	cfg    ConsumerConfig
-	tracer trace.Tracer
-	prop   propagation.TextMapPropagator
-	logger *slog.Logger
+// Hooks are test seams inside a flush; nil in production.
+type Hooks struct {
+	AfterSwap   func(partition int) // cold handed to the flusher, nothing committed
+	AfterCommit func(partition int) // committed, not yet acked
 }
 
-// NewConsumer returns a Consumer; Run starts it.
-func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) *Consumer {
-	if cfg.AckWait == 0 {
-		cfg.AckWait = 30 * time.Second
+func (h *Hooks) afterSwap(p int) {
+	if h != nil && h.AfterSwap != nil {
+		h.AfterSwap(p)
 	}
-	return &Consumer{js: js, store: store, cfg: cfg, prop: prop, logger: logger,
-		tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/consumer")}
 }
 
-// Run consumes until ctx ends, then returns after every partition stopped.
+func (h *Hooks) afterCommit(p int) {
+	if h != nil && h.AfterCommit != nil {
+		h.AfterCommit(p)
+	}
+}
+
+// withDefaults fills zero values and checks the bounds fit together.
+func (c ConsumerConfig) withDefaults() (ConsumerConfig, error) {
+	if c.PartitionCount == 0 {
+		c.PartitionCount = 16
+	}
+	if len(c.Partitions) == 0 {
+		for p := range c.PartitionCount {
+			c.Partitions = append(c.Partitions, p)
+		}
+	}
+	c.FlushInterval = orDefault(c.FlushInterval, time.Second)
+	c.AckWait = orDefault(c.AckWait, 30*time.Second)
+	if c.Shard == (ShardConfig{}) {
+		c.Shard = DefaultShardConfig()
+	}
+	c.MaxAckPending = orDefault(c.MaxAckPending, 4*c.Shard.MaxHotEvents)
+	c.PullBatch = orDefault(c.PullBatch, 1024)
+	var errs []error
+	for _, p := range c.Partitions {
+		if p < 0 || p >= c.PartitionCount {
+			errs = append(errs, fmt.Errorf("partition %d is outside 0-%d", p, c.PartitionCount-1))
+		}
+	}
+	if c.Shard.MaxHotEvents >= c.MaxAckPending {
+		errs = append(errs, fmt.Errorf("MaxHotEvents (%d) must be below MaxAckPending (%d), or the server stops delivering before hot is flushed", c.Shard.MaxHotEvents, c.MaxAckPending))
+	}
+	if c.FlushInterval >= c.AckWait/2 {
+		errs = append(errs, fmt.Errorf("flush interval %s must be well inside AckWait %s", c.FlushInterval, c.AckWait))
+	}
+	return c, errors.Join(errs...)
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Consumer runs one shard per owned partition.
+type Consumer struct {
+	js      jetstream.JetStream
+	store   *Store
+	cfg     ConsumerConfig
+	tracer  trace.Tracer
+	prop    propagation.TextMapPropagator
+	logger  *slog.Logger
+	metrics *metrics
+	hooks   *Hooks
+	labels  []string // partition → metric label, made once
+	// parts is filled before Run starts the goroutines and read-only after.
+	parts map[int]*partition
+}
+
+// NewConsumer returns a Consumer whose metrics go to reg; Run starts it.
+func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp trace.TracerProvider,
+	prop propagation.TextMapPropagator, logger *slog.Logger, reg prometheus.Registerer) (*Consumer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("scoring consumer: %w", err)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("scoring consumer: metrics: %w", err)
+	}
+	c := &Consumer{js: js, store: store, cfg: cfg, prop: prop, logger: logger, metrics: m, hooks: cfg.Hooks,
+		tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring"), parts: map[int]*partition{}}
+	for p := range cfg.PartitionCount {
+		c.labels = append(c.labels, strconv.Itoa(p))
+	}
+	for _, p := range cfg.Partitions {
+		c.parts[p] = &partition{c: c, id: p, queries: make(chan pendingQuery),
+			log: logger.With(slog.Int("partition", p))}
+	}
+	return c, nil
+}
+
+// Run consumes until ctx ends, flushes what it holds, and returns after
+// every partition stopped. A partition that fails stops them all.
 func (c *Consumer) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
-	errs := make([]error, len(c.cfg.Partitions))
-	for i, p := range c.cfg.Partitions {
-		wg.Go(func() { errs[i] = c.runPartition(ctx, p) })
+	errs := make(chan error, len(c.parts))
+	for _, p := range c.parts {
+		wg.Go(func() {
+			if err := p.run(ctx); err != nil {
+				errs <- err
+				cancel()
+			}
+		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
 
-func (c *Consumer) runPartition(ctx context.Context, partition int) error {
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-		Durable:       fmt.Sprintf("scoring-p%d", partition),
+// PartitionOf is the partition NATS assigns to profile: fnv32a of the
+// subject token modulo N, as the stream's partition(N,1) transform does.
+func PartitionOf(profile string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(profile))
+	return int(h.Sum32() % uint32(n))
+}
+
+// Pending returns what this instance holds for profile in hot and cold,
+// not yet committed; owned is false when another instance owns its partition.
+func (c *Consumer) Pending(ctx context.Context, profile string) (d Delta, owned bool, err error) {
+	p, ok := c.parts[PartitionOf(profile, c.cfg.PartitionCount)]
+	if !ok {
+		return Delta{}, false, nil
+	}
+	q := pendingQuery{profile: profile, answer: make(chan Delta, 1)}
+	select {
+	case p.queries <- q:
+	case <-ctx.Done():
+		return Delta{}, true, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+	}
+	select {
+	case d = <-q.answer:
+		return d, true, nil
+	case <-ctx.Done():
+		return Delta{}, true, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+	}
+}
+
+// resetConsumer recreates the partition's durable consumer to start right
+// after watermark: the store, not the server's ack floor, is the truth
+// about what was applied, and a restart resumes at once instead of waiting
+// AckWait for redeliveries.
+func (c *Consumer) resetConsumer(ctx context.Context, partition int, watermark uint64) (jetstream.Consumer, error) {
+	name := fmt.Sprintf("scoring-p%d", partition)
+	if err := c.js.DeleteConsumer(ctx, StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("partition %d: delete consumer %s: %w", partition, name, err)
+	}
+	cons, err := c.js.CreateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable:       name,
 		FilterSubject: PartitionSubject(partition),
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   watermark + 1,
+		AckPolicy:     jetstream.AckAllPolicy,
 		AckWait:       c.cfg.AckWait,
-		MaxAckPending: 1024,
+		MaxAckPending: c.cfg.MaxAckPending,
 	})
 	if err != nil {
-		return fmt.Errorf("partition %d: create consumer: %w", partition, err)
+		return nil, fmt.Errorf("partition %d: create consumer %s: %w", partition, name, err)
 	}
-	offset, err := c.store.Offset(ctx, partition)
-	if err != nil {
-		return fmt.Errorf("partition %d: %w", partition, err)
-	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(256))
-	if err != nil {
-		return fmt.Errorf("partition %d: subscribe: %w", partition, err)
-	}
-	defer msgs.Stop()
-	log := c.logger.With(slog.Int("partition", partition))
-	for {
-		msg, err := msgs.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			log.Warn("fetch failed, retrying", slog.Any("error", err))
-			continue
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			log.Error("message without JetStream metadata, terminated", slog.Any("error", err))
-			_ = msg.Term()
-			continue
-		}
-		seq := meta.Sequence.Stream
-		if seq > offset {
-			if err := c.handle(ctx, partition, msg, seq); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("partition %d: %w", partition, err)
-			}
-			offset = seq
-		}
-		// Acked only after the commit: a crash in between redelivers the
-		// message, and the offset check above skips it.
-		if err := msg.Ack(); err != nil {
-			log.Warn("ack failed; the message will be redelivered and skipped", slog.Uint64("stream_seq", seq), slog.Any("error", err))
-		}
-	}
-}
-
-// handle applies one message, or sends it to the DLQ.
-func (c *Consumer) handle(ctx context.Context, partition int, msg jetstream.Msg, seq uint64) error {
-	ctx, span := c.startProcessSpan(ctx, msg)
-	defer span.End()
-	ev, err := Decode(msg.Data())
-	if err != nil {
-		return c.retry(ctx, partition, func() error { return c.deadLetter(ctx, partition, msg, seq, err) })
-	}
-	if ev.DTID == "" {
-		ev.DTID = msg.Headers().Get(ids.NATSHeaderDTID)
-	}
-	deltas := map[string]Delta{ev.ProfileID: {Score: ev.Delta, Events: 1, LastDTID: ev.DTID}}
-	return c.retry(ctx, partition, func() error { return c.store.Commit(ctx, partition, deltas, seq) })
-}
-
-// retry runs fn until it succeeds or ctx ends, backing off: a message that
-// could not be handled must not be skipped, that would lose it.
-func (c *Consumer) retry(ctx context.Context, partition int, fn func() error) error {
-	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		c.logger.WarnContext(ctx, "handling failed, retrying", slog.Int("partition", partition), slog.Any("error", err))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-	}
-}
-
-// startProcessSpan joins the publisher's trace when the message carries a
-// sampled one. Untraced bulk events get no span: a `nats pub` storm must not
-// flood the tracing backend.
-func (c *Consumer) startProcessSpan(ctx context.Context, msg jetstream.Msg) (context.Context, trace.Span) {
-	h := msg.Headers()
-	if h == nil {
-		return ctx, trace.SpanFromContext(ctx)
-	}
-	pctx := c.prop.Extract(ctx, telemetry.NATSHeaderCarrier(h))
-	sc := trace.SpanContextFromContext(pctx)
-	if !sc.IsValid() || !sc.IsSampled() {
-		return ctx, trace.SpanFromContext(ctx)
-	}
-	dtid := h.Get(ids.NATSHeaderDTID)
-	cid := h.Get(ids.NATSHeaderCorrelationID)
-	pctx = ids.WithCorrelationID(ids.WithDTID(pctx, dtid), cid)
-	return c.tracer.Start(pctx, "process "+SubjectPrefix+"*", trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(attribute.String("messaging.system", "nats"),
-			attribute.String("messaging.destination.name", msg.Subject()),
-			attribute.String(ids.AttrDTID, dtid), attribute.String(ids.AttrCorrelationID, cid)))
-}
-
-// deadLetter publishes a refused event to scoring.dlq.<reason> with its
-// original payload and headers plus the error, and commits the offset so
-// the message counts as handled. The DLQ publish is deduplicated by stream
-// sequence, so a redelivery cannot dead-letter it twice.
-func (c *Consumer) deadLetter(ctx context.Context, partition int, msg jetstream.Msg, seq uint64, cause error) error {
-	reason := ReasonNotJSON
-	var de *DecodeError
-	if errors.As(cause, &de) {
-		reason = de.Reason
-	}
-	dlq := &nats.Msg{Subject: DLQPrefix + reason, Data: msg.Data(), Header: nats.Header{}}
-	for k, v := range msg.Headers() {
-		dlq.Header[k] = v
-	}
-	dlq.Header.Set(ids.NATSHeaderError, cause.Error())
-	dlq.Header.Set("Sagatrace-Original-Subject", msg.Subject())
-	if _, err := c.js.PublishMsg(ctx, dlq, jetstream.WithMsgID("dlq-"+strconv.FormatUint(seq, 10))); err != nil {
-		return fmt.Errorf("dead-letter stream seq %d: %w", seq, err)
-	}
-	c.logger.WarnContext(ctx, "event dead-lettered", slog.String("reason", reason), slog.Uint64("stream_seq", seq), slog.Any("error", cause))
-	return c.store.Commit(ctx, partition, nil, seq)
+	return cons, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
@@ -57,14 +58,14 @@ func newRig(t *testing.T, partitions int) *rig {
 }
 
 // run starts a consumer for all partitions until the test ends.
-func (r *rig) run(t *testing.T, partitions int) {
+func (r *rig) run(t *testing.T, partitions int) *Consumer {
 	t.Helper()
-	all := make([]int, partitions)
-	for i := range all {
-		all[i] = i
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := NewConsumer(r.js, r.store, ConsumerConfig{Partitions: all}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler))
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: partitions, FlushInterval: 100 * time.Millisecond},
+		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	t.Cleanup(func() {
@@ -73,6 +74,7 @@ func (r *rig) run(t *testing.T, partitions int) {
 			t.Errorf("consumer: %v", err)
 		}
 	})
+	return c
 }
 
 func (r *rig) waitForScores(t *testing.T, want map[string]int64) {
@@ -122,7 +124,7 @@ func TestConsumerStoresExactSums(t *testing.T) {
 func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
 	r := newRig(t, 1)
 	// A previous run committed up to sequence 2 but died before acking.
-	if err := r.store.Commit(t.Context(), 0, map[string]Delta{"p-1": {Score: 3, Events: 2}}, 2); err != nil {
+	if err := r.store.CommitBatch(t.Context(), &Batch{Deltas: map[string]Delta{"p-1": {Score: 3, Events: 2}}, LastSeq: 2}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []int{1, 2, 5} {

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -12,17 +13,42 @@ import (
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
+// PendingSource answers what is applied but not yet committed for a
+// profile; the Consumer is one. owned is false when another instance owns
+// the profile's partition.
+type PendingSource interface {
+	Pending(ctx context.Context, profile string) (d Delta, owned bool, err error)
+}
+
 // Server serves the scores API.
 type Server struct {
-	store  *Store
+	store   *Store
+	pending PendingSource
 	tp     trace.TracerProvider
 	prop   propagation.TextMapPropagator
 	logger *slog.Logger
 }
 
-// NewServer returns the scores API over store.
-func NewServer(store *Store, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) *Server {
-	return &Server{store: store, tp: tp, prop: prop, logger: logger}
+// NewServer returns the scores API over store; pending, which may be nil,
+// adds what is still in hot and cold when a client asks for ?fresh=true.
+func NewServer(store *Store, pending PendingSource, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) *Server {
+	return &Server{store: store, pending: pending, tp: tp, prop: prop, logger: logger}
+}
+
+// ScoreView is the answer of GET /v1/scores/{profile_id}. With ?fresh=true,
+// Score and Events include Pending, the part not yet committed.
+type ScoreView struct {
+	Score
+	Pending *PendingView `json:"pending,omitempty"`
+}
+
+// PendingView is what hot and cold hold for a profile.
+type PendingView struct {
+	Score  int64 `json:"score"`
+	Events int64 `json:"events"`
+	// Owned is false when another instance owns the profile's partition;
+	// its pending part is then not included.
+	Owned bool `json:"owned"`
 }
 
 // Handler routes GET /v1/scores/{profile_id}, GET /v1/scores?top=N and the
@@ -39,14 +65,31 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 	profile := r.PathValue("profile_id")
-	sc, err := s.store.Score(r.Context(), profile)
-	if errors.Is(err, ErrNotFound) {
-		return httpapi.NotFound("score-not-found", "profile "+profile+" has no score yet")
+	fresh := r.URL.Query().Get("fresh")
+	if fresh != "" && fresh != "true" && fresh != "false" {
+		return httpapi.Invalid(httpapi.TypeInvalidField, "query parameter fresh must be true or false")
 	}
-	if err != nil {
+	sc, err := s.store.Score(r.Context(), profile)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return httpapi.Internal(err)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, sc)
+	view := ScoreView{Score: sc}
+	view.ProfileID = profile
+	if fresh == "true" && s.pending != nil {
+		d, owned, err := s.pending.Pending(r.Context(), profile)
+		if err != nil {
+			return httpapi.Unavailable("shard-busy", "the profile's shard did not answer").Wrap(err)
+		}
+		view.Pending = &PendingView{Score: d.Score, Events: d.Events, Owned: owned}
+		view.Score.Score += d.Score
+		view.Events += d.Events
+		found = found || d.Events > 0
+	}
+	if !found {
+		return httpapi.NotFound("score-not-found", "profile "+profile+" has no score yet")
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, view)
 }
 
 // Leaderboard is the answer of GET /v1/scores?top=N.

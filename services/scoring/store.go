@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -57,16 +58,26 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 	return &Store{db: db, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/store")}, nil
 }
 
-// Commit adds deltas and records lastSeq as the partition's offset, in one
-// transaction: either the whole batch and its offset are stored, or none.
-func (s *Store) Commit(ctx context.Context, partition int, deltas map[string]Delta, lastSeq uint64) (err error) {
+// ErrOffsetMoved means a partition's offset is not where the batch expects
+// it: another instance committed the partition, so they both own it.
+var ErrOffsetMoved = errors.New("the partition's committed offset moved under this instance: is the partition owned twice? check --partitions")
+
+// upsertChunk is how many profiles one INSERT statement carries: few round
+// trips, and well below SQLite's and PostgreSQL's bind-parameter limits.
+const upsertChunk = 200
+
+// CommitBatch adds b's deltas and moves the partition's offset from b.After
+// to b.LastSeq, in one transaction: either the whole batch and its offset
+// are stored, or none of it. It fails with ErrOffsetMoved, changing
+// nothing, when the stored offset is not b.After.
+func (s *Store) CommitBatch(ctx context.Context, b *Batch) (err error) {
 	ctx, span := s.tracer.Start(ctx, "scores.commit", trace.WithAttributes(
-		attribute.String("db.system.name", "sqlite"), attribute.Int("scoring.partition", partition),
-		attribute.Int("scoring.rows", len(deltas)), attribute.Int64("scoring.stream_seq", int64(lastSeq))))
+		attribute.String("db.system.name", "sqlite"), attribute.Int("scoring.partition", b.Partition),
+		attribute.Int("scoring.rows", len(b.Deltas)), attribute.Int64("scoring.stream_seq", int64(b.LastSeq))))
 	defer span.End()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("commit partition %d: begin: %w", partition, err)
+		return fmt.Errorf("commit partition %d: begin: %w", b.Partition, err)
 	}
 	defer func() {
 		if err != nil {
@@ -75,27 +86,59 @@ func (s *Store) Commit(ctx context.Context, partition int, deltas map[string]Del
 		}
 	}()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if err := moveOffset(ctx, tx, b.Partition, b.After, b.LastSeq, now); err != nil {
+		return err
+	}
 	// Sorted keys: concurrent batches then take row locks in the same order.
-	for _, profile := range slices.Sorted(maps.Keys(deltas)) {
+	profiles := slices.Sorted(maps.Keys(b.Deltas))
+	for chunk := range slices.Chunk(profiles, upsertChunk) {
+		if err := upsertScores(ctx, tx, chunk, b.Deltas, now); err != nil {
+			return fmt.Errorf("commit partition %d: %w", b.Partition, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit partition %d: %w", b.Partition, err)
+	}
+	return nil
+}
+
+// moveOffset sets the partition's offset to seq if it is still from.
+func moveOffset(ctx context.Context, tx *sql.Tx, partition int, from, seq uint64, now string) error {
+	res, err := tx.ExecContext(ctx, `
+INSERT INTO scoring_offsets (partition_id, stream_seq, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (partition_id) DO UPDATE SET stream_seq = excluded.stream_seq, updated_at = excluded.updated_at
+WHERE scoring_offsets.stream_seq = $4`, partition, int64(seq), now, int64(from))
+	if err != nil {
+		return fmt.Errorf("commit partition %d: offset: %w", partition, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("commit partition %d at %d..%d: %w", partition, from, seq, ErrOffsetMoved)
+	}
+	return nil
+}
+
+// upsertScores adds the deltas of profiles in one multi-row statement.
+func upsertScores(ctx context.Context, tx *sql.Tx, profiles []string, deltas map[string]Delta, now string) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES `)
+	args := make([]any, 0, len(profiles)*5)
+	for i, profile := range profiles {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
 		d := deltas[profile]
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES ($1, $2, $3, $4, $5)
+		args = append(args, profile, d.Score, d.Events, d.LastDTID, now)
+	}
+	q.WriteString(`
 ON CONFLICT (profile_id) DO UPDATE SET
     score = scores.score + excluded.score,
     events = scores.events + excluded.events,
     last_dtid = CASE WHEN excluded.last_dtid <> '' THEN excluded.last_dtid ELSE scores.last_dtid END,
-    updated_at = excluded.updated_at`, profile, d.Score, d.Events, d.LastDTID, now); err != nil {
-			return fmt.Errorf("commit partition %d: upsert %s: %w", partition, profile, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `
-INSERT INTO scoring_offsets (partition_id, stream_seq, updated_at) VALUES ($1, $2, $3)
-ON CONFLICT (partition_id) DO UPDATE SET stream_seq = excluded.stream_seq, updated_at = excluded.updated_at
-WHERE excluded.stream_seq > scoring_offsets.stream_seq`, partition, int64(lastSeq), now); err != nil {
-		return fmt.Errorf("commit partition %d: offset: %w", partition, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit partition %d: %w", partition, err)
+    updated_at = excluded.updated_at`)
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("upsert %d scores: %w", len(profiles), err)
 	}
 	return nil
 }

@@ -1,0 +1,89 @@
+package scoring
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// flushJob is one batch to write, and the message whose ack, after the
+// commit, acknowledges every message of the batch.
+type flushJob struct {
+	batch *Batch
+	ack   jetstream.Msg
+}
+
+// flusher writes one shard's batches, one at a time, in order.
+type flusher struct {
+	c         *Consumer
+	partition int
+	log       *slog.Logger
+	in        chan flushJob
+	done      chan error
+}
+
+func newFlusher(c *Consumer, partition int, log *slog.Logger) *flusher {
+	return &flusher{c: c, partition: partition, log: log, in: make(chan flushJob), done: make(chan error, 1)}
+}
+
+func (f *flusher) run(ctx context.Context) {
+	for job := range f.in {
+		f.done <- f.flush(ctx, job)
+	}
+}
+
+// flush commits the batch — retrying until it succeeds, since dropping it
+// would lose events — and only then acks it. A crash between the commit and
+// the ack redelivers the batch, and the shard skips it by its watermark.
+func (f *flusher) flush(ctx context.Context, job flushJob) error {
+	b := job.batch
+	start := time.Now()
+	ctx, span := f.c.tracer.Start(ctx, "scoring.flush", trace.WithNewRoot(), trace.WithLinks(b.Links...),
+		trace.WithAttributes(
+			attribute.Int("scoring.partition", b.Partition),
+			attribute.Int("scoring.events", b.Events),
+			attribute.Int("scoring.rows", len(b.Deltas)),
+			attribute.Int64("scoring.first_seq", int64(b.FirstSeq)),
+			attribute.Int64("scoring.last_seq", int64(b.LastSeq)),
+			attribute.Int("scoring.dropped_links", b.DroppedLinks),
+		))
+	defer span.End()
+	f.c.hooks.afterSwap(b.Partition)
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+		err := f.c.store.CommitBatch(ctx, b)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, ErrOffsetMoved) {
+			// Someone else committed this partition: two instances own it.
+			// Retrying would count their events twice; stop loudly.
+			span.SetStatus(codes.Error, err.Error())
+			return err
+		}
+		f.log.Warn("flush failed, retrying", slog.Any("error", err), slog.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			span.SetStatus(codes.Error, "abandoned")
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+	}
+	f.c.hooks.afterCommit(b.Partition)
+	if job.ack != nil {
+		if err := job.ack.Ack(); err != nil {
+			// Harmless: the batch is committed; its redelivery is skipped.
+			f.log.Warn("ack after commit failed", slog.Uint64("stream_seq", b.LastSeq), slog.Any("error", err))
+		}
+	}
+	m, label := f.c.metrics, f.c.labels[b.Partition]
+	m.eventsFlushed.WithLabelValues(label).Add(float64(b.Events))
+	m.flushDuration.Observe(time.Since(start).Seconds())
+	m.rowsPerFlush.Observe(float64(len(b.Deltas)))
+	return nil
+}

@@ -1,0 +1,169 @@
+package scoring
+
+import (
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ShardConfig bounds one shard's memory and batch size.
+type ShardConfig struct {
+	// MaxHotKeys is the number of distinct profiles hot may hold before it
+	// is swapped out early: the memory bound.
+	MaxHotKeys int
+	// MaxHotEvents is the number of events hot may absorb before it is
+	// swapped out early; it must stay below the consumer's MaxAckPending, or
+	// the server stops delivering before hot is ever flushed.
+	MaxHotEvents int
+	// MaxLinks bounds the span links a flush span carries.
+	MaxLinks int
+}
+
+// DefaultShardConfig suits one partition of a firehose on a small machine.
+func DefaultShardConfig() ShardConfig {
+	return ShardConfig{MaxHotKeys: 50_000, MaxHotEvents: 8_192, MaxLinks: 128}
+}
+
+// Batch is what a swap hands to the flusher: the deltas of the events
+// applied since the last swap, and the stream sequence they reach.
+type Batch struct {
+	Partition int
+	Deltas    map[string]Delta
+	Events    int
+	// FirstSeq and LastSeq bound the stream sequences in the batch.
+	FirstSeq, LastSeq uint64
+	// After is the watermark the batch continues: the store's offset must
+	// still be After when the batch commits, or another instance wrote it.
+	After uint64
+	// Links point at the consume spans of the traced events in the batch.
+	Links []trace.Link
+	// DroppedLinks counts traced events beyond ShardConfig.MaxLinks.
+	DroppedLinks int
+}
+
+// Shard folds one partition's events into a hot map while the previous
+// batch, cold, is being written. One goroutine owns a shard: nothing in it
+// is locked, and nothing in it is shared except cold, which the flusher
+// only reads while it is in flight.
+type Shard struct {
+	partition int
+	cfg       ShardConfig
+	hot       Batch
+	cold      *Batch // in flight, or nil
+	spare     map[string]Delta
+	// watermark is the last stream sequence committed to the store.
+	watermark uint64
+}
+
+// NewShard returns a shard whose store holds everything up to watermark.
+func NewShard(partition int, watermark uint64, cfg ShardConfig) *Shard {
+	s := &Shard{partition: partition, cfg: cfg, watermark: watermark}
+	s.hot = s.newBatch()
+	return s
+}
+
+func (s *Shard) newBatch() Batch {
+	deltas := s.spare
+	s.spare = nil
+	if deltas == nil {
+		deltas = make(map[string]Delta, 1024)
+	}
+	return Batch{Partition: s.partition, Deltas: deltas}
+}
+
+// Watermark is the last stream sequence the store holds for this shard.
+func (s *Shard) Watermark() uint64 { return s.watermark }
+
+// Seen reports whether seq is already in the store or in a batch: a
+// redelivery after a crash or an AckWait expiry, to be skipped.
+func (s *Shard) Seen(seq uint64) bool {
+	if seq <= s.watermark {
+		return true
+	}
+	if s.cold != nil && seq <= s.cold.LastSeq {
+		return true
+	}
+	return s.hot.Events > 0 && seq <= s.hot.LastSeq
+}
+
+// Apply adds one event at stream sequence seq to hot. link, when valid,
+// is the event's consume span, for the flush span to link to. An event
+// whose sequence the shard has seen is ignored and Apply returns false.
+func (s *Shard) Apply(ev Event, seq uint64, link trace.SpanContext) bool {
+	if !s.Advance(seq) {
+		return false
+	}
+	d := s.hot.Deltas[ev.ProfileID]
+	d.Score += ev.Delta
+	d.Events++
+	if ev.DTID != "" {
+		d.LastDTID = ev.DTID
+	}
+	s.hot.Deltas[ev.ProfileID] = d
+	if link.IsValid() {
+		if len(s.hot.Links) < s.cfg.MaxLinks {
+			s.hot.Links = append(s.hot.Links, trace.Link{SpanContext: link})
+		} else {
+			s.hot.DroppedLinks++
+		}
+	}
+	return true
+}
+
+// Advance moves hot past seq without changing a score: for events that went
+// to the dead-letter queue, whose offset must still be committed.
+func (s *Shard) Advance(seq uint64) bool {
+	if s.Seen(seq) {
+		return false
+	}
+	if s.hot.Events == 0 {
+		s.hot.FirstSeq = seq
+	}
+	s.hot.LastSeq = seq
+	s.hot.Events++
+	return true
+}
+
+// Full reports whether hot reached a bound and should be swapped now.
+func (s *Shard) Full() bool {
+	return len(s.hot.Deltas) >= s.cfg.MaxHotKeys || s.hot.Events >= s.cfg.MaxHotEvents
+}
+
+// Flushing reports whether a batch is in flight.
+func (s *Shard) Flushing() bool { return s.cold != nil }
+
+// Swap turns hot into the in-flight batch and starts a new hot. It returns
+// nil when there is nothing to flush or a flush is already in flight: at
+// most one per shard, so batches commit in sequence order.
+func (s *Shard) Swap() *Batch {
+	if s.cold != nil || s.hot.Events == 0 {
+		return nil
+	}
+	b := s.hot
+	b.After = s.watermark
+	s.cold = &b
+	s.hot = s.newBatch()
+	return s.cold
+}
+
+// Committed records that the in-flight batch is in the store: the
+// watermark moves to its last sequence, and its map is kept for reuse.
+func (s *Shard) Committed() {
+	if s.cold == nil {
+		return
+	}
+	s.watermark = s.cold.LastSeq
+	clear(s.cold.Deltas)
+	s.spare = s.cold.Deltas
+	s.cold = nil
+}
+
+// Pending returns what hot and cold hold for profile and are not yet in the
+// store: the "fresh" part of a score.
+func (s *Shard) Pending(profile string) Delta {
+	d := s.hot.Deltas[profile]
+	if s.cold != nil {
+		c := s.cold.Deltas[profile]
+		d.Score += c.Score
+		d.Events += c.Events
+	}
+	return d
+}
