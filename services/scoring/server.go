@@ -24,9 +24,9 @@ type PendingSource interface {
 type Server struct {
 	store   *Store
 	pending PendingSource
-	tp     trace.TracerProvider
-	prop   propagation.TextMapPropagator
-	logger *slog.Logger
+	tp      trace.TracerProvider
+	prop    propagation.TextMapPropagator
+	logger  *slog.Logger
 }
 
 // NewServer returns the scores API over store; pending, which may be nil,
