@@ -1,0 +1,219 @@
+package scoring
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+)
+
+// The crash helper is this test binary run again as a separate scoring
+// process (the os/exec tests' pattern): it consumes, and at the chosen
+// point of its n-th flush prints a marker and waits to be SIGKILLed.
+const (
+	envHelper     = "SCORING_CRASH_HELPER"
+	envNATS       = "SCORING_CRASH_NATS"
+	envDB         = "SCORING_CRASH_DB"
+	envCrashPoint = "SCORING_CRASH_POINT" // after-swap, after-commit or none
+	envCrashAfter = "SCORING_CRASH_AFTER" // flushes before the crash point fires
+	crashMarker   = "CRASHPOINT"
+	crashParts    = 4
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envHelper) != "" {
+		if err := runCrashHelper(); err != nil {
+			fmt.Fprintln(os.Stderr, "crash helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func runCrashHelper() error {
+	ctx := context.Background()
+	nc, err := nats.Connect(os.Getenv(envNATS))
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, os.Getenv(envDB))
+	if err != nil {
+		return err
+	}
+	store, err := NewStore(ctx, db, noop.NewTracerProvider())
+	if err != nil {
+		return err
+	}
+	after, _ := strconv.Atoi(os.Getenv(envCrashAfter))
+	var flushes atomic.Int64
+	stop := func(point string) func(int) {
+		return func(int) {
+			if os.Getenv(envCrashPoint) == point && flushes.Add(1) > int64(after) {
+				fmt.Println(crashMarker, point)
+				select {} // hold the batch where it is until the SIGKILL
+			}
+		}
+	}
+	c, err := NewConsumer(js, store, ConsumerConfig{
+		PartitionCount: crashParts, FlushInterval: 100 * time.Millisecond, AckWait: 5 * time.Second,
+		Shard: ShardConfig{MaxHotKeys: 1000, MaxHotEvents: 500, MaxLinks: 1},
+		Hooks: &Hooks{AfterSwap: stop("after-swap"), AfterCommit: stop("after-commit")},
+	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	fmt.Println("READY")
+	return c.Run(ctx)
+}
+
+// startHelper runs one scoring process and returns it once it printed ready.
+func startHelper(t *testing.T, natsURL, dbPath, point string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envHelper+"=1", envNATS+"="+natsURL, envDB+"="+dbPath,
+		envCrashPoint+"="+point, envCrashAfter+"=2")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return cmd, lines
+}
+
+func waitLine(t *testing.T, lines <-chan string, prefix string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("helper exited before printing %s", prefix)
+			}
+			if len(l) >= len(prefix) && l[:len(prefix)] == prefix {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("helper did not print %s within %s", prefix, timeout)
+		}
+	}
+}
+
+// Under a steady load, the scoring process is SIGKILLed between swap and
+// commit and between commit and ack, several times; the final scores equal
+// the exact sums: nothing lost, nothing counted twice.
+func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: kills and restarts a scoring process several times")
+	}
+	srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureStreams(t.Context(), js, StreamConfig{Partitions: crashParts}); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "scoring.db")
+
+	// The load: a known multiset of events, published while the crashes happen.
+	const events = 20_000
+	want := map[string]int64{}
+	published := make(chan error, 1)
+	go func() {
+		for i := range events {
+			profile := fmt.Sprintf("p-%d", i%97)
+			delta := int64(i%11 - 5)
+			want[profile] += delta
+			if _, err := js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
+				published <- err
+				return
+			}
+			if i%500 == 0 {
+				time.Sleep(20 * time.Millisecond) // a steady stream, not one burst
+			}
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+			published <- nil
+		case <-time.After(30 * time.Second):
+			published <- fmt.Errorf("async publishes not acknowledged")
+		}
+	}()
+
+	for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
+		cmd, lines := startHelper(t, srv.ClientURL(), dbPath, point)
+		waitLine(t, lines, crashMarker, 60*time.Second)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		t.Logf("crash %d: SIGKILL %s", i+1, point)
+	}
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	_, lines := startHelper(t, srv.ClientURL(), dbPath, "none")
+	waitLine(t, lines, "READY", 30*time.Second)
+
+	db, err := database.Open(t.Context(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	(&rig{store: store}).waitForScores(t, want)
+	var total int64
+	for p := range want {
+		sc, _ := store.Score(t.Context(), p)
+		total += sc.Events
+	}
+	if total != events {
+		t.Errorf("events counted %d, want %d", total, events)
+	}
+}
