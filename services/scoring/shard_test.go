@@ -6,7 +6,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-func ev(profile string, delta int64) Event { return Event{ProfileID: profile, Kind: "like", Delta: delta} }
+func ev(profile string, delta int64) Event {
+	return Event{ProfileID: profile, Kind: "like", Delta: delta}
+}
 
 func TestShardSkipsWhatItHasSeen(t *testing.T) {
 	tests := []struct {
