@@ -29,6 +29,7 @@ func commands() []command {
 		{"dev", "run the whole stack on this machine: NATS, Temporal, Jaeger and every service", runDev},
 		{"serve", "run one component (payment, order, scoring, worker) against external infrastructure", runServe},
 		{"start", "start a saga and print its DTID and where to look", runStart},
+		{"bench", "measure against a baseline in the same run: bench scoring", runBench},
 	}
 }
 

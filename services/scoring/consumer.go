@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -110,7 +111,14 @@ type Consumer struct {
 	labels  []string // partition → metric label, made once
 	// parts is filled before Run starts the goroutines and read-only after.
 	parts map[int]*partition
+	// committed counts events (and rows) in committed batches, for
+	// benchmarks and tests that wait for a backlog to drain.
+	committed, rows atomic.Int64
 }
+
+// Committed returns how many events and distinct-profile rows this
+// consumer has committed since it started.
+func (c *Consumer) Committed() (events, rows int64) { return c.committed.Load(), c.rows.Load() }
 
 // NewConsumer returns a Consumer whose metrics go to reg; Run starts it.
 func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp trace.TracerProvider,
@@ -129,8 +137,11 @@ func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp tr
 		c.labels = append(c.labels, strconv.Itoa(p))
 	}
 	for _, p := range cfg.Partitions {
+		label := c.labels[p]
 		c.parts[p] = &partition{c: c, id: p, queries: make(chan pendingQuery),
-			log: logger.With(slog.Int("partition", p))}
+			log:      logger.With(slog.Int("partition", p)),
+			eventsIn: m.eventsIn.WithLabelValues(label), redelivered: m.redelivered.WithLabelValues(label),
+			lag: m.lag.WithLabelValues(label)}
 	}
 	return c, nil
 }

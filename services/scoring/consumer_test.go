@@ -25,7 +25,10 @@ type rig struct {
 	store *Store
 }
 
-func newRig(t *testing.T, partitions int) *rig {
+func newRig(t *testing.T, partitions int) *rig { return newBenchRig(t, partitions) }
+
+// newBenchRig is newRig for tests and benchmarks alike.
+func newBenchRig(t testing.TB, partitions int) *rig {
 	t.Helper()
 	ctx := t.Context()
 	srv, err := devstack.StartNATS(ctx, devstack.NATSOptions{StoreDir: t.TempDir()})

@@ -4,12 +4,11 @@
 package scoring
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
+
+	"github.com/go-json-experiment/json"
 )
 
 // Event is one scoring event, as published to scoring.events.<profile_id>.
@@ -59,23 +58,18 @@ func Decode(data []byte) (Event, error) {
 		return Event{}, refuse(ReasonTooLarge, "event is %d bytes, at most %d are allowed", len(data), MaxEventBytes)
 	}
 	var ev Event
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(&ev); err != nil {
-		var typeErr *json.UnmarshalTypeError
+	// go-json-experiment (the upstream of encoding/json/v2) decodes strictly
+	// — unknown members, trailing data and fractional numbers are errors —
+	// at a fraction of encoding/json's cost, which matters on this path.
+	if err := json.Unmarshal(data, &ev, json.RejectUnknownMembers(true)); err != nil {
+		var se *json.SemanticError
 		switch {
-		case strings.HasPrefix(err.Error(), "json: unknown field"):
+		case errors.Is(err, json.ErrUnknownName):
 			return Event{}, refuse(ReasonUnknownField, "%v", err)
-		case errors.As(err, &typeErr) && typeErr.Field == "delta":
-			return Event{}, refuse(ReasonBadDelta, "delta must be an integer, got %s", typeErr.Value)
-		case errors.As(err, &typeErr):
-			return Event{}, refuse(ReasonNotJSON, "field %q must not be a %s", typeErr.Field, typeErr.Value)
+		case errors.As(err, &se) && se.JSONPointer == "/delta":
+			return Event{}, refuse(ReasonBadDelta, "delta must be an integer: %v", err)
 		}
 		return Event{}, refuse(ReasonNotJSON, "%v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Event{}, refuse(ReasonNotJSON, "trailing data after the event object")
 	}
 	return ev, ev.check()
 }

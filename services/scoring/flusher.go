@@ -81,6 +81,8 @@ func (f *flusher) flush(ctx context.Context, job flushJob) error {
 			f.log.Warn("ack after commit failed", slog.Uint64("stream_seq", b.LastSeq), slog.Any("error", err))
 		}
 	}
+	f.c.committed.Add(int64(b.Events))
+	f.c.rows.Add(int64(len(b.Deltas)))
 	m, label := f.c.metrics, f.c.labels[b.Partition]
 	m.eventsFlushed.WithLabelValues(label).Add(float64(b.Events))
 	m.flushDuration.Observe(time.Since(start).Seconds())

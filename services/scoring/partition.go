@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -28,6 +29,9 @@ type partition struct {
 	// last is the newest message applied to hot; acking it after its batch
 	// commits acks every earlier one (AckAll).
 	last jetstream.Msg
+	// The partition's own collectors, looked up once, not per message.
+	eventsIn, redelivered prometheus.Counter
+	lag                   prometheus.Gauge
 }
 
 // pendingQuery asks the owner for what hot and cold hold for a profile.
@@ -69,8 +73,13 @@ func (p *partition) run(ctx context.Context) error {
 	nextSwap := time.Now().Add(p.c.cfg.FlushInterval)
 	for {
 		waitCtx, cancel := context.WithTimeout(ctx, tick)
-		err := p.pull(ctx, waitCtx, msgs, &nextSwap)
+		handled, err := p.pull(ctx, waitCtx, msgs, &nextSwap)
 		cancel()
+		if handled == 0 {
+			// A quiet partition writes what it holds now rather than at the
+			// end of the interval: batching only pays while events flow.
+			nextSwap = time.Now()
+		}
 		if ctx.Err() != nil {
 			timer := time.AfterFunc(drainTimeout, cancelFlushes)
 			defer timer.Stop()
@@ -83,18 +92,20 @@ func (p *partition) run(ctx context.Context) error {
 }
 
 // pull handles messages until waitCtx expires, swapping hot out whenever
-// the flush interval passed or hot is full.
-func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesContext, nextSwap *time.Time) error {
+// the flush interval passed or hot is full. It returns how many messages it
+// handled.
+func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesContext, nextSwap *time.Time) (handled int, err error) {
 	for {
 		if err := p.serve(false); err != nil {
-			return err
+			return handled, err
 		}
-		if p.shard.Full() || time.Now().After(*nextSwap) {
+		// The clock is read every 64 messages, not on each one.
+		if p.shard.Full() || handled%64 == 0 && time.Now().After(*nextSwap) {
 			if p.shard.Flushing() && p.shard.Full() {
 				// Backpressure: hot is at its bound and cold is still being
 				// written. Stop pulling until the store catches up.
 				if err := p.serve(true); err != nil {
-					return err
+					return handled, err
 				}
 			}
 			if b := p.shard.Swap(); b != nil {
@@ -105,17 +116,18 @@ func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesCo
 		msg, err := msgs.Next(jetstream.NextContext(waitCtx))
 		if err != nil {
 			if waitCtx.Err() != nil {
-				return nil
+				return handled, nil
 			}
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return fmt.Errorf("partition %d: subscription closed: %w", p.id, err)
+				return handled, fmt.Errorf("partition %d: subscription closed: %w", p.id, err)
 			}
 			p.log.Warn("fetch failed, retrying", slog.Any("error", err))
 			continue
 		}
 		if err := p.handle(ctx, msg); err != nil {
-			return err
+			return handled, err
 		}
+		handled++
 	}
 }
 
@@ -162,15 +174,15 @@ func (p *partition) handle(ctx context.Context, msg jetstream.Msg) error {
 		return nil
 	}
 	seq := meta.Sequence.Stream
-	p.c.metrics.lag.WithLabelValues(p.label()).Set(float64(meta.NumPending))
+	p.lag.Set(float64(meta.NumPending))
 	if p.shard.Seen(seq) {
-		p.c.metrics.redelivered.WithLabelValues(p.label()).Inc()
+		p.redelivered.Inc()
 		if seq <= p.shard.Watermark() {
 			_ = msg.Ack() // committed before a crash; acking it acks nothing newer
 		}
 		return nil
 	}
-	p.c.metrics.eventsIn.WithLabelValues(p.label()).Inc()
+	p.eventsIn.Inc()
 	ev, err := Decode(msg.Data())
 	if err != nil {
 		if err := p.deadLetter(ctx, msg, seq, err); err != nil {
@@ -224,5 +236,3 @@ func (p *partition) drain() error {
 	}
 	return nil
 }
-
-func (p *partition) label() string { return p.c.labels[p.id] }

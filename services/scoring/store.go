@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -44,7 +43,18 @@ var ErrNotFound = errors.New("no score for this profile")
 type Store struct {
 	db     *sql.DB
 	tracer trace.Tracer
+	upsert *sql.Stmt
 }
+
+// upsertSQL adds one profile's delta. Positional ? parameters: SQLite binds
+// them without the name lookup that $N costs on every execution.
+const upsertSQL = `
+INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (profile_id) DO UPDATE SET
+    score = scores.score + excluded.score,
+    events = scores.events + excluded.events,
+    last_dtid = CASE WHEN excluded.last_dtid <> '' THEN excluded.last_dtid ELSE scores.last_dtid END,
+    updated_at = excluded.updated_at`
 
 // NewStore migrates db and returns a Store on it.
 func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
@@ -55,16 +65,16 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 	if err := database.Migrate(ctx, db, dir, "scoring"); err != nil {
 		return nil, fmt.Errorf("scoring store: %w", err)
 	}
-	return &Store{db: db, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/store")}, nil
+	upsert, err := db.PrepareContext(ctx, upsertSQL)
+	if err != nil {
+		return nil, fmt.Errorf("scoring store: prepare upsert: %w", err)
+	}
+	return &Store{db: db, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/store"), upsert: upsert}, nil
 }
 
 // ErrOffsetMoved means a partition's offset is not where the batch expects
 // it: another instance committed the partition, so they both own it.
 var ErrOffsetMoved = errors.New("the partition's committed offset moved under this instance: is the partition owned twice? check --partitions")
-
-// upsertChunk is how many profiles one INSERT statement carries: few round
-// trips, and well below SQLite's and PostgreSQL's bind-parameter limits.
-const upsertChunk = 200
 
 // CommitBatch adds b's deltas and moves the partition's offset from b.After
 // to b.LastSeq, in one transaction: either the whole batch and its offset
@@ -89,11 +99,14 @@ func (s *Store) CommitBatch(ctx context.Context, b *Batch) (err error) {
 	if err := moveOffset(ctx, tx, b.Partition, b.After, b.LastSeq, now); err != nil {
 		return err
 	}
-	// Sorted keys: concurrent batches then take row locks in the same order.
-	profiles := slices.Sorted(maps.Keys(b.Deltas))
-	for chunk := range slices.Chunk(profiles, upsertChunk) {
-		if err := upsertScores(ctx, tx, chunk, b.Deltas, now); err != nil {
-			return fmt.Errorf("commit partition %d: %w", b.Partition, err)
+	// One prepared statement, executed per distinct profile: SQLite parses
+	// it once per store, not once per batch. Sorted keys: concurrent
+	// batches then take row locks in the same order.
+	upsert := tx.StmtContext(ctx, s.upsert)
+	for _, profile := range slices.Sorted(maps.Keys(b.Deltas)) {
+		d := b.Deltas[profile]
+		if _, err := upsert.ExecContext(ctx, profile, d.Score, d.Events, d.LastDTID, now); err != nil {
+			return fmt.Errorf("commit partition %d: upsert %s: %w", b.Partition, profile, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -113,32 +126,6 @@ WHERE scoring_offsets.stream_seq = $4`, partition, int64(seq), now, int64(from))
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("commit partition %d at %d..%d: %w", partition, from, seq, ErrOffsetMoved)
-	}
-	return nil
-}
-
-// upsertScores adds the deltas of profiles in one multi-row statement.
-func upsertScores(ctx context.Context, tx *sql.Tx, profiles []string, deltas map[string]Delta, now string) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES `)
-	args := make([]any, 0, len(profiles)*5)
-	for i, profile := range profiles {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
-		d := deltas[profile]
-		args = append(args, profile, d.Score, d.Events, d.LastDTID, now)
-	}
-	q.WriteString(`
-ON CONFLICT (profile_id) DO UPDATE SET
-    score = scores.score + excluded.score,
-    events = scores.events + excluded.events,
-    last_dtid = CASE WHEN excluded.last_dtid <> '' THEN excluded.last_dtid ELSE scores.last_dtid END,
-    updated_at = excluded.updated_at`)
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("upsert %d scores: %w", len(profiles), err)
 	}
 	return nil
 }

@@ -9,8 +9,13 @@ import (
 )
 
 // Stream layout (DESIGN §4). Publishers write scoring.events.<profile>; the
-// stream rewrites the subject to scoring.p.<partition>.<profile>, so that
-// the server, not every publisher, decides which partition owns a profile.
+// stream rewrites the subject to scoring.p.<partition>, so that the server,
+// not every publisher, decides which partition owns a profile. The stored
+// subject is deliberately literal, without the profile token: a consumer
+// filtered on a wildcard (scoring.p.3.*) makes nats-server match the filter
+// against every distinct subject of a message block for each message it
+// delivers — measured 4× slower here with 10,000 profiles. The profile is
+// in the payload, which is authoritative.
 const (
 	StreamName    = "SCORING"
 	DLQStreamName = "SCORING_DLQ"
@@ -29,8 +34,9 @@ type StreamConfig struct {
 	MaxAge time.Duration
 }
 
-// PartitionSubject is the stored subject filter of one partition.
-func PartitionSubject(partition int) string { return fmt.Sprintf("scoring.p.%d.*", partition) }
+// PartitionSubject is the stored subject of one partition, its consumer's
+// filter.
+func PartitionSubject(partition int) string { return fmt.Sprintf("scoring.p.%d", partition) }
 
 // EnsureStreams creates or updates the scoring stream and its DLQ.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
@@ -47,7 +53,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 		Subjects: []string{SubjectPrefix + "*"},
 		SubjectTransform: &jetstream.SubjectTransformConfig{
 			Source:      SubjectPrefix + "*",
-			Destination: fmt.Sprintf("scoring.p.{{partition(%d,1)}}.{{wildcard(1)}}", cfg.Partitions),
+			Destination: fmt.Sprintf("scoring.p.{{partition(%d,1)}}", cfg.Partitions),
 		},
 		Storage:  jetstream.FileStorage,
 		Replicas: replicas,

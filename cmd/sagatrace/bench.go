@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/bench"
+	"github.com/sagatrace/sagatrace/internal/devstack"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "scoring" {
+		fs := newFlagSet("bench scoring [flags]", benchSynopsis, benchExample, stderr)
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		return usageError{"bench needs a benchmark: scoring"}
+	}
+	fs := newFlagSet("bench scoring [flags]", benchSynopsis, benchExample, stderr)
+	o := bench.ScoringOptions{Progress: stderr}
+	fs.IntVar(&o.Events, "events", 500_000, "events (and natscli messages) per round")
+	fs.IntVar(&o.Profiles, "profiles", 10_000, "distinct profiles the events are spread over")
+	fs.BoolVar(&o.Zipf, "zipf", false, "Zipf-skewed profiles (s=1.1) instead of uniform")
+	fs.IntVar(&o.Partitions, "partitions", 16, "stream partitions, one shard each")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of baseline and engine, alternated; medians are reported")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if o.Events < 1000 || o.Profiles < 1 || o.Partitions < 1 || o.Rounds < 1 {
+		return usageError{"--events must be at least 1000, --profiles, --partitions and --rounds at least 1"}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := devstack.FindRepoRoot(wd)
+	if err != nil {
+		return fmt.Errorf("%w; run the benchmark from the sagatrace repository (it needs natscli from tools/go.mod)", err)
+	}
+	tools, err := devstack.BuildTools(ctx, root, stderr)
+	if err != nil {
+		return err
+	}
+	o.NATSBinary = tools.NATS
+	if o.WorkDir, err = os.MkdirTemp("", "sagatrace-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(o.WorkDir)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.RunScoring(ctx, o)
+	if err != nil {
+		return fmt.Errorf("bench scoring: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	keys := "uniform"
+	if o.Zipf {
+		keys = "zipf s=1.1"
+	}
+	fmt.Fprintf(stdout, "\nscoring end to end — %d events of 128 B per round, %d profiles (%s), %d partitions, median of %d rounds\n",
+		o.Events, o.Profiles, keys, o.Partitions, o.Rounds)
+	fmt.Fprintf(stdout, "machine: %d cores (GOMAXPROCS %d), %s/%s, %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(stdout, "| %-62s | %12s |\n", "consumer", "msgs/s")
+	fmt.Fprintf(stdout, "|%s|%s|\n", dashes(64), dashes(14))
+	fmt.Fprintf(stdout, "| %-62s | %12.0f |\n", "nats bench js consume (durable, ack per message)", res.BaselineRate)
+	fmt.Fprintf(stdout, "| %-62s | %12.0f |\n", "sagatrace scoring (publish → committed flush to SQLite, ack-all)", res.Engine)
+	fmt.Fprintf(stdout, "\nratio engine / baseline: %.2f×   write amplification: %.4f rows per event\n", res.Ratio, res.RowsPerEvent)
+	return nil
+}
+
+func dashes(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '-'
+	}
+	return string(b)
+}
+
+const benchSynopsis = `Benchmarks against a baseline measured in the same run on the same server.
+scoring: drains a backlog from JetStream with 'nats bench js consume' (durable
+consumer, one ack per message) and with the scoring engine (one shard per
+partition, batched commits to SQLite, ack-all after each commit), on an
+in-process NATS server; prints both rates and their ratio.`
+
+const benchExample = `  go run ./cmd/sagatrace bench scoring
+  go run ./cmd/sagatrace bench scoring --events 200000 --zipf --rounds 5`
