@@ -20,3 +20,8 @@ go vet ./...
 echo "== go test"
 # -count=1: the end-to-end tests talk to real servers; never serve them from cache.
 go test -count=1 -timeout 45m ./...
+
+echo "== fuzz (brief): the scoring event decoder"
+# Coverage-guided, from the seed corpus in services/scoring/event_test.go.
+# Any crasher is written to testdata/fuzz/ and fails this step.
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 15s ./services/scoring/

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -161,5 +162,42 @@ func TestTracedEventsAreLinkedFromTheFlush(t *testing.T) {
 	}
 	if !linked {
 		t.Error("no flush span links to the consume span")
+	}
+}
+
+// Two instances that own disjoint halves of the partitions split the
+// stream between them and together count every event once.
+func TestInstancesOwningDisjointPartitionsSplitTheStream(t *testing.T) {
+	const partitions = 4
+	r := newRig(t, partitions)
+	for _, owned := range [][]int{{0, 1}, {2, 3}} {
+		r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Partitions: owned, FlushInterval: 100 * time.Millisecond}, noop.NewTracerProvider())
+	}
+	want := map[string]int64{}
+	for i := range 2000 {
+		profile := fmt.Sprintf("p-%d", i%50)
+		want[profile] += int64(i % 5)
+		if err := r.nc.Publish(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, i%5)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.waitForScores(t, want)
+}
+
+func TestConsumerConfigRefusesBoundsThatCannotWork(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  ConsumerConfig
+	}{
+		{"partition_outside_range", ConsumerConfig{PartitionCount: 4, Partitions: []int{4}}},
+		{"hot_bound_above_ack_pending", ConsumerConfig{MaxAckPending: 100, Shard: ShardConfig{MaxHotKeys: 10, MaxHotEvents: 100}}},
+		{"flush_interval_near_ack_wait", ConsumerConfig{FlushInterval: 20 * time.Second, AckWait: 30 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.cfg.withDefaults(); err == nil {
+				t.Fatalf("config %+v accepted", tt.cfg)
+			}
+		})
 	}
 }
