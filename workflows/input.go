@@ -9,21 +9,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/money"
+	"github.com/sagatrace/sagatrace/services/order"
 )
 
-// Bounds that keep absurd input out of the services.
-const (
-	maxAmountCents = 1_000_000_000 // ten million in major units
-	maxItems       = 100
-	maxIDLen       = 128
-)
-
-// Currencies the services accept (ISO 4217).
-var currencies = map[string]bool{
-	"USD": true, "EUR": true, "GBP": true, "JPY": true, "CHF": true, "CAD": true,
-	"AUD": true, "SEK": true, "NOK": true, "DKK": true, "PLN": true,
-}
+// The input is checked against the services' own bounds (money, order,
+// httpapi), so a saga never starts with input a step would refuse.
 
 // Operations that a fault plan may name.
 var faultOperations = map[string]bool{
@@ -42,10 +35,10 @@ func (in Input) Validate(dtid string) error {
 	switch {
 	case in.AmountCents <= 0:
 		errs = append(errs, fmt.Errorf("amount_cents: must be positive, got %d", in.AmountCents))
-	case in.AmountCents > maxAmountCents:
-		errs = append(errs, fmt.Errorf("amount_cents: %d is above the limit of %d", in.AmountCents, maxAmountCents))
+	case in.AmountCents > money.MaxAmountCents:
+		errs = append(errs, fmt.Errorf("amount_cents: %d is above the limit of %d", in.AmountCents, money.MaxAmountCents))
 	}
-	if !currencies[in.Currency] {
+	if !money.IsCurrency(in.Currency) {
 		errs = append(errs, fmt.Errorf("currency: %q is not a supported ISO 4217 code", in.Currency))
 	}
 	errs = append(errs, in.validateItems()...)
@@ -67,8 +60,8 @@ func (in Input) validateItems() []error {
 	if len(in.Items) == 0 {
 		return []error{errors.New("items: at least one item is required")}
 	}
-	if len(in.Items) > maxItems {
-		return []error{fmt.Errorf("items: %d items, at most %d are allowed", len(in.Items), maxItems)}
+	if len(in.Items) > order.MaxItems {
+		return []error{fmt.Errorf("items: %d items, at most %d are allowed", len(in.Items), order.MaxItems)}
 	}
 	var errs []error
 	var sum int64
@@ -76,11 +69,11 @@ func (in Input) validateItems() []error {
 		if err := checkID(fmt.Sprintf("items[%d].sku", i), it.SKU); err != nil {
 			errs = append(errs, err)
 		}
-		if it.Qty < 1 || it.Qty > 10_000 {
-			errs = append(errs, fmt.Errorf("items[%d].qty: must be between 1 and 10000, got %d", i, it.Qty))
+		if it.Qty < 1 || it.Qty > order.MaxQty {
+			errs = append(errs, fmt.Errorf("items[%d].qty: must be between 1 and %d, got %d", i, order.MaxQty, it.Qty))
 		}
-		if it.PriceCents < 0 || it.PriceCents > maxAmountCents {
-			errs = append(errs, fmt.Errorf("items[%d].price_cents: must be between 0 and %d, got %d", i, maxAmountCents, it.PriceCents))
+		if it.PriceCents < 0 || it.PriceCents > money.MaxAmountCents {
+			errs = append(errs, fmt.Errorf("items[%d].price_cents: must be between 0 and %d, got %d", i, money.MaxAmountCents, it.PriceCents))
 		}
 		sum += int64(it.Qty) * it.PriceCents
 	}
@@ -94,8 +87,8 @@ func checkID(field, v string) error {
 	switch {
 	case strings.TrimSpace(v) == "":
 		return fmt.Errorf("%s: is required", field)
-	case len(v) > maxIDLen:
-		return fmt.Errorf("%s: is %d characters long, at most %d are allowed", field, len(v), maxIDLen)
+	case len(v) > httpapi.MaxIDLen:
+		return fmt.Errorf("%s: is %d characters long, at most %d are allowed", field, len(v), httpapi.MaxIDLen)
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 // Package database opens the stores of sagatrace's services and applies
 // their embedded migrations. SQLite (pure Go, modernc.org/sqlite) is the
-// default; the URL scheme is the seam where PostgreSQL will plug in.
+// default; the URL scheme is the seam where PostgreSQL will plug in. It
+// also holds what every service's store does alike: a span per store
+// method (Spans), the audit trail of state changes (AuditTable) and keyset
+// pages (PageQuery); the SQL of each service's own tables stays there.
 package database
 
 import (

@@ -2,7 +2,8 @@
 // RFC 9457 problem responses mapped from a small set of error kinds, strict
 // JSON decoding, the traced route wrapper that puts the DTID and the
 // correlation ID of each hop into the request context, access logging,
-// health endpoints, fault plans, and the traced client the services'
+// health endpoints, fault plans, paged lists, the handler and listener
+// every service is served with, and the traced client the services'
 // remote clients are built on.
 package httpapi
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order"
 )
 
@@ -26,14 +27,14 @@ func TestCancel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, order.Config{FaultsEnabled: true})
 			dtid := ids.NewDTID()
-			ctx, createTrace := e.hop(t, dtid)
+			ctx, createTrace := e.Hop(t, dtid)
 			o, err := e.client.Create(ctx, ids.IdempotencyKey(dtid, "order"), createReq(dtid))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var cancelTrace string
 			for attempt := range 2 { // cancelling again changes nothing
-				ctx, traceID := e.hop(t, dtid)
+				ctx, traceID := e.Hop(t, dtid)
 				if attempt == 0 {
 					cancelTrace = traceID
 				}
@@ -66,7 +67,7 @@ func TestCancel(t *testing.T) {
 
 func TestUnknownOrderIsNotFound(t *testing.T) {
 	e := newEnv(t, order.Config{})
-	ctx, _ := e.hop(t, ids.NewDTID())
+	ctx, _ := e.Hop(t, ids.NewDTID())
 	missing := ids.NewUUID()
 	for name, call := range map[string]func() error{
 		"cancel": func() error { _, err := e.client.Cancel(ctx, "k-1", missing); return err },
@@ -77,7 +78,7 @@ func TestUnknownOrderIsNotFound(t *testing.T) {
 			t.Errorf("%s: err = %v, want 404 %s", name, err, order.TypeOrderNotFound)
 		}
 	}
-	if status, _, body := e.raw(t, "POST", "/v1/orders/"+missing+"/cancel", nil, ""); status != 400 {
+	if status, _, body := e.Raw(t, "POST", "/v1/orders/"+missing+"/cancel", nil, ""); status != 400 {
 		t.Errorf("cancel without Idempotency-Key = %d: %s", status, body)
 	}
 }
@@ -87,38 +88,26 @@ func TestListByDTIDPaginates(t *testing.T) {
 	dtid, other := ids.NewDTID(), ids.NewDTID()
 	var want []string
 	for i := range 3 {
-		ctx, _ := e.hop(t, dtid)
+		ctx, _ := e.Hop(t, dtid)
 		o, err := e.client.Create(ctx, ids.IdempotencyKey(dtid, "order-"+string(rune('a'+i))), createReq(dtid))
 		if err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, o.OrderID)
 	}
-	ctx, _ := e.hop(t, other)
+	ctx, _ := e.Hop(t, other)
 	if _, err := e.client.Create(ctx, ids.IdempotencyKey(other, "order"), createReq(other)); err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(want)
 
+	items, sizes := servicetest.ListAll(t, e.client.List, order.ListFilter{DTID: dtid, Limit: 2})
 	var got []string
-	var sizes []int
-	f := order.ListFilter{DTID: dtid, Limit: 2}
-	for {
-		page, err := e.client.List(context.Background(), f)
-		if err != nil {
-			t.Fatal(err)
+	for _, o := range items {
+		if o.DTID != dtid || len(o.History) != 1 || len(o.Items) != 2 {
+			t.Errorf("item %+v", o)
 		}
-		sizes = append(sizes, len(page.Items))
-		for _, o := range page.Items {
-			if o.DTID != dtid || len(o.History) != 1 || len(o.Items) != 2 {
-				t.Errorf("item %+v", o)
-			}
-			got = append(got, o.OrderID)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
+		got = append(got, o.OrderID)
 	}
 	if !slices.Equal(got, want) || !slices.Equal(sizes, []int{2, 1}) {
 		t.Errorf("pages %v of %v, want [2 1] of %v", sizes, got, want)

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
 // Client calls an order server. Errors the server answered are
@@ -29,11 +27,8 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 // Create confirms an order once per idempotencyKey. When ctx carries no
 // DTID the request's is sent as X-DTID.
 func (c *Client) Create(ctx context.Context, idempotencyKey string, req CreateRequest) (Order, error) {
-	h := http.Header{ids.HeaderIdempotencyKey: {idempotencyKey}}
-	if ids.DTIDFrom(ctx) == "" && req.DTID != "" {
-		h.Set(ids.HeaderDTID, req.DTID)
-	}
 	var o Order
+	h := httpapi.WriteHeaders(ctx, idempotencyKey, req.DTID)
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, c.baseURL+"/v1/orders", h, req, &o); err != nil {
 		return Order{}, fmt.Errorf("order: create: %w", err)
 	}
@@ -42,8 +37,8 @@ func (c *Client) Create(ctx context.Context, idempotencyKey string, req CreateRe
 
 // Cancel cancels orderID; cancelling a cancelled order returns it unchanged.
 func (c *Client) Cancel(ctx context.Context, idempotencyKey, orderID string) (Order, error) {
-	h := http.Header{ids.HeaderIdempotencyKey: {idempotencyKey}}
 	var o Order
+	h := httpapi.WriteHeaders(ctx, idempotencyKey, "") // the server knows the order's DTID
 	u := c.baseURL + "/v1/orders/" + url.PathEscape(orderID) + "/cancel"
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, u, h, nil, &o); err != nil {
 		return Order{}, fmt.Errorf("order: cancel %s: %w", orderID, err)
@@ -62,22 +57,8 @@ func (c *Client) Get(ctx context.Context, orderID string) (Order, error) {
 
 // List returns one page of orders matching f.
 func (c *Client) List(ctx context.Context, f ListFilter) (Page, error) {
-	q := url.Values{}
-	if f.DTID != "" {
-		q.Set("dtid", f.DTID)
-	}
-	if f.Cursor != "" {
-		q.Set("cursor", f.Cursor)
-	}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	u := c.baseURL + "/v1/orders"
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	var page Page
-	if err := httpapi.Do(ctx, c.hc, http.MethodGet, u, nil, nil, &page); err != nil {
+	page, err := httpapi.GetPage[Order](ctx, c.hc, c.baseURL+"/v1/orders", f)
+	if err != nil {
 		return Page{}, fmt.Errorf("order: list: %w", err)
 	}
 	return page, nil

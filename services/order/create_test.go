@@ -4,18 +4,18 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order"
 )
 
 func TestCreateConfirmsWithTheHopsCorrelationID(t *testing.T) {
 	e := newEnv(t, order.Config{})
 	dtid := ids.NewDTID()
-	ctx, traceID := e.hop(t, dtid)
+	ctx, traceID := e.Hop(t, dtid)
 	o, err := e.client.Create(ctx, ids.IdempotencyKey(dtid, "order"), createReq(dtid))
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +31,7 @@ func TestCreateConfirmsWithTheHopsCorrelationID(t *testing.T) {
 	if len(o.History) != 1 || o.History[0].CorrelationID != traceID {
 		t.Errorf("history = %+v", o.History)
 	}
-	for _, s := range e.serverSpans.Ended() {
+	for _, s := range e.ServerSpans.Ended() {
 		if s.SpanContext().TraceID().String() != traceID {
 			t.Errorf("server span %q left the hop's trace", s.Name())
 		}
@@ -58,12 +58,12 @@ func TestCreateReplay(t *testing.T) {
 			e := newEnv(t, order.Config{FaultsEnabled: true})
 			dtid := ids.NewDTID()
 			key := ids.IdempotencyKey(dtid, "order")
-			ctx, firstTrace := e.hop(t, dtid)
+			ctx, firstTrace := e.Hop(t, dtid)
 			first, err := e.client.Create(ctx, key, createReq(dtid))
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, _ = e.hop(t, dtid)
+			ctx, _ = e.Hop(t, dtid)
 			again, err := e.client.Create(httpapi.WithFaults(ctx, tt.faults), key, tt.change(createReq(dtid)))
 			if tt.wantType == "" {
 				if err != nil || again.OrderID != first.OrderID || len(again.History) != 1 {
@@ -75,7 +75,7 @@ func TestCreateReplay(t *testing.T) {
 					t.Fatalf("replay error = %v, want 422 %s", err, tt.wantType)
 				}
 			}
-			if n := e.count(t, "orders"); n != 1 {
+			if n := e.Count(t, "orders"); n != 1 {
 				t.Errorf("orders = %d, want 1", n)
 			}
 			if got := e.events(t, first.OrderID); !slices.Equal(got, []event{{dtid, "confirmed", firstTrace}}) {
@@ -88,9 +88,8 @@ func TestCreateReplay(t *testing.T) {
 func TestCreateReplayStatusCodes(t *testing.T) {
 	e := newEnv(t, order.Config{})
 	body := `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","amount_cents":500,"currency":"EUR","items":[{"sku":"s","qty":1,"price_cents":500}]}`
-	h := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "k-status"}
 	for i, want := range []int{201, 200} {
-		status, hdr, resp := e.raw(t, "POST", "/v1/orders", h, body)
+		status, hdr, resp := e.Post(t, "/v1/orders", "k-status", body)
 		if status != want {
 			t.Errorf("request %d: status %d, want %d: %s", i+1, status, want, resp)
 		}
@@ -104,7 +103,7 @@ func TestCreateRejectedByFaultWritesNothing(t *testing.T) {
 	e := newEnv(t, order.Config{FaultsEnabled: true})
 	dtid := ids.NewDTID()
 	key := ids.IdempotencyKey(dtid, "order")
-	ctx, traceID := e.hop(t, dtid)
+	ctx, traceID := e.Hop(t, dtid)
 	_, err := e.client.Create(httpapi.WithFaults(ctx, "payment.charge=error,order.create=error"), key, createReq(dtid))
 	var pe *httpapi.ProblemError
 	if !errors.As(err, &pe) || pe.Status != 422 || pe.Type != order.TypeOrderRejected || pe.Retryable() {
@@ -113,11 +112,11 @@ func TestCreateRejectedByFaultWritesNothing(t *testing.T) {
 	if pe.DTID != dtid || pe.CorrelationID != traceID {
 		t.Errorf("problem identities = %q %q", pe.DTID, pe.CorrelationID)
 	}
-	if n := e.count(t, "orders") + e.count(t, "order_events"); n != 0 {
+	if n := e.Count(t, "orders") + e.Count(t, "order_events"); n != 0 {
 		t.Fatalf("%d rows written by a rejected order", n)
 	}
 	// Nothing was written, so the key is still free.
-	ctx, _ = e.hop(t, dtid)
+	ctx, _ = e.Hop(t, dtid)
 	if o, err := e.client.Create(ctx, key, createReq(dtid)); err != nil || o.State != order.StateConfirmed {
 		t.Errorf("create after rejection = %+v, %v", o, err)
 	}
@@ -127,13 +126,13 @@ func TestCreateFaultsIgnoredWhenDisabled(t *testing.T) {
 	e := newEnv(t, order.Config{})
 	for range 2 {
 		dtid := ids.NewDTID()
-		ctx, _ := e.hop(t, dtid)
+		ctx, _ := e.Hop(t, dtid)
 		o, err := e.client.Create(httpapi.WithFaults(ctx, "order.create=error"), ids.IdempotencyKey(dtid, "order"), createReq(dtid))
 		if err != nil || o.State != order.StateConfirmed {
 			t.Fatalf("create = %+v, %v; want confirmed", o, err)
 		}
 	}
-	if n := strings.Count(e.logs.String(), "fault injection is disabled"); n != 1 {
+	if n := strings.Count(e.Logs(), "fault injection is disabled"); n != 1 {
 		t.Errorf("warnings = %d, want exactly 1 per server", n)
 	}
 }
@@ -143,30 +142,21 @@ func TestConcurrentCreatesWithOneKeyCreateOneOrder(t *testing.T) {
 	dtid := ids.NewDTID()
 	key := ids.IdempotencyKey(dtid, "order")
 	const n = 20
-	start := make(chan struct{})
 	results := make([]order.Order, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, _ := e.hop(t, dtid)
-			<-start
-			results[i], errs[i] = e.client.Create(ctx, key, createReq(dtid))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	servicetest.AtOnce(n, func(i int) {
+		ctx, _ := e.Hop(t, dtid)
+		results[i], errs[i] = e.client.Create(ctx, key, createReq(dtid))
+	})
 	for i := range n {
 		if errs[i] != nil || results[i].OrderID != results[0].OrderID {
 			t.Errorf("create %d = %s, %v; want %s", i, results[i].OrderID, errs[i], results[0].OrderID)
 		}
 	}
-	if got := e.count(t, "orders"); got != 1 {
+	if got := e.Count(t, "orders"); got != 1 {
 		t.Errorf("orders = %d, want 1", got)
 	}
-	if got := e.count(t, "order_events"); got != 1 {
+	if got := e.Count(t, "order_events"); got != 1 {
 		t.Errorf("audit rows = %d, want 1", got)
 	}
 }

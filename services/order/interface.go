@@ -9,6 +9,8 @@ package order
 import (
 	"context"
 	"time"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
 // State is where an order is in its lifecycle.
@@ -75,19 +77,12 @@ type CreateRequest struct {
 	Items       []Item `json:"items"`
 }
 
-// Page is one page of a list; NextCursor is empty on the last page.
-type Page struct {
-	Items      []Order `json:"items"`
-	NextCursor string  `json:"next_cursor,omitempty"`
-}
+// Page is one page of orders; NextCursor is empty on the last page.
+type Page = httpapi.Page[Order]
 
 // ListFilter selects orders: all of one DTID when set, after Cursor (a
 // NextCursor from the previous page), at most Limit (0 means the default).
-type ListFilter struct {
-	DTID   string
-	Cursor string
-	Limit  int
-}
+type ListFilter = httpapi.ListQuery
 
 // Interface is what the order service offers, over HTTP through Client.
 type Interface interface {

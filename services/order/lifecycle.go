@@ -17,7 +17,10 @@ const maxSteps = 4
 // request with the same key created. A rejected order writes nothing, so
 // the key stays free: the saga compensates and never retries it anyway.
 func (s *Server) create(ctx context.Context, key string, req CreateRequest, faults httpapi.Faults) (Order, bool, error) {
-	hash := req.hash()
+	hash, err := httpapi.Fingerprint(req)
+	if err != nil {
+		return Order{}, false, err
+	}
 	// A replay answers what the first request got, whatever its faults say.
 	existing, err := s.store.byKey(ctx, key, hash)
 	switch {

@@ -10,8 +10,6 @@ import (
 	"io/fs"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database"
@@ -31,8 +29,8 @@ var (
 // transaction that updates the order and inserts its row. The SQL sticks to
 // what PostgreSQL also runs.
 type Store struct {
-	db     *sql.DB
-	tracer trace.Tracer
+	db    *sql.DB
+	spans database.Spans
 }
 
 // NewStore migrates db to the order schema and returns a store whose
@@ -45,7 +43,8 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 	if err := database.Migrate(ctx, db, sub, "order"); err != nil {
 		return nil, fmt.Errorf("order store: %w", err)
 	}
-	return &Store{db: db, tracer: tp.Tracer("order/store")}, nil
+	// "Not found" and "key reused" are answers to the caller, not faults.
+	return &Store{db: db, spans: database.NewSpans(tp, "order", errNotFound, errKeyReused)}, nil
 }
 
 // Ping reports whether the database answers, for /readyz.
@@ -55,8 +54,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // before: then it returns that order (created false), or errKeyReused when
 // the earlier request differs. The unique key settles concurrent requests.
 func (s *Store) create(ctx context.Context, key, hash string, o Order, correlationID string) (out Order, created bool, err error) {
-	ctx, span := s.start(ctx, "create", o.DTID)
-	defer end(span, &err)
+	ctx, span := s.spans.Start(ctx, "create", o.DTID)
+	defer s.spans.End(span, &err)
 	items, err := json.Marshal(o.Items)
 	if err != nil {
 		return Order{}, false, fmt.Errorf("encode items: %w", err)
@@ -89,8 +88,8 @@ func (s *Store) create(ctx context.Context, key, hash string, o Order, correlati
 // byKey returns the order created with key, errNotFound when there is
 // none, or errKeyReused when it was created by a different request.
 func (s *Store) byKey(ctx context.Context, key, hash string) (out Order, err error) {
-	ctx, span := s.start(ctx, "by_key", ids.DTIDFrom(ctx))
-	defer end(span, &err)
+	ctx, span := s.spans.Start(ctx, "by_key", ids.DTIDFrom(ctx))
+	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		out, err = replay(ctx, tx, key, hash)
 		return err
@@ -117,9 +116,9 @@ func replay(ctx context.Context, tx *sql.Tx, key, hash string) (Order, error) {
 // as a compare-and-set: when the order is no longer in from, it changes
 // nothing and returns the order as it is.
 func (s *Store) advance(ctx context.Context, orderID string, from, to State, correlationID string) (out Order, moved bool, err error) {
-	ctx, span := s.start(ctx, "advance", ids.DTIDFrom(ctx))
+	ctx, span := s.spans.Start(ctx, "advance", ids.DTIDFrom(ctx))
 	span.SetAttributes(attribute.String("order.state.from", string(from)), attribute.String("order.state.to", string(to)))
-	defer end(span, &err)
+	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var id int64
 		var dtid string
@@ -146,30 +145,13 @@ func (s *Store) advance(ctx context.Context, orderID string, from, to State, cor
 	return out, moved, err
 }
 
+// insertEvent writes the audit row of an order entering state.
 func insertEvent(ctx context.Context, tx *sql.Tx, order int64, dtid string, state State, correlationID string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_ref, dtid, state, correlation_id, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, order, dtid, state, correlationID, database.FormatTime(now()))
-	if err != nil {
-		return fmt.Errorf("insert %s event: %w", state, err)
-	}
-	return nil
+	return events().Insert(ctx, tx, order, dtid, database.AuditRow{State: string(state), CorrelationID: correlationID, At: now()})
 }
 
-// start opens the span of one store method.
-func (s *Store) start(ctx context.Context, op, dtid string) (context.Context, trace.Span) {
-	attrs := []attribute.KeyValue{semconv.DBSystemNameSQLite, semconv.DBOperationName(op)}
-	if dtid != "" {
-		attrs = append(attrs, attribute.String(ids.AttrDTID, dtid))
-	}
-	return s.tracer.Start(ctx, "order.store."+op, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-}
-
-// end closes a store span, marking real failures (not the answers "not
-// found" and "key reused").
-func end(span trace.Span, err *error) {
-	if *err != nil && !errors.Is(*err, errNotFound) && !errors.Is(*err, errKeyReused) {
-		span.RecordError(*err)
-		span.SetStatus(codes.Error, "store failed")
-	}
-	span.End()
+// events is the orders' audit trail: a function, as Go has no constant
+// structs. Its column is order_ref because ORDER is an SQL keyword.
+func events() database.AuditTable {
+	return database.AuditTable{Name: "order_events", Ref: "order_ref"}
 }

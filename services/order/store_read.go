@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -17,18 +16,12 @@ import (
 // now is the store's clock, in UTC.
 func now() time.Time { return time.Now().UTC() }
 
-// queryer is what reads need of *sql.Tx, so they run inside writes too.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 const orderColumns = `id, order_id, dtid, customer_id, payment_id, amount_cents, currency, items, state, created_at, updated_at`
 
 // get returns one order with its history, or errNotFound.
 func (s *Store) get(ctx context.Context, orderID string) (out Order, err error) {
-	ctx, span := s.start(ctx, "get", ids.DTIDFrom(ctx))
-	defer end(span, &err)
+	ctx, span := s.spans.Start(ctx, "get", ids.DTIDFrom(ctx))
+	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		out, err = loadOrder(ctx, tx, orderID)
 		return err
@@ -42,16 +35,13 @@ func (s *Store) get(ctx context.Context, orderID string) (out Order, err error) 
 func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
 	// A read is not part of the transaction it looks at: its span names the
 	// filter under another key, so a search by dtid finds only the saga's hops.
-	ctx, span := s.start(ctx, "list", "")
+	ctx, span := s.spans.Start(ctx, "list", "")
 	span.SetAttributes(attribute.String("query.dtid", f.DTID))
-	defer end(span, &err)
-	where, args := `order_id > $1`, []any{f.Cursor}
-	if f.DTID != "" {
-		where, args = where+` AND dtid = $2`, append(args, f.DTID)
-	}
-	args = append(args, f.Limit+1)
-	selectPage := `SELECT ` + orderColumns + ` FROM orders WHERE ` + where +
-		` ORDER BY order_id LIMIT $` + strconv.Itoa(len(args))
+	defer s.spans.End(span, &err)
+	selectPage, args := database.PageQuery{
+		Table: "orders", Columns: orderColumns, Key: "order_id",
+		Cursor: f.Cursor, DTID: f.DTID, Limit: f.Limit,
+	}.SQL()
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		items, localIDs, err := scanOrders(tx.QueryContext(ctx, selectPage, args...))
 		if err != nil {
@@ -61,20 +51,14 @@ func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
 			items, localIDs = items[:f.Limit], localIDs[:f.Limit]
 			page.NextCursor = items[len(items)-1].OrderID
 		}
-		byLocalID := make(map[int64]*Order, len(items))
-		for i := range items {
-			byLocalID[localIDs[i]] = &items[i]
-		}
-		err = loadHistories(ctx, tx, byLocalID, `SELECT order_ref, state, correlation_id, created_at FROM order_events
-			WHERE order_ref IN (SELECT id FROM (`+selectPage+`) AS page) ORDER BY id`, args...)
 		page.Items = items
-		return err
+		return loadHistories(ctx, tx, items, localIDs, `SELECT id FROM (`+selectPage+`) AS page`, args...)
 	})
 	return page, err
 }
 
 // loadOrder reads one order and its history.
-func loadOrder(ctx context.Context, q queryer, orderID string) (Order, error) {
+func loadOrder(ctx context.Context, q database.Queryer, orderID string) (Order, error) {
 	items, localIDs, err := scanOrders(q.QueryContext(ctx,
 		`SELECT `+orderColumns+` FROM orders WHERE order_id = $1`, orderID))
 	if err != nil {
@@ -83,8 +67,7 @@ func loadOrder(ctx context.Context, q queryer, orderID string) (Order, error) {
 	if len(items) == 0 {
 		return Order{}, errNotFound
 	}
-	err = loadHistories(ctx, q, map[int64]*Order{localIDs[0]: &items[0]},
-		`SELECT order_ref, state, correlation_id, created_at FROM order_events WHERE order_ref = $1 ORDER BY id`, localIDs[0])
+	err = loadHistories(ctx, q, items, localIDs, "$1", localIDs[0])
 	return items[0], err
 }
 
@@ -120,29 +103,10 @@ func scanOrders(rows *sql.Rows, err error) (items []Order, localIDs []int64, _ e
 	return items, localIDs, nil
 }
 
-// loadHistories appends the audit rows returned by query to their orders.
-func loadHistories(ctx context.Context, q queryer, byLocalID map[int64]*Order, query string, args ...any) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("query order events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var local int64
-		var c StateChange
-		var at string
-		if err := rows.Scan(&local, &c.State, &c.CorrelationID, &at); err != nil {
-			return fmt.Errorf("scan order event: %w", err)
-		}
-		if c.At, err = database.ParseTime(at); err != nil {
-			return err
-		}
-		if p := byLocalID[local]; p != nil {
-			p.History = append(p.History, c)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read order events: %w", err)
-	}
-	return nil
+// loadHistories appends to items, whose local ids are localIDs, their
+// audit rows, as refs selects them (see database.AuditTable.Load).
+func loadHistories(ctx context.Context, q database.Queryer, items []Order, localIDs []int64, refs string, args ...any) error {
+	return events().Load(ctx, q, localIDs, refs, args, func(i int, row database.AuditRow) {
+		items[i].History = append(items[i].History, StateChange{State: State(row.State), CorrelationID: row.CorrelationID, At: row.At})
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order"
 )
 
@@ -13,7 +14,7 @@ func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
 	body := func(fields string) string {
 		return `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"USD",` + fields + `}`
 	}
-	jsonKey := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "k-1"}
+	jsonKey := servicetest.JSONHeaders("k-1")
 	tests := []struct {
 		name    string
 		headers map[string]string
@@ -24,7 +25,7 @@ func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
 		{name: "unknown_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[],"note":"x"`), detail: `unknown field "note"`},
 		{name: "unknown_item_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1,"color":"red"}]`), detail: `unknown field "color"`},
 		{name: "qty_as_string", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":"1","price_cents":1}]`), detail: `field "items.qty" must be an integer`},
-		{name: "missing_idempotency_key", headers: map[string]string{"Content-Type": "application/json"}, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]`), detail: "Idempotency-Key"},
+		{name: "missing_idempotency_key", headers: servicetest.JSONHeaders(""), body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]`), detail: "Idempotency-Key"},
 		{name: "no_items", headers: jsonKey, body: body(`"amount_cents":1,"items":[]`), detail: "items must hold at least one item"},
 		{name: "zero_qty", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":0,"price_cents":1}]`), detail: "items[0].qty must be from 1"},
 		{name: "negative_price", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":-1}]`), detail: "items[0].price_cents must be from 0"},
@@ -37,7 +38,7 @@ func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
 	e := newEnv(t, order.Config{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, h, resp := e.raw(t, "POST", "/v1/orders", tt.headers, tt.body)
+			status, h, resp := e.Raw(t, "POST", "/v1/orders", tt.headers, tt.body)
 			if status != 400 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
 				t.Fatalf("status %d, Content-Type %q, want 400 problem+json: %s", status, h.Get("Content-Type"), resp)
 			}
@@ -50,7 +51,7 @@ func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
 			}
 		})
 	}
-	if n := e.count(t, "orders") + e.count(t, "order_events"); n != 0 {
+	if n := e.Count(t, "orders") + e.Count(t, "order_events"); n != 0 {
 		t.Errorf("%d rows written by rejected requests", n)
 	}
 }

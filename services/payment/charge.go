@@ -24,9 +24,13 @@ const maxSteps = 8
 // write a state twice; the processor is asked with payment_id as its own
 // idempotency key, so asking twice authorises once.
 func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, faults httpapi.Faults) (Payment, bool, error) {
+	hash, err := httpapi.Fingerprint(req)
+	if err != nil {
+		return Payment{}, false, err
+	}
 	cid := ids.CorrelationIDFrom(ctx)
 	t := now()
-	p, created, err := s.store.create(ctx, key, req.hash(), Payment{
+	p, created, err := s.store.create(ctx, key, hash, Payment{
 		PaymentID:   ids.NewUUID(),
 		DTID:        req.DTID,
 		CustomerID:  req.CustomerID,

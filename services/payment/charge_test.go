@@ -15,7 +15,7 @@ import (
 func TestChargeWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 	e := newEnv(t, payment.Config{})
 	dtid := ids.NewDTID()
-	ctx, traceID := e.hop(t, dtid)
+	ctx, traceID := e.Hop(t, dtid)
 
 	p, err := e.client.Charge(ctx, ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
 	if err != nil {
@@ -39,14 +39,14 @@ func TestChargeWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 
 	// The traceparent the client sent is the trace the server continued.
 	var clientSpan bool
-	for _, s := range e.clientSpans.Ended() {
+	for _, s := range e.ClientSpans.Ended() {
 		clientSpan = clientSpan || (s.Name() == "HTTP POST" && s.SpanContext().TraceID().String() == traceID)
 	}
 	if !clientSpan {
 		t.Error("no client span in the hop's trace")
 	}
 	storeSpans := 0
-	for _, s := range e.serverSpans.Ended() {
+	for _, s := range e.ServerSpans.Ended() {
 		if s.SpanContext().TraceID().String() != traceID {
 			t.Errorf("server span %q is in trace %s, want %s", s.Name(), s.SpanContext().TraceID(), traceID)
 		}
@@ -83,13 +83,13 @@ func TestChargeReplay(t *testing.T) {
 			e := newEnv(t, payment.Config{})
 			dtid := ids.NewDTID()
 			key := ids.IdempotencyKey(dtid, "payment")
-			ctx, firstTrace := e.hop(t, dtid)
+			ctx, firstTrace := e.Hop(t, dtid)
 			first, err := e.client.Charge(ctx, key, chargeReq(dtid))
 			if err != nil {
 				t.Fatal(err)
 			}
 
-			ctx, _ = e.hop(t, dtid)
+			ctx, _ = e.Hop(t, dtid)
 			again, err := e.client.Charge(ctx, key, tt.change(chargeReq(dtid)))
 			var pe *httpapi.ProblemError
 			switch {
@@ -102,7 +102,7 @@ func TestChargeReplay(t *testing.T) {
 			case !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType:
 				t.Fatalf("replay error = %v, want %d %s", err, tt.wantStatus, tt.wantType)
 			}
-			if n := e.count(t, "payments"); n != 1 {
+			if n := e.Count(t, "payments"); n != 1 {
 				t.Errorf("payments = %d, want 1", n)
 			}
 			for _, ev := range e.events(t, first.PaymentID) {
@@ -110,7 +110,7 @@ func TestChargeReplay(t *testing.T) {
 					t.Errorf("row %v was rewritten by the replay", ev)
 				}
 			}
-			if n := e.count(t, "payment_events"); n != 3 {
+			if n := e.Count(t, "payment_events"); n != 3 {
 				t.Errorf("audit rows = %d, want 3", n)
 			}
 		})
@@ -121,9 +121,8 @@ func TestChargeReplayStatusCodes(t *testing.T) {
 	e := newEnv(t, payment.Config{})
 	dtid := ids.NewDTID()
 	body := `{"dtid":"` + dtid + `","customer_id":"c-1","amount_cents":500,"currency":"EUR"}`
-	h := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "k-status"}
 	for i, want := range []int{201, 200, 200} {
-		status, hdr, resp := e.raw(t, "POST", "/v1/payments", h, body)
+		status, hdr, resp := e.Post(t, "/v1/payments", "k-status", body)
 		if status != want {
 			t.Errorf("request %d: status %d, want %d: %s", i+1, status, want, resp)
 		}
@@ -150,14 +149,14 @@ func TestChargeReplayResumesAfterCrash(t *testing.T) {
 			e := newEnv(t, payment.Config{})
 			dtid := ids.NewDTID()
 			key := ids.IdempotencyKey(dtid, "payment")
-			ctx, firstTrace := e.hop(t, dtid)
+			ctx, firstTrace := e.Hop(t, dtid)
 			p, err := e.client.Charge(ctx, key, chargeReq(dtid))
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.crashBack(t, p.PaymentID, tt.leftIn, tt.keptStates)
 
-			ctx, replayTrace := e.hop(t, dtid)
+			ctx, replayTrace := e.Hop(t, dtid)
 			resumed, err := e.client.Charge(ctx, key, chargeReq(dtid))
 			if err != nil {
 				t.Fatal(err)
@@ -185,12 +184,12 @@ func TestChargeReplayResumesAfterCrash(t *testing.T) {
 func (e *env) crashBack(t *testing.T, paymentID string, state payment.State, keep int) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := e.db.ExecContext(ctx, `DELETE FROM payment_events WHERE id IN (
+	if _, err := e.DB.ExecContext(ctx, `DELETE FROM payment_events WHERE id IN (
 		SELECT ev.id FROM payment_events ev JOIN payments p ON p.id = ev.payment
 		WHERE p.payment_id = $1 ORDER BY ev.id LIMIT -1 OFFSET $2)`, paymentID, keep); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.ExecContext(ctx, `UPDATE payments SET state = $1 WHERE payment_id = $2`, state, paymentID); err != nil {
+	if _, err := e.DB.ExecContext(ctx, `UPDATE payments SET state = $1 WHERE payment_id = $2`, state, paymentID); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
 // Client calls a payment server. Errors the server answered are
@@ -29,11 +27,8 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 // Charge charges once per idempotencyKey. When ctx carries no DTID the
 // request's is sent as X-DTID, so the server's span and logs carry it.
 func (c *Client) Charge(ctx context.Context, idempotencyKey string, req ChargeRequest) (Payment, error) {
-	h := http.Header{ids.HeaderIdempotencyKey: {idempotencyKey}}
-	if ids.DTIDFrom(ctx) == "" && req.DTID != "" {
-		h.Set(ids.HeaderDTID, req.DTID)
-	}
 	var p Payment
+	h := httpapi.WriteHeaders(ctx, idempotencyKey, req.DTID)
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, c.baseURL+"/v1/payments", h, req, &p); err != nil {
 		return Payment{}, fmt.Errorf("payment: charge: %w", err)
 	}
@@ -43,8 +38,8 @@ func (c *Client) Charge(ctx context.Context, idempotencyKey string, req ChargeRe
 // Refund refunds paymentID; refunding a refunded or declined payment
 // returns it unchanged.
 func (c *Client) Refund(ctx context.Context, idempotencyKey, paymentID string) (Payment, error) {
-	h := http.Header{ids.HeaderIdempotencyKey: {idempotencyKey}}
 	var p Payment
+	h := httpapi.WriteHeaders(ctx, idempotencyKey, "") // the server knows the payment's DTID
 	u := c.baseURL + "/v1/payments/" + url.PathEscape(paymentID) + "/refund"
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, u, h, nil, &p); err != nil {
 		return Payment{}, fmt.Errorf("payment: refund %s: %w", paymentID, err)
@@ -63,22 +58,8 @@ func (c *Client) Get(ctx context.Context, paymentID string) (Payment, error) {
 
 // List returns one page of payments matching f.
 func (c *Client) List(ctx context.Context, f ListFilter) (Page, error) {
-	q := url.Values{}
-	if f.DTID != "" {
-		q.Set("dtid", f.DTID)
-	}
-	if f.Cursor != "" {
-		q.Set("cursor", f.Cursor)
-	}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	u := c.baseURL + "/v1/payments"
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	var page Page
-	if err := httpapi.Do(ctx, c.hc, http.MethodGet, u, nil, nil, &page); err != nil {
+	page, err := httpapi.GetPage[Payment](ctx, c.hc, c.baseURL+"/v1/payments", f)
+	if err != nil {
 		return Page{}, fmt.Errorf("payment: list: %w", err)
 	}
 	return page, nil

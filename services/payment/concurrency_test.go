@@ -1,10 +1,10 @@
 package payment_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
@@ -15,21 +15,12 @@ func TestConcurrentChargesWithOneKeyCreateOnePayment(t *testing.T) {
 	dtid := ids.NewDTID()
 	key := ids.IdempotencyKey(dtid, "payment")
 	const n = 20
-	start := make(chan struct{})
 	results := make([]payment.Payment, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, _ := e.hop(t, dtid)
-			<-start
-			results[i], errs[i] = e.client.Charge(ctx, key, chargeReq(dtid))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	servicetest.AtOnce(n, func(i int) {
+		ctx, _ := e.Hop(t, dtid)
+		results[i], errs[i] = e.client.Charge(ctx, key, chargeReq(dtid))
+	})
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("charge %d: %v", i, errs[i])
@@ -38,10 +29,10 @@ func TestConcurrentChargesWithOneKeyCreateOnePayment(t *testing.T) {
 			t.Errorf("charge %d = %s %s, want %s completed", i, results[i].PaymentID, results[i].State, results[0].PaymentID)
 		}
 	}
-	if got := e.count(t, "payments"); got != 1 {
+	if got := e.Count(t, "payments"); got != 1 {
 		t.Errorf("payments = %d, want 1", got)
 	}
-	if got := e.count(t, "payment_events"); got != 3 {
+	if got := e.Count(t, "payment_events"); got != 3 {
 		t.Errorf("audit rows = %d, want 3 (one per state)", got)
 	}
 }

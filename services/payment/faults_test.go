@@ -17,7 +17,7 @@ func TestChargeDeclinedByProcessor(t *testing.T) {
 	dtid := ids.NewDTID()
 	key := ids.IdempotencyKey(dtid, "payment")
 	for attempt := range 2 { // the replay answers the same and writes nothing
-		ctx, traceID := e.hop(t, dtid)
+		ctx, traceID := e.Hop(t, dtid)
 		ctx = httpapi.WithFaults(ctx, "payment.charge=error,order.create=error")
 		_, err := e.client.Charge(ctx, key, chargeReq(dtid))
 		var pe *httpapi.ProblemError
@@ -36,7 +36,7 @@ func TestChargeDeclinedByProcessor(t *testing.T) {
 	if got := states(p.History); p.State != payment.StateDeclined || !slices.Equal(got, []payment.State{"stored", "initiated", "declined"}) {
 		t.Errorf("state %s, history %v", p.State, got)
 	}
-	if n := e.count(t, "payment_events"); n != 3 {
+	if n := e.Count(t, "payment_events"); n != 3 {
 		t.Errorf("audit rows = %d, want 3", n)
 	}
 }
@@ -45,13 +45,13 @@ func TestChargeFaultsIgnoredWhenDisabled(t *testing.T) {
 	e := newEnv(t, payment.Config{FaultsEnabled: false})
 	for range 2 {
 		dtid := ids.NewDTID()
-		ctx, _ := e.hop(t, dtid)
+		ctx, _ := e.Hop(t, dtid)
 		p, err := e.client.Charge(httpapi.WithFaults(ctx, "payment.charge=error"), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
 		if err != nil || p.State != payment.StateCompleted {
 			t.Fatalf("charge = %+v, %v; want completed", p, err)
 		}
 	}
-	if n := strings.Count(e.logs.String(), "fault injection is disabled"); n != 1 {
-		t.Errorf("warnings = %d, want exactly 1 per server:\n%s", n, e.logs.String())
+	if n := strings.Count(e.Logs(), "fault injection is disabled"); n != 1 {
+		t.Errorf("warnings = %d, want exactly 1 per server:\n%s", n, e.Logs())
 	}
 }

@@ -9,6 +9,8 @@ package payment
 import (
 	"context"
 	"time"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
 // State is where a payment is in its lifecycle.
@@ -67,19 +69,12 @@ type ChargeRequest struct {
 	Currency    string `json:"currency"`
 }
 
-// Page is one page of a list; NextCursor is empty on the last page.
-type Page struct {
-	Items      []Payment `json:"items"`
-	NextCursor string    `json:"next_cursor,omitempty"`
-}
+// Page is one page of payments; NextCursor is empty on the last page.
+type Page = httpapi.Page[Payment]
 
 // ListFilter selects payments: all of one DTID when set, after Cursor (a
 // NextCursor from the previous page), at most Limit (0 means the default).
-type ListFilter struct {
-	DTID   string
-	Cursor string
-	Limit  int
-}
+type ListFilter = httpapi.ListQuery
 
 // Interface is what the payment service offers, over HTTP through Client.
 type Interface interface {

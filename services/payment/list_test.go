@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
@@ -17,7 +18,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 	dtid, other := ids.NewDTID(), ids.NewDTID()
 	var want []string
 	for i := range 5 {
-		ctx, _ := e.hop(t, dtid)
+		ctx, _ := e.Hop(t, dtid)
 		p, err := e.client.Charge(ctx, ids.IdempotencyKey(dtid, "payment-"+string(rune('a'+i))), chargeReq(dtid))
 		if err != nil {
 			t.Fatal(err)
@@ -25,38 +26,26 @@ func TestListByDTIDPaginates(t *testing.T) {
 		want = append(want, p.PaymentID)
 	}
 	for i := range 2 {
-		ctx, _ := e.hop(t, other)
+		ctx, _ := e.Hop(t, other)
 		if _, err := e.client.Charge(ctx, ids.IdempotencyKey(other, "payment-"+string(rune('a'+i))), chargeReq(other)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sort.Strings(want) // UUIDv7: text order is creation order
 
-	ctx := context.Background()
+	items, sizes := servicetest.ListAll(t, e.client.List, payment.ListFilter{DTID: dtid, Limit: 2})
 	var got []string
-	var sizes []int
-	f := payment.ListFilter{DTID: dtid, Limit: 2}
-	for {
-		page, err := e.client.List(ctx, f)
-		if err != nil {
-			t.Fatal(err)
+	for _, p := range items {
+		if p.DTID != dtid || len(p.History) != 3 {
+			t.Errorf("item %s: dtid %s, %d history rows", p.PaymentID, p.DTID, len(p.History))
 		}
-		sizes = append(sizes, len(page.Items))
-		for _, p := range page.Items {
-			if p.DTID != dtid || len(p.History) != 3 {
-				t.Errorf("item %s: dtid %s, %d history rows", p.PaymentID, p.DTID, len(p.History))
-			}
-			got = append(got, p.PaymentID)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
+		got = append(got, p.PaymentID)
 	}
 	if !slices.Equal(got, want) || !slices.Equal(sizes, []int{2, 2, 1}) {
 		t.Errorf("pages %v of %v, want [2 2 1] of %v", sizes, got, want)
 	}
 
+	ctx := context.Background()
 	all, err := e.client.List(ctx, payment.ListFilter{})
 	if err != nil || len(all.Items) != 7 || all.NextCursor != "" {
 		t.Errorf("unfiltered list: %d items, cursor %q, %v", len(all.Items), all.NextCursor, err)
@@ -73,7 +62,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 		name string
 		f    payment.ListFilter
 	}{
-		{name: "limit_too_large", f: payment.ListFilter{Limit: payment.MaxListLimit + 1}},
+		{name: "limit_too_large", f: payment.ListFilter{Limit: httpapi.MaxListLimit + 1}},
 		{name: "negative_limit", f: payment.ListFilter{Limit: -1}},
 		{name: "cursor_not_a_payment_id", f: payment.ListFilter{Cursor: "42"}},
 		{name: "invalid_dtid", f: payment.ListFilter{DTID: "a b"}},
@@ -87,7 +76,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 			}
 		})
 	}
-	if status, _, body := e.raw(t, "GET", "/v1/payments?limit=ten", nil, ""); status != 400 {
+	if status, _, body := e.Raw(t, "GET", "/v1/payments?limit=ten", nil, ""); status != 400 {
 		t.Errorf("limit=ten: %d %s", status, body)
 	}
 	page, err := e.client.List(context.Background(), payment.ListFilter{DTID: ids.NewDTID()})

@@ -31,7 +31,7 @@ func TestRefund(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, payment.Config{FaultsEnabled: true})
 			dtid := ids.NewDTID()
-			ctx, _ := e.hop(t, dtid)
+			ctx, _ := e.Hop(t, dtid)
 			if _, err := e.client.Charge(httpapi.WithFaults(ctx, tt.chargeFault), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid)); err != nil && tt.chargeFault == "" {
 				t.Fatal(err)
 			}
@@ -45,7 +45,7 @@ func TestRefund(t *testing.T) {
 			}
 
 			for attempt := range 2 { // refunding again changes nothing
-				ctx, refundTrace := e.hop(t, dtid)
+				ctx, refundTrace := e.Hop(t, dtid)
 				p, err := e.client.Refund(httpapi.WithFaults(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
 				if tt.wantStatus != 0 {
 					var pe *httpapi.ProblemError
@@ -81,7 +81,7 @@ func TestRefund(t *testing.T) {
 
 func TestUnknownPaymentIsNotFound(t *testing.T) {
 	e := newEnv(t, payment.Config{})
-	ctx, _ := e.hop(t, ids.NewDTID())
+	ctx, _ := e.Hop(t, ids.NewDTID())
 	missing := ids.NewUUID()
 	calls := map[string]func() error{
 		"refund": func() error { _, err := e.client.Refund(ctx, "k-1", missing); return err },
@@ -93,14 +93,14 @@ func TestUnknownPaymentIsNotFound(t *testing.T) {
 			t.Errorf("%s: err = %v, want 404 %s", name, err, payment.TypePaymentNotFound)
 		}
 	}
-	if n := e.count(t, "payment_events"); n != 0 {
+	if n := e.Count(t, "payment_events"); n != 0 {
 		t.Errorf("%d rows written", n)
 	}
 }
 
 func TestRefundRequiresIdempotencyKey(t *testing.T) {
 	e := newEnv(t, payment.Config{})
-	status, _, body := e.raw(t, "POST", "/v1/payments/"+ids.NewUUID()+"/refund", nil, "")
+	status, _, body := e.Raw(t, "POST", "/v1/payments/"+ids.NewUUID()+"/refund", nil, "")
 	if status != 400 {
 		t.Errorf("status %d, want 400: %s", status, body)
 	}

@@ -5,22 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/internal/ids"
-)
-
-// Defaults and bounds of the HTTP API.
-const (
-	DefaultMaxBodyBytes = 64 << 10
-	DefaultListLimit    = 50
-	MaxListLimit        = 200
 )
 
 // Config is the payment server's configuration.
@@ -28,7 +18,7 @@ type Config struct {
 	// FaultsEnabled honours X-Sagatrace-Faults. The dev stack enables it;
 	// production must not.
 	FaultsEnabled bool
-	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds a request body; 0 means httpapi.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 }
 
@@ -63,21 +53,16 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 		return nil, err
 	}
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+		cfg.MaxBodyBytes = httpapi.DefaultMaxBodyBytes
 	}
 	s := &Server{cfg: cfg, store: store, tracer: tp.Tracer("payment")}
 	s.faults = httpapi.FaultGate{Enabled: cfg.FaultsEnabled, Logger: logger}
-
-	mux := http.NewServeMux()
-	route := func(pattern string, h httpapi.HandlerFunc) { httpapi.Handle(mux, pattern, h, tp, prop) }
-	route("POST /v1/payments", s.handleCharge)
-	route("POST /v1/payments/{payment_id}/refund", s.handleRefund)
-	route("GET /v1/payments", s.handleList)
-	route("GET /v1/payments/{payment_id}", s.handleGet)
-	mux.Handle("GET /healthz", httpapi.Healthz())
-	mux.Handle("GET /readyz", httpapi.Readyz(store.Ping))
-	mux.Handle("/", httpapi.RouteNotFound())
-	s.handler = httpapi.AccessLog(logger, mux)
+	s.handler = httpapi.ServiceHandler(httpapi.Routes{
+		"POST /v1/payments":                     s.handleCharge,
+		"POST /v1/payments/{payment_id}/refund": s.handleRefund,
+		"GET /v1/payments":                      httpapi.ListHandler("payments", s.store.list),
+		"GET /v1/payments/{payment_id}":         s.handleGet,
+	}, store.Ping, tp, prop, logger)
 	return s, nil
 }
 
@@ -86,43 +71,26 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run serves on addr until ctx is done.
 func (s *Server) Run(ctx context.Context, addr string) error {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("payment: listen on %s: %w", addr, err)
+	if err := httpapi.ListenAndServe(ctx, addr, s.handler); err != nil {
+		return fmt.Errorf("payment: %w", err)
 	}
-	return httpapi.Serve(ctx, ln, s.handler)
+	return nil
 }
 
 func (s *Server) handleCharge(w http.ResponseWriter, r *http.Request) error {
-	key, err := httpapi.RequireIdempotencyKey(r)
+	req, err := httpapi.DecodeWrite(w, r, s.cfg.MaxBodyBytes, &s.faults, ChargeRequest.validate)
 	if err != nil {
 		return err
 	}
-	var req ChargeRequest
-	if err := httpapi.DecodeJSON(w, r, &req, s.cfg.MaxBodyBytes); err != nil {
-		return err
-	}
-	if problems := req.validate(r.Header.Get(ids.HeaderDTID)); len(problems) > 0 {
-		return httpapi.Invalid(httpapi.TypeInvalidField, strings.Join(problems, "; "))
-	}
-	faults, err := s.faults.Plan(r)
-	if err != nil {
-		return err
-	}
-	ctx := httpapi.BindDTID(r.Context(), req.DTID)
-	p, created, err := s.charge(ctx, key, req, faults)
+	ctx := httpapi.BindDTID(r.Context(), req.Body.DTID)
+	p, created, err := s.charge(ctx, req.Key, req.Body, req.Faults)
 	if err != nil {
 		return err
 	}
 	if p.State == StateDeclined {
 		return httpapi.Refused(TypePaymentDeclined, fmt.Sprintf("payment %s was declined by the card processor", p.PaymentID))
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-		w.Header().Set("Location", "/v1/payments/"+p.PaymentID)
-	}
-	return httpapi.WriteJSON(w, status, p)
+	return httpapi.WriteCreated(w, created, "/v1/payments/"+p.PaymentID, p)
 }
 
 func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) error {

@@ -9,8 +9,6 @@ import (
 	"io/fs"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database"
@@ -31,8 +29,8 @@ var (
 // never half-written. The SQL sticks to what PostgreSQL also runs ($n
 // placeholders, ON CONFLICT, RETURNING, TEXT timestamps).
 type Store struct {
-	db     *sql.DB
-	tracer trace.Tracer
+	db    *sql.DB
+	spans database.Spans
 }
 
 // NewStore migrates db to the payment schema and returns a store whose
@@ -45,7 +43,8 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 	if err := database.Migrate(ctx, db, sub, "payment"); err != nil {
 		return nil, fmt.Errorf("payment store: %w", err)
 	}
-	return &Store{db: db, tracer: tp.Tracer("payment/store")}, nil
+	// "Not found" and "key reused" are answers to the caller, not faults.
+	return &Store{db: db, spans: database.NewSpans(tp, "payment", errNotFound, errKeyReused)}, nil
 }
 
 // Ping reports whether the database answers, for /readyz.
@@ -56,8 +55,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // errKeyReused when the earlier request differs. The unique key makes
 // concurrent identical requests safe: one insert wins, the others read it.
 func (s *Store) create(ctx context.Context, key, hash string, p Payment, correlationID string) (out Payment, created bool, err error) {
-	ctx, span := s.start(ctx, "create", p.DTID)
-	defer end(span, &err)
+	ctx, span := s.spans.Start(ctx, "create", p.DTID)
+	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO payments
@@ -96,9 +95,9 @@ func (s *Store) create(ctx context.Context, key, hash string, p Payment, correla
 // no longer in from (a concurrent request advanced it), it changes nothing
 // and returns the payment as it is, for the caller to continue from there.
 func (s *Store) advance(ctx context.Context, paymentID string, from, to State, correlationID string) (out Payment, moved bool, err error) {
-	ctx, span := s.start(ctx, "advance", ids.DTIDFrom(ctx))
+	ctx, span := s.spans.Start(ctx, "advance", ids.DTIDFrom(ctx))
 	span.SetAttributes(attribute.String("payment.state.from", string(from)), attribute.String("payment.state.to", string(to)))
-	defer end(span, &err)
+	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var id int64
 		var dtid string
@@ -125,30 +124,13 @@ func (s *Store) advance(ctx context.Context, paymentID string, from, to State, c
 	return out, moved, err
 }
 
+// insertEvent writes the audit row of a payment entering state.
 func insertEvent(ctx context.Context, tx *sql.Tx, payment int64, dtid string, state State, correlationID string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment, dtid, state, correlation_id, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, payment, dtid, state, correlationID, database.FormatTime(now()))
-	if err != nil {
-		return fmt.Errorf("insert %s event: %w", state, err)
-	}
-	return nil
+	return events().Insert(ctx, tx, payment, dtid, database.AuditRow{State: string(state), CorrelationID: correlationID, At: now()})
 }
 
-// start opens the span of one store method.
-func (s *Store) start(ctx context.Context, op, dtid string) (context.Context, trace.Span) {
-	attrs := []attribute.KeyValue{semconv.DBSystemNameSQLite, semconv.DBOperationName(op)}
-	if dtid != "" {
-		attrs = append(attrs, attribute.String(ids.AttrDTID, dtid))
-	}
-	return s.tracer.Start(ctx, "payment.store."+op, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-}
-
-// end closes a store span, marking real failures (not "not found", which
-// is an answer, not a fault).
-func end(span trace.Span, err *error) {
-	if *err != nil && !errors.Is(*err, errNotFound) && !errors.Is(*err, errKeyReused) {
-		span.RecordError(*err)
-		span.SetStatus(codes.Error, "store failed")
-	}
-	span.End()
+// events is the payments' audit trail: a function, as Go has no constant
+// structs.
+func events() database.AuditTable {
+	return database.AuditTable{Name: "payment_events", Ref: "payment"}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -16,18 +15,12 @@ import (
 // now is the store's clock, in UTC.
 func now() time.Time { return time.Now().UTC() }
 
-// queryer is what reads need of *sql.Tx, so they run inside writes too.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 const paymentColumns = `id, payment_id, dtid, customer_id, amount_cents, currency, state, created_at, updated_at`
 
 // get returns one payment with its history, or errNotFound.
 func (s *Store) get(ctx context.Context, paymentID string) (out Payment, err error) {
-	ctx, span := s.start(ctx, "get", ids.DTIDFrom(ctx))
-	defer end(span, &err)
+	ctx, span := s.spans.Start(ctx, "get", ids.DTIDFrom(ctx))
+	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		out, err = loadPayment(ctx, tx, paymentID)
 		return err
@@ -41,16 +34,13 @@ func (s *Store) get(ctx context.Context, paymentID string) (out Payment, err err
 func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
 	// A read is not part of the transaction it looks at: its span names the
 	// filter under another key, so a search by dtid finds only the saga's hops.
-	ctx, span := s.start(ctx, "list", "")
+	ctx, span := s.spans.Start(ctx, "list", "")
 	span.SetAttributes(attribute.String("query.dtid", f.DTID))
-	defer end(span, &err)
-	where, args := `payment_id > $1`, []any{f.Cursor}
-	if f.DTID != "" {
-		where, args = where+` AND dtid = $2`, append(args, f.DTID)
-	}
-	args = append(args, f.Limit+1)
-	selectPage := `SELECT ` + paymentColumns + ` FROM payments WHERE ` + where +
-		` ORDER BY payment_id LIMIT $` + strconv.Itoa(len(args))
+	defer s.spans.End(span, &err)
+	selectPage, args := database.PageQuery{
+		Table: "payments", Columns: paymentColumns, Key: "payment_id",
+		Cursor: f.Cursor, DTID: f.DTID, Limit: f.Limit,
+	}.SQL()
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		items, localIDs, err := scanPayments(tx.QueryContext(ctx, selectPage, args...))
 		if err != nil {
@@ -60,20 +50,14 @@ func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
 			items, localIDs = items[:f.Limit], localIDs[:f.Limit]
 			page.NextCursor = items[len(items)-1].PaymentID
 		}
-		byLocalID := make(map[int64]*Payment, len(items))
-		for i := range items {
-			byLocalID[localIDs[i]] = &items[i]
-		}
-		err = loadHistories(ctx, tx, byLocalID, `SELECT payment, state, correlation_id, created_at FROM payment_events
-			WHERE payment IN (SELECT id FROM (`+selectPage+`) AS page) ORDER BY id`, args...)
 		page.Items = items
-		return err
+		return loadHistories(ctx, tx, items, localIDs, `SELECT id FROM (`+selectPage+`) AS page`, args...)
 	})
 	return page, err
 }
 
 // loadPayment reads one payment and its history.
-func loadPayment(ctx context.Context, q queryer, paymentID string) (Payment, error) {
+func loadPayment(ctx context.Context, q database.Queryer, paymentID string) (Payment, error) {
 	items, localIDs, err := scanPayments(q.QueryContext(ctx,
 		`SELECT `+paymentColumns+` FROM payments WHERE payment_id = $1`, paymentID))
 	if err != nil {
@@ -82,8 +66,7 @@ func loadPayment(ctx context.Context, q queryer, paymentID string) (Payment, err
 	if len(items) == 0 {
 		return Payment{}, errNotFound
 	}
-	err = loadHistories(ctx, q, map[int64]*Payment{localIDs[0]: &items[0]},
-		`SELECT payment, state, correlation_id, created_at FROM payment_events WHERE payment = $1 ORDER BY id`, localIDs[0])
+	err = loadHistories(ctx, q, items, localIDs, "$1", localIDs[0])
 	return items[0], err
 }
 
@@ -116,29 +99,10 @@ func scanPayments(rows *sql.Rows, err error) (items []Payment, localIDs []int64,
 	return items, localIDs, nil
 }
 
-// loadHistories appends the audit rows returned by query to their payments.
-func loadHistories(ctx context.Context, q queryer, byLocalID map[int64]*Payment, query string, args ...any) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("query payment events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var local int64
-		var c StateChange
-		var at string
-		if err := rows.Scan(&local, &c.State, &c.CorrelationID, &at); err != nil {
-			return fmt.Errorf("scan payment event: %w", err)
-		}
-		if c.At, err = database.ParseTime(at); err != nil {
-			return err
-		}
-		if p := byLocalID[local]; p != nil {
-			p.History = append(p.History, c)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read payment events: %w", err)
-	}
-	return nil
+// loadHistories appends to items, whose local ids are localIDs, their
+// audit rows, as refs selects them (see database.AuditTable.Load).
+func loadHistories(ctx context.Context, q database.Queryer, items []Payment, localIDs []int64, refs string, args ...any) error {
+	return events().Load(ctx, q, localIDs, refs, args, func(i int, row database.AuditRow) {
+		items[i].History = append(items[i].History, StateChange{State: State(row.State), CorrelationID: row.CorrelationID, At: row.At})
+	})
 }

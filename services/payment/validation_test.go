@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 	const valid = `{"dtid":"d-1","customer_id":"c-1","amount_cents":1299,"currency":"USD"}`
-	jsonKey := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "k-1"}
+	jsonKey := servicetest.JSONHeaders("k-1")
 	with := func(extra map[string]string) map[string]string {
-		h := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "k-1"}
+		h := servicetest.JSONHeaders("k-1")
 		for k, v := range extra {
 			h[k] = v
 		}
@@ -29,7 +30,7 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 		{name: "not_json", headers: jsonKey, body: `dtid=d-1`, detail: "not valid JSON"},
 		{name: "unknown_field", headers: jsonKey, body: `{"dtid":"d-1","card_number":"4111111111111111"}`, detail: `unknown field "card_number"`},
 		{name: "amount_as_string", headers: jsonKey, body: `{"amount_cents":"12.99"}`, detail: `field "amount_cents" must be an integer`},
-		{name: "missing_idempotency_key", headers: map[string]string{"Content-Type": "application/json"}, body: valid, detail: "Idempotency-Key"},
+		{name: "missing_idempotency_key", headers: servicetest.JSONHeaders(""), body: valid, detail: "Idempotency-Key"},
 		{name: "wrong_content_type", headers: with(map[string]string{"Content-Type": "text/plain"}), body: valid, detail: "Content-Type"},
 		{name: "bad_currency", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","amount_cents":1299,"currency":"XXX"}`, detail: `currency "XXX"`},
 		{name: "lowercase_currency", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","amount_cents":1299,"currency":"usd"}`, detail: `currency "usd"`},
@@ -45,7 +46,7 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 	e := newEnv(t, payment.Config{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, h, body := e.raw(t, "POST", "/v1/payments", tt.headers, tt.body)
+			status, h, body := e.Raw(t, "POST", "/v1/payments", tt.headers, tt.body)
 			if status != 400 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
 				t.Fatalf("status %d, Content-Type %q, want 400 problem+json: %s", status, h.Get("Content-Type"), body)
 			}
@@ -58,19 +59,19 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 			}
 		})
 	}
-	if n := e.count(t, "payments") + e.count(t, "payment_events"); n != 0 {
+	if n := e.Count(t, "payments") + e.Count(t, "payment_events"); n != 0 {
 		t.Errorf("%d rows written by rejected requests", n)
 	}
 }
 
 func TestUnknownRouteIsAProblem(t *testing.T) {
 	e := newEnv(t, payment.Config{})
-	status, h, _ := e.raw(t, "GET", "/v2/nothing", nil, "")
+	status, h, _ := e.Raw(t, "GET", "/v2/nothing", nil, "")
 	if status != 404 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
 		t.Errorf("status %d, Content-Type %q", status, h.Get("Content-Type"))
 	}
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if status, _, body := e.raw(t, "GET", path, nil, ""); status != 200 {
+		if status, _, body := e.Raw(t, "GET", path, nil, ""); status != 200 {
 			t.Errorf("%s = %d: %s", path, status, body)
 		}
 	}

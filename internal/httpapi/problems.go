@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// MaxIDLen bounds the identifiers a client names in a body (customer_id,
+// payment_id): longer is a bug on the client's side, not an ID.
+const MaxIDLen = 128
+
+// Problems collects everything wrong with a request body, each naming its
+// field, so a client fixes its request in one round trip instead of one
+// per mistake.
+type Problems []string
+
+// Add appends problem, unless it is "" (a check that passed).
+func (p *Problems) Add(problem string) {
+	if problem != "" {
+		*p = append(*p, problem)
+	}
+}
+
+// Addf appends a formatted problem.
+func (p *Problems) Addf(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// CheckDTID checks the body's dtid and, when the request has an X-DTID
+// header (headerDTID != ""), that both name the same transaction.
+func (p *Problems) CheckDTID(dtid, headerDTID string) {
+	if err := ids.ValidateDTID(dtid); err != nil {
+		p.Addf("dtid: %v", err)
+	} else if headerDTID != "" && dtid != headerDTID {
+		p.Addf("dtid %q must equal the X-DTID header %q", dtid, headerDTID)
+	}
+}
+
+// CheckID checks a required identifier of at most MaxIDLen characters.
+func (p *Problems) CheckID(field, value string) {
+	switch {
+	case strings.TrimSpace(value) == "":
+		p.Addf("%s is required", field)
+	case len(value) > MaxIDLen:
+		p.Addf("%s is longer than %d characters", field, MaxIDLen)
+	}
+}
+
+// Err returns the problems as one 400 invalid-field error, or nil when
+// there are none.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return Invalid(TypeInvalidField, strings.Join(p, "; "))
+}

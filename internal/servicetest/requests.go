@@ -1,0 +1,104 @@
+package servicetest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// Hop starts a new root span as a saga activity would: its trace ID is the
+// correlation ID the service must write on the rows of this request.
+func (e *Env) Hop(t testing.TB, dtid string) (context.Context, string) {
+	t.Helper()
+	ctx, span := e.ClientTP.Tracer("test").Start(context.Background(), "hop", trace.WithNewRoot())
+	t.Cleanup(func() { span.End() })
+	return ids.WithDTID(ctx, dtid), span.SpanContext().TraceID().String()
+}
+
+// Raw sends a hand-made request, for what the Client would never send,
+// and returns the answer's status, headers and body.
+func (e *Env) Raw(t testing.TB, method, path string, headers map[string]string, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// Post sends a JSON body with Idempotency-Key key, as a write of a saga's
+// step is sent.
+func (e *Env) Post(t testing.TB, path, key, body string) (int, http.Header, string) {
+	t.Helper()
+	return e.Raw(t, http.MethodPost, path, JSONHeaders(key), body)
+}
+
+// JSONHeaders returns the headers of a JSON write with Idempotency-Key key
+// (left out when key is ""); a new map each call, for a test to change.
+func JSONHeaders(key string) map[string]string {
+	h := map[string]string{"Content-Type": "application/json"}
+	if key != "" {
+		h[ids.HeaderIdempotencyKey] = key
+	}
+	return h
+}
+
+// AtOnce runs call(0) to call(n-1) on n goroutines released together, as
+// a saga's retries and a double start of one DTID could send them, and
+// waits for all of them.
+func AtOnce(n int, call func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			call(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+// maxPages stops ListAll on a server whose cursor never ends.
+const maxPages = 1000
+
+// ListAll follows NextCursor from q's page to the last and returns every
+// item in order with the size of each page.
+func ListAll[T any](t testing.TB, list func(context.Context, httpapi.ListQuery) (httpapi.Page[T], error), q httpapi.ListQuery) (items []T, sizes []int) {
+	t.Helper()
+	for range maxPages {
+		page, err := list(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, sizes = append(items, page.Items...), append(sizes, len(page.Items))
+		if page.NextCursor == "" {
+			return items, sizes
+		}
+		q.Cursor = page.NextCursor
+	}
+	t.Fatalf("still a next_cursor after %d pages", maxPages)
+	return nil, nil
+}
