@@ -81,10 +81,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "\nscoring end to end — %d events of 128 B per round, %d profiles (%s), %d partitions, median of %d rounds\n",
 		o.Events, o.Profiles, keys, o.Partitions, o.Rounds)
 	fmt.Fprintf(stdout, "machine: %d cores (GOMAXPROCS %d), %s/%s, %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(stdout, "| %-62s | %12s |\n", "consumer", "msgs/s")
-	fmt.Fprintf(stdout, "|%s|%s|\n", dashes(64), dashes(14))
-	fmt.Fprintf(stdout, "| %-62s | %12.0f |\n", "nats bench js consume (durable, ack per message)", res.BaselineRate)
-	fmt.Fprintf(stdout, "| %-62s | %12.0f |\n", "sagatrace scoring (publish → committed flush to SQLite, ack-all)", res.Engine)
+	fmt.Fprintf(stdout, "| %-66s | %12s |\n", "consumer", "msgs/s")
+	fmt.Fprintf(stdout, "|%s|%s|\n", dashes(68), dashes(14))
+	fmt.Fprintf(stdout, "| %-66s | %12.0f |\n", "nats bench js consume (durable, ack per message)", res.BaselineRate)
+	fmt.Fprintf(stdout, "| %-66s | %12.0f |\n", "sagatrace scoring (publish → committed flush to SQLite, ack-all)", res.Engine)
 	fmt.Fprintf(stdout, "\nratio engine / baseline: %.2f×   write amplification: %.4f rows per event\n", res.Ratio, res.RowsPerEvent)
 	return nil
 }

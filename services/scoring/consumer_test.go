@@ -3,6 +3,7 @@ package scoring
 import (
 	"context"
 	"fmt"
+	"strings"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -147,6 +148,8 @@ func TestConsumerDeadLettersBadEvents(t *testing.T) {
 		ReasonUnknownField: `{"profile_id":"p-1","kind":"like","delta":1,"extra":true}`,
 		ReasonBadProfile:   `{"kind":"like","delta":1}`,
 		ReasonBadDelta:     `{"profile_id":"p-1","kind":"like","delta":0.5}`,
+		ReasonBadKind:      `{"profile_id":"p-1","delta":1}`,
+		ReasonTooLarge:     `{"profile_id":"p-1","kind":"like","delta":1,"pad":"` + strings.Repeat("x", MaxEventBytes) + `"}`,
 	}
 	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
 	if err != nil {
