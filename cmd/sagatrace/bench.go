@@ -15,12 +15,15 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "saga" {
+		return runBenchSaga(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "scoring" {
-		fs := newFlagSet("bench scoring [flags]", benchSynopsis, benchExample, stderr)
+		fs := newFlagSet("bench scoring|saga [flags]", benchSynopsis, benchExample, stderr)
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		return usageError{"bench needs a benchmark: scoring"}
+		return usageError{"bench needs a benchmark: scoring or saga"}
 	}
 	fs := newFlagSet("bench scoring [flags]", benchSynopsis, benchExample, stderr)
 	o := bench.ScoringOptions{Progress: stderr}
@@ -98,10 +101,12 @@ func dashes(n int) string {
 }
 
 const benchSynopsis = `Benchmarks against a baseline measured in the same run on the same server.
+saga: see 'sagatrace bench saga --help'.
 scoring: drains a backlog from JetStream with 'nats bench js consume' (durable
 consumer, one ack per message) and with the scoring engine (one shard per
 partition, batched commits to SQLite, ack-all after each commit), on an
 in-process NATS server; prints both rates and their ratio.`
 
 const benchExample = `  go run ./cmd/sagatrace bench scoring
+  go run ./cmd/sagatrace bench saga --sagas 1000 --concurrency 100
   go run ./cmd/sagatrace bench scoring --events 200000 --zipf --rounds 5`

@@ -23,7 +23,9 @@ type Config struct {
 	// OTLPEndpoint is the OTLP/HTTP base URL, e.g. http://127.0.0.1:4318.
 	// Empty means the standard OTEL_EXPORTER_OTLP_* variables decide.
 	OTLPEndpoint string
-	// Disabled keeps spans (and so correlation IDs) but exports nothing.
+	// Disabled records and exports nothing. Spans still get trace IDs, so
+	// correlation IDs exist, but they are unsampled, and the sampled flag in
+	// traceparent tells every service downstream not to record either.
 	Disabled bool
 }
 
@@ -43,9 +45,13 @@ func NewTracerProvider(ctx context.Context, cfg Config) (*sdktrace.TracerProvide
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: resource for %s: %w", cfg.ServiceName, err)
 	}
+	sampler := sdktrace.AlwaysSample()
+	if cfg.Disabled {
+		sampler = sdktrace.NeverSample()
+	}
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		sdktrace.WithSampler(sdktrace.ParentBased(sampler)),
 	}
 	if !cfg.Disabled {
 		var expOpts []otlptracehttp.Option
