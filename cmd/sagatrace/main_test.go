@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -85,5 +86,38 @@ func TestParsePartitions(t *testing.T) {
 		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
 			t.Errorf("parsePartitions(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+func TestServeFlagsComeFromTheEnvironment(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "valid", env: map[string]string{"SAGATRACE_LISTEN": ":9999", "SAGATRACE_FAULTS": "true"}},
+		{name: "bad_bool_names_the_variable", env: map[string]string{"SAGATRACE_FAULTS": "maybe"}, wantErr: "SAGATRACE_FAULTS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := newFlagSet("serve payment", "", "", io.Discard)
+			spec, err := defineServe(context.Background(), fs, "payment")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = applyEnv(fs, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fs.Lookup("listen").Value.String() != ":9999" || !spec.common.FaultsEnabled {
+				t.Errorf("listen = %s, faults = %v", fs.Lookup("listen").Value, spec.common.FaultsEnabled)
+			}
+		})
 	}
 }

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sagatrace/sagatrace/internal/component"
 )
 
 const serveSynopsis = `Runs one component against external infrastructure — how sagatrace scales
 out: many workers, several scoring instances each owning some partitions.
-Components: payment, order, scoring, worker.`
+Components: payment, order, scoring, worker. Every flag can also be set by an
+environment variable: --nats-url is SAGATRACE_NATS_URL (the command line wins).`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -26,51 +26,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	name, args := args[0], args[1:]
 	fs := newFlagSet("serve "+name+" [flags]", serveSynopsis, serveExample, stderr)
-	var common component.Common
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&common.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP base URL, e.g. http://jaeger:4318 (empty: OTEL_EXPORTER_OTLP_* variables)")
-	fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
-
-	var start func() (*component.Running, error)
-	switch name {
-	case "payment", "order":
-		listen := fs.String("listen", map[string]string{"payment": ":8081", "order": ":8082"}[name], "HTTP listen address")
-		dbURL := fs.String("database-url", name+".db", "SQLite file path")
-		start = func() (*component.Running, error) {
-			if name == "payment" {
-				return component.StartPayment(ctx, component.PaymentConfig{Common: common, Listen: *listen, DatabaseURL: *dbURL})
-			}
-			return component.StartOrder(ctx, component.OrderConfig{Common: common, Listen: *listen, DatabaseURL: *dbURL})
-		}
-	case "scoring":
-		var cfg component.ScoringConfig
-		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
-		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path")
-		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
-		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
-		owned := fs.String("partitions", "", "partitions this instance owns, e.g. 0-7 or 0,2,4 (empty: all)")
-		start = func() (*component.Running, error) {
-			var err error
-			if cfg.Partitions, err = parsePartitions(*owned); err != nil {
-				return nil, usageError{"--partitions: " + err.Error()}
-			}
-			cfg.Common = common
-			return component.StartScoring(ctx, cfg)
-		}
-	case "worker":
-		var cfg component.WorkerConfig
-		fs.StringVar(&cfg.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-		fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
-		fs.StringVar(&cfg.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
-		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
-		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
-		start = func() (*component.Running, error) {
-			cfg.Common = common
-			return component.StartWorker(ctx, cfg)
-		}
-	default:
-		return usageError{fmt.Sprintf("unknown component %q: want payment, order, scoring or worker", name)}
+	spec, err := defineServe(ctx, fs, name)
+	if err != nil {
+		return err
 	}
+	// 12-factor: every flag can come from the environment (for containers);
+	// a flag on the command line still wins, because it is parsed after.
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		return usageError{err.Error()}
+	}
+	logLevel, common, start := spec.logLevel, spec.common, spec.start
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/component"
+)
+
+// serveSpec is one component's flags, bound, and how to start it once they
+// are parsed.
+type serveSpec struct {
+	logLevel *string
+	common   *component.Common
+	start    func() (*component.Running, error)
+}
+
+// defineServe declares the flags of `serve name` on fs.
+func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec, error) {
+	spec := &serveSpec{common: &component.Common{}}
+	common := spec.common
+	spec.logLevel = fs.String("log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&common.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP base URL, e.g. http://jaeger:4318 (empty: OTEL_EXPORTER_OTLP_* variables)")
+	fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
+	switch name {
+	case "payment", "order":
+		listen := fs.String("listen", map[string]string{"payment": ":8081", "order": ":8082"}[name], "HTTP listen address")
+		dbURL := fs.String("database-url", name+".db", "SQLite file path")
+		spec.start = func() (*component.Running, error) {
+			cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL}
+			if name == "payment" {
+				return component.StartPayment(ctx, cfg)
+			}
+			return component.StartOrder(ctx, cfg)
+		}
+	case "scoring":
+		var cfg component.ScoringConfig
+		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
+		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path")
+		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
+		owned := fs.String("partitions", "", "partitions this instance owns, e.g. 0-7 or 0,2,4 (empty: all)")
+		spec.start = func() (*component.Running, error) {
+			var err error
+			if cfg.Partitions, err = parsePartitions(*owned); err != nil {
+				return nil, usageError{"--partitions: " + err.Error()}
+			}
+			cfg.Common = *common
+			return component.StartScoring(ctx, cfg)
+		}
+	case "worker":
+		var cfg component.WorkerConfig
+		fs.StringVar(&cfg.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
+		fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
+		fs.StringVar(&cfg.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
+		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
+		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		spec.start = func() (*component.Running, error) {
+			cfg.Common = *common
+			return component.StartWorker(ctx, cfg)
+		}
+	default:
+		return nil, usageError{fmt.Sprintf("unknown component %q: want payment, order, scoring or worker", name)}
+	}
+	return spec, nil
+}
+
+// envName is the environment variable of a flag: --nats-url → SAGATRACE_NATS_URL.
+func envName(flagName string) string {
+	return "SAGATRACE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// applyEnv sets every flag of fs whose environment variable is set. A bad
+// value is reported under the variable's name, which is what the operator
+// wrote.
+func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		v, ok := lookup(envName(f.Name))
+		if !ok || err != nil {
+			return
+		}
+		if setErr := fs.Set(f.Name, v); setErr != nil {
+			err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, setErr)
+		}
+	})
+	return err
+}
