@@ -29,7 +29,8 @@ func commands() []command {
 		{"dev", "run the whole stack on this machine: NATS, Temporal, Jaeger and every service", runDev},
 		{"serve", "run one component (payment, order, scoring, worker) against external infrastructure", runServe},
 		{"start", "start a saga and print its DTID and where to look", runStart},
-		{"bench", "measure against a baseline in the same run: bench scoring", runBench},
+		{"bench", "measure against a baseline in the same run: bench scoring, bench saga", runBench},
+		{"healthcheck", "probe a component's /readyz (for container health checks)", runHealthcheck},
 	}
 }
 
@@ -63,7 +64,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nUsage: sagatrace <command> [flags]   (sagatrace <command> --help for its flags)")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nExample:\n  go run ./cmd/sagatrace dev\n  go run ./cmd/sagatrace start --customer c-1 --profile p-1 --amount 12.99")
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// No Docker engine runs on these machines, so compose.yaml is checked
+// offline: it must load against the compose schema, pin every image, and
+// configure sagatrace only with variables and ports the binary really has.
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{"../../compose.yaml"}, cli.WithName("sagatrace"), cli.WithResolvedPaths(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("compose.yaml does not load: %v", err)
+	}
+	return p
+}
+
+func TestComposeImagesArePinned(t *testing.T) {
+	for name, svc := range loadCompose(t).Services {
+		_, tag, ok := strings.Cut(svc.Image, ":")
+		if !ok || tag == "" || tag == "latest" || strings.Contains(tag, "/") {
+			t.Errorf("service %s: image %q is not pinned to a version", name, svc.Image)
+		}
+	}
+}
+
+func TestComposeConfiguresSagatraceWithWhatTheBinaryReads(t *testing.T) {
+	p := loadCompose(t)
+	checked := 0
+	for name, svc := range p.Services {
+		if !strings.HasPrefix(svc.Image, "sagatrace:") {
+			continue
+		}
+		checked++
+		if len(svc.Command) != 2 || svc.Command[0] != "serve" {
+			t.Errorf("service %s: command %v, want [serve <component>]", name, svc.Command)
+			continue
+		}
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		if _, err := defineServe(context.Background(), fs, svc.Command[1]); err != nil {
+			t.Errorf("service %s: %v", name, err)
+			continue
+		}
+		flagOf := map[string]string{} // environment variable → flag
+		fs.VisitAll(func(f *flag.Flag) { flagOf[envName(f.Name)] = f.Name })
+		for k, v := range svc.Environment {
+			f, known := flagOf[k]
+			if !known && !strings.HasPrefix(k, "OTEL_") {
+				t.Errorf("service %s: sets %s, which `sagatrace serve %s` does not read", name, k, svc.Command[1])
+			}
+			if v != nil && known {
+				if err := fs.Set(f, *v); err != nil {
+					t.Errorf("service %s: %s=%q is not a valid value: %v", name, k, *v, err)
+				}
+			}
+		}
+		listen := fs.Lookup("listen")
+		if listen == nil {
+			if len(svc.Ports) > 0 {
+				t.Errorf("service %s maps ports but listens on none", name)
+			}
+			continue
+		}
+		_, port, err := net.SplitHostPort(listen.Value.String())
+		if err != nil {
+			t.Fatalf("service %s: listen %q: %v", name, listen.Value, err)
+		}
+		for _, pm := range svc.Ports {
+			if strconv.Itoa(int(pm.Target)) != port {
+				t.Errorf("service %s maps container port %d, but listens on %s", name, pm.Target, port)
+			}
+		}
+		if svc.HealthCheck != nil && !strings.Contains(strings.Join(svc.HealthCheck.Test, " "), "127.0.0.1:"+port+"/readyz") {
+			t.Errorf("service %s: health check %v does not probe its own port %s", name, svc.HealthCheck.Test, port)
+		}
+	}
+	if checked < 4 {
+		t.Errorf("checked %d sagatrace services, want payment, order, scoring and worker", checked)
+	}
+}
