@@ -17,6 +17,9 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== workflowcheck: workflow code stays deterministic"
+go tool -modfile=tools/go.mod workflowcheck ./workflows/...
+
 echo "== go test"
 # -count=1: the end-to-end tests talk to real servers; never serve them from cache.
 go test -count=1 -timeout 45m ./...
