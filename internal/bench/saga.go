@@ -24,7 +24,7 @@ import (
 
 // SagaOptions shape `sagatrace bench saga`.
 type SagaOptions struct {
-	Sagas, Concurrency, Warmup                                              int
+	Sagas, Concurrency, Warmup, Rounds                                      int
 	TemporalAddress, Namespace, PaymentURL, OrderURL, NATSURL, OTLPEndpoint string
 	Progress                                                                io.Writer
 	Logger                                                                  *slog.Logger
@@ -79,26 +79,46 @@ func RunSaga(ctx context.Context, o SagaOptions) (SagaResult, error) {
 		{"2 OrderSaga, traced", queueTraced, true, startOrderSaga},
 		{"3 OrderSaga, tracing off", queueUntraced, false, startOrderSaga},
 	}
-	for _, cs := range cases {
-		c, closeClient, err := benchClient(ctx, o, cs.traced)
-		if err != nil {
-			return res, err
-		}
-		start := func(ctx context.Context) (client.WorkflowRun, error) { return cs.start(ctx, c, cs.queue) }
-		fmt.Fprintf(o.Progress, "%s: warm-up, %d…\n", cs.name, o.Warmup)
-		if _, err := runMany(ctx, o.Warmup, o.Concurrency, start, nil); err != nil {
+	// The server's database grows during the run, so the cases take turns:
+	// rounds alternate their order (1 2 3, 3 2 1, …) and each case's figures
+	// are over all its rounds.
+	rounds := max(o.Rounds, 1)
+	per := max(o.Sagas/rounds, 1)
+	latencies := make([][]time.Duration, len(cases))
+	seconds := make([]float64, len(cases))
+	for r := range rounds {
+		for k := range cases {
+			i := k
+			if r%2 == 1 {
+				i = len(cases) - 1 - k
+			}
+			cs := cases[i]
+			c, closeClient, err := benchClient(ctx, o, cs.traced)
+			if err != nil {
+				return res, err
+			}
+			start := func(ctx context.Context) (client.WorkflowRun, error) { return cs.start(ctx, c, cs.queue) }
+			label := fmt.Sprintf("round %d/%d, %s", r+1, rounds, cs.name)
+			if r == 0 && o.Warmup > 0 {
+				fmt.Fprintf(o.Progress, "%s: warm-up, %d…\n", label, o.Warmup)
+				if _, _, err := runMany(ctx, o.Warmup, o.Concurrency, start, nil); err != nil {
+					closeClient()
+					return res, fmt.Errorf("%s: warm-up: %w", cs.name, err)
+				}
+			}
+			lat, secs, err := runMany(ctx, per, o.Concurrency, start, func(done, failed int, elapsed time.Duration) {
+				fmt.Fprintf(o.Progress, "%s: %d/%d done (%d failed), %.1f/s\n", label, done, per, failed, float64(done)/elapsed.Seconds())
+			})
 			closeClient()
-			return res, fmt.Errorf("%s: warm-up: %w", cs.name, err)
+			if err != nil {
+				return res, fmt.Errorf("%s: %w", cs.name, err)
+			}
+			latencies[i] = append(latencies[i], lat...)
+			seconds[i] += secs
 		}
-		r, err := runMany(ctx, o.Sagas, o.Concurrency, start, func(done, failed int, elapsed time.Duration) {
-			fmt.Fprintf(o.Progress, "%s: %d/%d done (%d failed), %.1f/s\n", cs.name, done, o.Sagas, failed, float64(done)/elapsed.Seconds())
-		})
-		closeClient()
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", cs.name, err)
-		}
-		r.Name = cs.name
-		res.Cases = append(res.Cases, r)
+	}
+	for i, cs := range cases {
+		res.Cases = append(res.Cases, summarize(cs.name, latencies[i], seconds[i]))
 	}
 	res.RealVsBaseline = res.Cases[1].Rate / res.Cases[0].Rate
 	res.TracedVsUntraced = res.Cases[1].Rate / res.Cases[2].Rate
@@ -119,9 +139,10 @@ func startOrderSaga(ctx context.Context, c client.Client, queue string) (client.
 }
 
 // runMany runs n workflows, at most concurrency at a time, each timed from
-// start to result; report, when given, is called about once a second.
+// start to result; report, when given, is called about once a second. It
+// returns every latency and the wall time.
 func runMany(ctx context.Context, n, concurrency int, start func(context.Context) (client.WorkflowRun, error),
-	report func(done, failed int, elapsed time.Duration)) (SagaCase, error) {
+	report func(done, failed int, elapsed time.Duration)) ([]time.Duration, float64, error) {
 	latencies := make([]time.Duration, n)
 	var next, done, failed atomic.Int64
 	var firstErr error
@@ -161,23 +182,28 @@ func runMany(ctx context.Context, n, concurrency int, start func(context.Context
 		ticker.Stop()
 	}
 	wg.Wait()
-	elapsed := time.Since(begin)
 	if ctx.Err() != nil {
-		return SagaCase{}, ctx.Err()
+		return nil, 0, ctx.Err()
 	}
 	if f := int(failed.Load()); f > 0 {
-		return SagaCase{}, fmt.Errorf("%d of %d workflows failed; first: %w", f, n, firstErr)
+		return nil, 0, fmt.Errorf("%d of %d workflows failed; first: %w", f, n, firstErr)
 	}
+	return latencies, time.Since(begin).Seconds(), nil
+}
+
+// summarize turns one case's latencies and wall time into its figures.
+func summarize(name string, latencies []time.Duration, seconds float64) SagaCase {
 	slices.Sort(latencies)
+	n := len(latencies)
 	pct := func(p float64) time.Duration {
 		if n == 0 {
 			return 0
 		}
 		return latencies[min(n-1, int(p*float64(n)))]
 	}
-	c := SagaCase{Sagas: n, Seconds: elapsed.Seconds(), Rate: float64(n) / elapsed.Seconds(), P50: pct(0.50), P95: pct(0.95), P99: pct(0.99)}
+	c := SagaCase{Name: name, Sagas: n, Seconds: seconds, Rate: float64(n) / seconds, P50: pct(0.50), P95: pct(0.95), P99: pct(0.99)}
 	c.P50ms, c.P95ms, c.P99ms = ms(c.P50), ms(c.P95), ms(c.P99)
-	return c, nil
+	return c
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
