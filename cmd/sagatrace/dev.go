@@ -26,6 +26,11 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 	host := fs.String("host", "127.0.0.1", "address every part binds to")
 	logLevel := fs.String("log-level", "info", "log level of the services: debug, info, warn or error")
 	faults := fs.Bool("faults", true, "let services honour fault plans (for drills); production runs leave this off")
+	var pragmas []string
+	fs.Func("temporal-sqlite-pragma", "PRAGMA=VALUE for the Temporal dev server's database (repeatable; replaces the default journal_mode=wal, synchronous=normal)", func(v string) error {
+		pragmas = append(pragmas, v)
+		return nil
+	})
 	ports := stack.DefaultPorts()
 	for _, p := range []struct {
 		name  string
@@ -69,7 +74,7 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 	}
 	s, err := stack.Start(ctx, stack.Config{
 		RepoRoot: root, DataDir: absData, Host: *host, Ports: ports,
-		Logger: logger, Progress: stderr, FaultsEnabled: *faults,
+		Logger: logger, Progress: stderr, FaultsEnabled: *faults, TemporalPragmas: pragmas,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -35,6 +35,9 @@ type TemporalOptions struct {
 	Stdout, Stderr io.Writer
 	// StartTimeout bounds the wait for readiness; 0 means 60s.
 	StartTimeout time.Duration
+	// SQLitePragmas are passed as --sqlite-pragma NAME=VALUE, for the
+	// database file's journal and sync modes.
+	SQLitePragmas []string
 	// WithoutDTIDAttribute starts the server like an existing cluster that
 	// never heard of sagatrace, to test that the worker registers DTID.
 	WithoutDTIDAttribute bool
@@ -93,6 +96,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	}
 	if opts.DBFile != "" {
 		args = append(args, "--db-filename", opts.DBFile)
+		for _, p := range opts.SQLitePragmas {
+			args = append(args, "--sqlite-pragma", p)
+		}
 	}
 
 	p, err := startProcess("temporal", opts.Binary, args, opts.Stdout, opts.Stderr)

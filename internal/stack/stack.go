@@ -37,6 +37,9 @@ type Config struct {
 	FaultsEnabled bool
 	// TracingDisabled keeps spans but exports none.
 	TracingDisabled bool
+	// TemporalPragmas tune the Temporal dev server's SQLite file; nil means
+	// DefaultTemporalPragmas.
+	TemporalPragmas []string
 }
 
 // Ports of every part; 0 picks a free port.
@@ -46,6 +49,12 @@ type Ports struct {
 	JaegerThriftHTTP, JaegerCompactUDP                  int
 	NATS, Payment, Order, Scoring                       int
 }
+
+// DefaultTemporalPragmas put the Temporal dev server's SQLite file in WAL
+// mode with synchronous=normal: that doubled saga throughput here (measured
+// with `sagatrace bench saga`); the file survives a crash of any process
+// and may lose the last commits only on power loss — right for a dev stack.
+func DefaultTemporalPragmas() []string { return []string{"journal_mode=wal", "synchronous=normal"} }
 
 // DefaultPorts are the documented ports of DESIGN §6.
 func DefaultPorts() Ports {
@@ -78,6 +87,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
+	}
+	if cfg.TemporalPragmas == nil {
+		cfg.TemporalPragmas = DefaultTemporalPragmas()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -138,7 +150,8 @@ func (s *Stack) startProcesses(ctx context.Context, tools devstack.Tools) error 
 		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
 			Binary: tools.Temporal, Host: cfg.Host, Port: cfg.Ports.Temporal, UIPort: cfg.Ports.TemporalUI,
 			HTTPPort: cfg.Ports.TemporalHTTP, MetricsPort: cfg.Ports.TemporalMetrics,
-			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), Stdout: temporalLog, Stderr: temporalLog,
+			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), SQLitePragmas: cfg.TemporalPragmas,
+			Stdout: temporalLog, Stderr: temporalLog,
 		})
 		tc <- result{t: t, err: err}
 	}()
