@@ -3,9 +3,9 @@ package scoring
 import (
 	"context"
 	"fmt"
-	"strings"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
