@@ -6,6 +6,7 @@ package activities
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -34,7 +35,7 @@ type ScoreEvents interface {
 }
 
 // Activities carries the dependencies of every saga activity. Register a
-// pointer with the worker; workflows refer to its methods through a nil
+// pointer with the worker, and do not copy it; workflows refer to its methods through a nil
 // *Activities, so the names stay checked by the compiler.
 type Activities struct {
 	Payments Payments
@@ -46,6 +47,8 @@ type Activities struct {
 	// FaultsEnabled lets the worker honour the faults it applies itself
 	// (scoring.publish); services decide on their own faults.
 	FaultsEnabled bool
+	// faultsIgnored warns once that a plan was ignored; do not copy.
+	faultsIgnored sync.Once
 }
 
 // HopResult is what every activity reports back to the saga: the hop's

@@ -27,7 +27,7 @@ type CreateOrderResult struct {
 
 // CreateOrder confirms the order once per idempotency key.
 func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (CreateOrderResult, error) {
-	ctx, h := a.startHop(ctx, in.DTID, "order", "order.create", false, in.Faults)
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: "order.create", faults: in.Faults})
 	o, err := a.Orders.Create(ctx, in.IdempotencyKey, order.CreateRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, PaymentID: in.PaymentID,
 		AmountCents: in.AmountCents, Currency: in.Currency, Items: in.Items,
@@ -42,11 +42,15 @@ type CancelOrderInput struct {
 	IdempotencyKey string            `json:"idempotency_key"`
 	OrderID        string            `json:"order_id,omitempty"`
 	Faults         map[string]string `json:"faults,omitempty"`
+	// PriorAttempts counts the cancel's attempts before the operator's
+	// retry-compensation signal, so attempt numbers go on where they stopped.
+	PriorAttempts int32 `json:"prior_attempts,omitempty"`
 }
 
 // CancelOrder is the compensation of CreateOrder.
 func (a *Activities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
-	ctx, h := a.startHop(ctx, in.DTID, "order", "order.cancel", true, in.Faults)
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: "order.cancel", compensation: true,
+		faults: in.Faults, priorAttempts: in.PriorAttempts})
 	err := a.cancel(ctx, in)
 	return h.result(), h.end(ctx, err)
 }

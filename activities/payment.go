@@ -26,7 +26,7 @@ type ChargeResult struct {
 // ChargePayment charges the customer once per idempotency key, however
 // often Temporal retries it.
 func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeResult, error) {
-	ctx, h := a.startHop(ctx, in.DTID, "payment", "payment.charge", false, in.Faults)
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: "payment.charge", faults: in.Faults})
 	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, payment.ChargeRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, AmountCents: in.AmountCents, Currency: in.Currency,
 	})
@@ -44,12 +44,16 @@ type RefundInput struct {
 	IdempotencyKey string            `json:"idempotency_key"`
 	PaymentID      string            `json:"payment_id,omitempty"`
 	Faults         map[string]string `json:"faults,omitempty"`
+	// PriorAttempts counts the refund's attempts before the operator's
+	// retry-compensation signal, so attempt numbers go on where they stopped.
+	PriorAttempts int32 `json:"prior_attempts,omitempty"`
 }
 
 // RefundPayment is the compensation of ChargePayment; refunding twice is a
 // no-op in the payment service.
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
-	ctx, h := a.startHop(ctx, in.DTID, "payment", "payment.refund", true, in.Faults)
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: "payment.refund", compensation: true,
+		faults: in.Faults, priorAttempts: in.PriorAttempts})
 	err := a.refund(ctx, in)
 	return h.result(), h.end(ctx, err)
 }

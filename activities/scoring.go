@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
@@ -29,23 +33,58 @@ type PublishScoreResult struct {
 // The event ID is the JetStream message ID, so a retried publish within the
 // stream's duplicate window is stored once.
 func (a *Activities) PublishScore(ctx context.Context, in PublishScoreInput) (PublishScoreResult, error) {
-	ctx, h := a.startHop(ctx, in.DTID, "scoring", "scoring.publish", false, in.Faults)
-	var err error
-	var seq uint64
-	switch kind := in.Faults["scoring.publish"]; {
-	case kind != "" && !a.FaultsEnabled:
-		h.logger.WarnContext(ctx, "fault plan ignored: faults are not enabled on this worker", "fault", kind)
-		fallthrough
-	case kind == "":
-		seq, err = a.Scores.Publish(ctx, scoring.Event{
-			EventID: in.EventID, DTID: in.DTID, ProfileID: in.ProfileID, Kind: in.Kind, Delta: in.Delta,
-		})
-	case kind == "error":
-		// The stream has no service in front of it to refuse the event, so
-		// the worker honours this fault itself, to let drills fail the last step.
-		err = permanent("ScoringRefused", errors.New("scoring.publish: injected fault"))
-	default:
-		err = permanent("InvalidFault", fmt.Errorf("scoring.publish: unsupported fault kind %q", kind))
-	}
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "scoring", operation: opPublish, faults: in.Faults})
+	seq, err := a.publish(ctx, h, in)
 	return PublishScoreResult{HopResult: h.result(), Sequence: seq}, h.end(ctx, err)
+}
+
+const opPublish = "scoring.publish"
+
+// publish applies the saga's scoring.publish fault around the publish. The
+// stream has no service in front of it to do that, so the worker does it
+// itself, when its faults are enabled, to let drills break the last step.
+func (a *Activities) publish(ctx context.Context, h *hop, in PublishScoreInput) (uint64, error) {
+	fault, err := a.publishFault(ctx, h, in.Faults[opPublish])
+	if err != nil {
+		return 0, err
+	}
+	// The attempt is Temporal's: a forward step runs in one activity execution.
+	if err := fault.Before(ctx, int(h.attempt)); err != nil {
+		h.span.AddEvent("fault injected", trace.WithAttributes(attribute.String("fault.kind", fault.String())))
+		return 0, fmt.Errorf("%s: %w", opPublish, err)
+	}
+	if fault.Kind == faults.Error {
+		return 0, permanent("ScoringRefused", errors.New(opPublish+": injected fault"))
+	}
+	seq, err := a.Scores.Publish(ctx, scoring.Event{
+		EventID: in.EventID, DTID: in.DTID, ProfileID: in.ProfileID, Kind: in.Kind, Delta: in.Delta,
+	})
+	// The first attempt loses its PubAck after the stream stored the event;
+	// the retry publishes again and the stream drops the duplicate by its
+	// message ID. The Publisher does not say whether a PubAck was a
+	// duplicate, so "the first attempt" stands for "the write was new".
+	if err == nil && fault.Kind == faults.CrashAfterCommit && h.attempt == 1 {
+		h.span.AddEvent("fault injected", trace.WithAttributes(attribute.String("fault.kind", fault.String())))
+		return seq, fmt.Errorf("%s: injected crash after the PubAck of sequence %d", opPublish, seq)
+	}
+	return seq, err
+}
+
+// publishFault parses kind, or returns no fault when there is none or
+// this worker does not honour faults.
+func (a *Activities) publishFault(ctx context.Context, h *hop, kind string) (faults.Fault, error) {
+	if kind == "" {
+		return faults.Fault{}, nil
+	}
+	if !a.FaultsEnabled {
+		a.faultsIgnored.Do(func() {
+			h.logger.WarnContext(ctx, "fault injection is disabled on this worker; ignoring the saga's "+opPublish+" fault", "fault", kind)
+		})
+		return faults.Fault{}, nil
+	}
+	f, err := faults.ParseFault(kind)
+	if err != nil {
+		return faults.Fault{}, permanent("InvalidFault", fmt.Errorf("%s: %w", opPublish, err))
+	}
+	return f, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/activities"
@@ -21,31 +22,33 @@ type fakeActivities struct {
 	refuse  map[string]bool // operation → refuse for good (4xx)
 	flaky   map[string]int  // operation → fail this many attempts, retryably
 	charges map[string]string
+	// refundPrior records each refund attempt's PriorAttempts.
+	refundPrior []int32
 }
 
 func newFake() *fakeActivities {
 	return &fakeActivities{refuse: map[string]bool{}, flaky: map[string]int{}, charges: map[string]string{}}
 }
 
-func (f *fakeActivities) record(op string) (activities.HopResult, error) {
+func (f *fakeActivities) record(ctx context.Context, op string) (activities.HopResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, op)
-	hop := activities.HopResult{CorrelationID: fmt.Sprintf("%032x", len(f.calls)), Attempt: 1}
+	hop := activities.HopResult{CorrelationID: fmt.Sprintf("%032x", len(f.calls)), Attempt: activity.GetInfo(ctx).Attempt}
 	if f.refuse[op] {
 		return hop, temporal.NewNonRetryableApplicationError(op+" refused", "ServiceRefused", nil,
-			activities.HopFailure{CorrelationID: hop.CorrelationID, Status: 422})
+			activities.HopFailure{CorrelationID: hop.CorrelationID, Attempt: hop.Attempt, Status: 422})
 	}
 	if f.flaky[op] > 0 {
 		f.flaky[op]--
 		return hop, temporal.NewApplicationErrorWithOptions(op+" unavailable", "HopFailed",
-			temporal.ApplicationErrorOptions{Details: []any{activities.HopFailure{CorrelationID: hop.CorrelationID, Status: 503}}})
+			temporal.ApplicationErrorOptions{Details: []any{activities.HopFailure{CorrelationID: hop.CorrelationID, Attempt: hop.Attempt, Status: 503}}})
 	}
 	return hop, nil
 }
 
-func (f *fakeActivities) ChargePayment(_ context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {
-	hop, err := f.record("payment.charge")
+func (f *fakeActivities) ChargePayment(ctx context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {
+	hop, err := f.record(ctx, "payment.charge")
 	if err != nil {
 		return activities.ChargeResult{}, err
 	}
@@ -59,24 +62,27 @@ func (f *fakeActivities) ChargePayment(_ context.Context, in activities.ChargeIn
 	return activities.ChargeResult{HopResult: hop, PaymentID: id}, nil
 }
 
-func (f *fakeActivities) RefundPayment(_ context.Context, in activities.RefundInput) (activities.HopResult, error) {
-	return f.record("payment.refund")
+func (f *fakeActivities) RefundPayment(ctx context.Context, in activities.RefundInput) (activities.HopResult, error) {
+	f.mu.Lock()
+	f.refundPrior = append(f.refundPrior, in.PriorAttempts)
+	f.mu.Unlock()
+	return f.record(ctx, "payment.refund")
 }
 
-func (f *fakeActivities) CreateOrder(_ context.Context, in activities.CreateOrderInput) (activities.CreateOrderResult, error) {
+func (f *fakeActivities) CreateOrder(ctx context.Context, in activities.CreateOrderInput) (activities.CreateOrderResult, error) {
 	if in.PaymentID == "" {
 		return activities.CreateOrderResult{}, errors.New("order created without a payment")
 	}
-	hop, err := f.record("order.create")
+	hop, err := f.record(ctx, "order.create")
 	return activities.CreateOrderResult{HopResult: hop, OrderID: "ord-1"}, err
 }
 
-func (f *fakeActivities) CancelOrder(_ context.Context, in activities.CancelOrderInput) (activities.HopResult, error) {
-	return f.record("order.cancel")
+func (f *fakeActivities) CancelOrder(ctx context.Context, in activities.CancelOrderInput) (activities.HopResult, error) {
+	return f.record(ctx, "order.cancel")
 }
 
-func (f *fakeActivities) PublishScore(_ context.Context, in activities.PublishScoreInput) (activities.PublishScoreResult, error) {
-	hop, err := f.record("scoring.publish")
+func (f *fakeActivities) PublishScore(ctx context.Context, in activities.PublishScoreInput) (activities.PublishScoreResult, error) {
+	hop, err := f.record(ctx, "scoring.publish")
 	return activities.PublishScoreResult{HopResult: hop, Sequence: 1}, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/money"
@@ -51,8 +52,8 @@ func (in Input) Validate(dtid string) error {
 		if !faultOperations[op] {
 			errs = append(errs, fmt.Errorf("faults: unknown operation %q", op))
 		}
-		if strings.TrimSpace(kind) == "" {
-			errs = append(errs, fmt.Errorf("faults: operation %q has an empty fault kind", op))
+		if _, err := faults.ParseFault(kind); err != nil {
+			errs = append(errs, fmt.Errorf("faults: operation %q: %w", op, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -14,16 +14,22 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// Retry budgets. A forward step that keeps failing is given up and undone;
-// an undo that keeps failing is not given up: the saga waits for an operator.
+// Retry budgets, in attempts per activity execution. A forward step that
+// keeps failing is given up and undone; an undo that keeps failing is not
+// given up: the saga waits for an operator. Drills size their faults by them.
+const (
+	StepAttempts         = 5
+	CompensationAttempts = 8
+)
+
 var (
 	stepRetry = &temporal.RetryPolicy{
 		InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
-		MaximumInterval: 2 * time.Second, MaximumAttempts: 5,
+		MaximumInterval: 2 * time.Second, MaximumAttempts: StepAttempts,
 	}
 	compensationRetry = &temporal.RetryPolicy{
 		InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
-		MaximumInterval: 5 * time.Second, MaximumAttempts: 8,
+		MaximumInterval: 5 * time.Second, MaximumAttempts: CompensationAttempts,
 	}
 )
 
@@ -60,10 +66,12 @@ type saga struct {
 	undos []undo
 }
 
-// undo is a registered compensation.
+// undo is a registered compensation. run gets the number of attempts that
+// earlier executions of the undo made, so attempt numbers seen by the
+// service go on across the operator's retries.
 type undo struct {
 	step string
-	run  func(workflow.Context) error
+	run  func(ctx workflow.Context, priorAttempts int32) error
 }
 
 func newSaga(ctx workflow.Context, in Input) *saga {
@@ -103,7 +111,7 @@ func (s *saga) run(ctx workflow.Context) error {
 	steps := []struct {
 		name string
 		do   func(workflow.Context) error
-		undo func(workflow.Context) error
+		undo func(workflow.Context, int32) error
 	}{
 		{StepPayment, s.charge, s.refund},
 		{StepOrder, s.createOrder, s.cancelOrder},
@@ -122,42 +130,6 @@ func (s *saga) run(ctx workflow.Context) error {
 		}
 	}
 	return nil
-}
-
-// compensate runs the registered undos in reverse order on a context that a
-// cancellation of the saga cannot cancel. An undo that exhausts its retry
-// budget parks the saga in compensation_failed until an operator signals
-// retry-compensation; the saga never ends with money half-taken.
-func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
-	ctx, _ = workflow.NewDisconnectedContext(ctx)
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: activityTimeout, RetryPolicy: compensationRetry,
-	})
-	log := workflow.GetLogger(ctx)
-	s.state.Status, s.state.Error = StatusCompensating, cause.Error()
-	var se *stepError
-	if errors.As(cause, &se) {
-		s.state.Error = "step " + se.step + ": " + describe(se.err)
-	}
-	retry := workflow.GetSignalChannel(ctx, SignalRetryCompensation)
-	for i := len(s.undos) - 1; i >= 0; i-- {
-		u := s.undos[i]
-		for {
-			err := u.run(ctx)
-			if err == nil {
-				break
-			}
-			s.state.Status = StatusCompensationFailed
-			log.Error("compensation failed; waiting for the retry-compensation signal",
-				"dtid", s.state.DTID, "step", u.step, "error", err)
-			retry.Receive(ctx, nil)
-			log.Info("retrying compensation on operator signal", "dtid", s.state.DTID, "step", u.step)
-			s.state.Status = StatusCompensating
-		}
-	}
-	s.state.Status = StatusCompensated
-	log.Info("saga compensated", "dtid", s.state.DTID, "cause", s.state.Error)
-	return s.state, temporal.NewNonRetryableApplicationError("saga compensated: "+s.state.Error, ErrTypeCompensated, cause, s.state)
 }
 
 // refused reports whether a step failed because the service refused it

@@ -8,9 +8,14 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.temporal.io/sdk/client"
+	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 )
 
 func validInput() Input {
@@ -138,6 +143,7 @@ func TestOrderSagaRejectsInvalidInputBeforeAnyActivity(t *testing.T) {
 		{"total_mismatch", func(in *Input) { in.Items[0].PriceCents = 1 }, "amount_cents"},
 		{"bad_dtid", func(in *Input) { in.DTID = "has space" }, "dtid"},
 		{"unknown_fault_operation", func(in *Input) { in.Faults = map[string]string{"bank.rob": "error"} }, "faults"},
+		{"unknown_fault_kind", func(in *Input) { in.Faults = map[string]string{"order.create": "sometimes"} }, "faults"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,6 +215,16 @@ func TestOrderSagaWaitsForOperatorWhenCompensationFails(t *testing.T) {
 	if n := countOf(f.calledOps(), "payment.refund"); n != int(compensationRetry.MaximumAttempts)+1 {
 		t.Errorf("refund attempted %d times, want budget+1", n)
 	}
+	// The refund after the signal is told how many attempts came before, so
+	// that a transient:N outage longer than one budget ends in the next.
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if last := f.refundPrior[len(f.refundPrior)-1]; last != CompensationAttempts {
+		t.Errorf("prior attempts after the signal = %d, want %d", last, CompensationAttempts)
+	}
+	if first := f.refundPrior[0]; first != 0 {
+		t.Errorf("prior attempts before the signal = %d, want 0", first)
+	}
 }
 
 func TestOrderSagaDTIDDefaultsToWorkflowID(t *testing.T) {
@@ -278,5 +294,36 @@ func TestInputDecodingIsStrict(t *testing.T) {
 				t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// A parked saga says so on its RunWorkflow span too (the hop trace of the
+// failing undo has its own event, see activities).
+func TestOrderSagaParkedIsASpanEvent(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	ti, err := tracing.NewTracingInterceptor(tracing.TracerOptions{Tracer: tp.Tracer("test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake()
+	f.refuse["order.create"] = true
+	f.flaky["payment.refund"] = CompensationAttempts
+	env := newEnv(t, f)
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{ti}})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalRetryCompensation, nil) }, time.Hour)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+	requireCompensated(t, env)
+
+	var events []string
+	for _, s := range rec.Ended() {
+		for _, ev := range s.Events() {
+			events = append(events, s.Name()+"/"+ev.Name)
+		}
+	}
+	if !slices.ContainsFunc(events, func(e string) bool {
+		return strings.HasPrefix(e, "RunWorkflow") && strings.HasSuffix(e, "/"+string(StatusCompensationFailed))
+	}) {
+		t.Errorf("span events = %v, want %s on RunWorkflow", events, StatusCompensationFailed)
 	}
 }

@@ -25,11 +25,11 @@ func (s *saga) charge(ctx workflow.Context) error {
 	return err
 }
 
-func (s *saga) refund(ctx workflow.Context) error {
+func (s *saga) refund(ctx workflow.Context, priorAttempts int32) error {
 	var out activities.HopResult
 	err := workflow.ExecuteActivity(ctx, a.RefundPayment, activities.RefundInput{
 		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "payment.refund"),
-		PaymentID: s.state.PaymentID, Faults: s.in.Faults,
+		PaymentID: s.state.PaymentID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
 	}).Get(ctx, &out)
 	s.record(StepPayment, "payment.refund", true, out, err)
 	return err
@@ -51,23 +51,26 @@ func (s *saga) createOrder(ctx workflow.Context) error {
 	return err
 }
 
-func (s *saga) cancelOrder(ctx workflow.Context) error {
+func (s *saga) cancelOrder(ctx workflow.Context, priorAttempts int32) error {
 	var out activities.HopResult
 	err := workflow.ExecuteActivity(ctx, a.CancelOrder, activities.CancelOrderInput{
 		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "order.cancel"),
-		OrderID: s.state.OrderID, Faults: s.in.Faults,
+		OrderID: s.state.OrderID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
 	}).Get(ctx, &out)
 	s.record(StepOrder, "order.cancel", true, out, err)
 	return err
 }
 
-// publishScore awards one point per whole currency unit of the order.
+// ScoreDelta is what a completed saga adds to its profile's score: one
+// point per whole currency unit of the order, at least one.
+func ScoreDelta(amountCents int64) int64 { return max(1, amountCents/100) }
+
 func (s *saga) publishScore(ctx workflow.Context) error {
 	eventID := ids.IdempotencyKey(s.state.DTID, "scoring.publish")
 	var out activities.PublishScoreResult
 	err := workflow.ExecuteActivity(ctx, a.PublishScore, activities.PublishScoreInput{
 		DTID: s.state.DTID, EventID: eventID, ProfileID: s.in.ProfileID,
-		Kind: "order_completed", Delta: max(1, s.in.AmountCents/100), Faults: s.in.Faults,
+		Kind: "order_completed", Delta: ScoreDelta(s.in.AmountCents), Faults: s.in.Faults,
 	}).Get(ctx, &out)
 	if err == nil {
 		s.state.EventID = eventID

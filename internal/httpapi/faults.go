@@ -2,75 +2,44 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"net/http"
-	"regexp"
-	"slices"
-	"strings"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// FaultError is the fault kind that makes an operation fail.
-const FaultError = "error"
+// The fault plans themselves live in internal/faults; this file is their
+// HTTP side: reading them from a request under a gate, answering injected
+// failures as problems, and carrying them on outgoing calls.
 
-// TypeInvalidFaults is the problem type of a malformed fault plan.
-const TypeInvalidFaults = "invalid-faults"
+// Problem types of fault injection.
+const (
+	// TypeInvalidFaults is the problem type of a malformed fault plan.
+	TypeInvalidFaults = "invalid-faults"
+	// TypeInjectedFault is the problem type of an injected failure.
+	TypeInjectedFault = "injected-fault"
+)
 
-var faultOp = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
+// Faults is a request's honoured fault plan, with its attempt number.
+type Faults = faults.Plan
 
-// Faults is a parsed fault plan: operation ("payment.charge") → kind
-// ("error"). The zero value injects nothing.
-type Faults map[string]string
-
-// ParseFaults parses a plan like "payment.charge=error,order.create=error".
-// Empty entries and surrounding spaces are ignored; anything else malformed
-// is an error, so a typo in a drill does not silently test nothing.
-func ParseFaults(plan string) (Faults, error) {
-	f := Faults{}
-	for entry := range strings.SplitSeq(plan, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
-		op, kind, ok := strings.Cut(entry, "=")
-		op, kind = strings.TrimSpace(op), strings.TrimSpace(kind)
-		if !ok || !faultOp.MatchString(op) || kind == "" {
-			return nil, fmt.Errorf("fault %q is not op=kind (e.g. payment.charge=error)", entry)
-		}
-		f[op] = kind
-	}
-	return f, nil
-}
-
-// Has reports whether the plan injects kind into op.
-func (f Faults) Has(op, kind string) bool { return f[op] == kind }
-
-// String renders the plan in the header's format, sorted for stable output.
-func (f Faults) String() string {
-	parts := make([]string, 0, len(f))
-	for op, kind := range f {
-		parts = append(parts, op+"="+kind)
-	}
-	slices.Sort(parts)
-	return strings.Join(parts, ",")
-}
-
-type faultsKey struct{}
+// FaultError is faults.Error, the fault kind that fails an operation for good.
+const FaultError = faults.Error
 
 // WithFaults returns ctx whose outgoing calls (through Do) carry plan in
 // X-Sagatrace-Faults.
 func WithFaults(ctx context.Context, plan string) context.Context {
-	return context.WithValue(ctx, faultsKey{}, plan)
+	return faults.WithPlan(ctx, plan)
 }
 
 // FaultsFrom returns the plan set by WithFaults, or "".
-func FaultsFrom(ctx context.Context) string {
-	s, _ := ctx.Value(faultsKey{}).(string)
-	return s
-}
+func FaultsFrom(ctx context.Context) string { return faults.PlanFrom(ctx) }
 
 // FaultGate decides whether a request's fault plan is honoured. Production
 // must not let a header break payments, so plans count only when Enabled;
@@ -82,8 +51,9 @@ type FaultGate struct {
 	warn    sync.Once
 }
 
-// Plan returns the request's honoured fault plan: empty when the gate is
-// disabled or the header absent, a KindInvalid error when it is malformed.
+// Plan returns the request's honoured fault plan with the attempt from
+// X-Sagatrace-Attempt: empty when the gate is disabled or the header
+// absent, a KindInvalid error when either header is malformed.
 func (g *FaultGate) Plan(r *http.Request) (Faults, error) {
 	header := r.Header.Get(ids.HeaderFaults)
 	if header == "" {
@@ -99,9 +69,57 @@ func (g *FaultGate) Plan(r *http.Request) (Faults, error) {
 		})
 		return Faults{}, nil
 	}
-	f, err := ParseFaults(header)
+	plan, err := faults.Parse(header)
 	if err != nil {
-		return nil, Invalid(TypeInvalidFaults, "header "+ids.HeaderFaults+": "+err.Error())
+		return Faults{}, Invalid(TypeInvalidFaults, "header "+ids.HeaderFaults+": "+err.Error())
 	}
-	return f, nil
+	attempt, err := faults.ParseAttempt(r.Header.Get(faults.HeaderAttempt))
+	if err != nil {
+		return Faults{}, Invalid(TypeInvalidFaults, "header "+err.Error())
+	}
+	return plan.WithAttempt(attempt), nil
+}
+
+// InjectBefore applies the fault of op that acts before the operation
+// runs (transient, latency, timeout) and returns the problem to answer, or
+// nil to go on. Every injection is an event on the server span, so Jaeger
+// shows why a hop failed.
+func InjectBefore(ctx context.Context, plan Faults, op string) error {
+	f := plan.For(op)
+	if f.None() {
+		return nil
+	}
+	err := f.Before(ctx, plan.Attempt())
+	if err == nil {
+		return nil
+	}
+	noteInjected(ctx, op, f, plan.Attempt())
+	if errors.Is(err, faults.ErrNoAttempt) {
+		return Invalid(TypeInvalidFaults, op+": "+err.Error())
+	}
+	// 503 for all the rest: the failure is temporary by design, and when
+	// the caller gave up (timeout, cut latency) nobody reads the answer.
+	return Unavailable(TypeInjectedFault, op+": "+err.Error()).Wrap(err)
+}
+
+// Crashes reports whether plan makes op crash after its commit.
+func Crashes(plan Faults, op string) bool { return plan.Has(op, faults.CrashAfterCommit) }
+
+// AnswerCrash answers a request whose write committed as a server that
+// crashed right after its commit is seen from outside: a 500 without a
+// body. Not a dropped connection: Go's transport silently re-sends a request
+// with an Idempotency-Key on a dropped keep-alive connection, and the drill
+// wants the saga's own retry, with its own trace, to find the commit.
+func AnswerCrash(w http.ResponseWriter, r *http.Request, op string) {
+	noteInjected(r.Context(), op, faults.Fault{Kind: faults.CrashAfterCommit}, 0)
+	noteError(r.Context(), errors.New(op+": injected crash after commit"))
+	w.WriteHeader(http.StatusInternalServerError)
+}
+
+func noteInjected(ctx context.Context, op string, f faults.Fault, attempt int) {
+	trace.SpanFromContext(ctx).AddEvent("fault injected", trace.WithAttributes(
+		attribute.String("fault.operation", op),
+		attribute.String("fault.kind", f.String()),
+		attribute.Int("fault.attempt", attempt),
+	))
 }

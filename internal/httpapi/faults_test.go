@@ -10,63 +10,46 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-func TestParseFaults(t *testing.T) {
-	tests := []struct {
-		name    string
-		plan    string
-		want    string
-		wantErr bool
-	}{
-		{name: "empty", plan: "", want: ""},
-		{name: "one", plan: "payment.charge=error", want: "payment.charge=error"},
-		{name: "two_with_spaces", plan: " order.create = error , payment.refund=error,", want: "order.create=error,payment.refund=error"},
-		{name: "no_kind", plan: "payment.charge=", wantErr: true},
-		{name: "no_equals", plan: "payment.charge", wantErr: true},
-		{name: "no_service", plan: "charge=error", wantErr: true},
+func TestFaultGate(t *testing.T) {
+	req := func(plan, attempt string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Header.Set(ids.HeaderFaults, plan)
+		if attempt != "" {
+			r.Header.Set(faults.HeaderAttempt, attempt)
+		}
+		return r
 	}
-	for _, tt := range tests {
+	t.Run("enabled_honours_plan_and_attempt", func(t *testing.T) {
+		g := &FaultGate{Enabled: true}
+		f, err := g.Plan(req("payment.charge=transient:2", "3"))
+		if err != nil || f.For("payment.charge").Kind != faults.Transient || f.Attempt() != 3 {
+			t.Fatalf("Plan = %v (attempt %d), %v", f, f.Attempt(), err)
+		}
+	})
+	for _, tt := range []struct{ name, plan, attempt string }{
+		{"enabled_rejects_malformed_plan", "payment.charge", ""},
+		{"enabled_rejects_unknown_kind", "payment.charge=sometimes", ""},
+		{"enabled_rejects_malformed_attempt", "payment.charge=error", "first"},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := ParseFaults(tt.plan)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseFaults(%q) error = %v", tt.plan, err)
-			}
-			if err == nil && f.String() != tt.want {
-				t.Errorf("plan = %q, want %q", f.String(), tt.want)
+			g := &FaultGate{Enabled: true}
+			_, err := g.Plan(req(tt.plan, tt.attempt))
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindInvalid || e.Type != TypeInvalidFaults {
+				t.Fatalf("err = %v, want KindInvalid %s", err, TypeInvalidFaults)
 			}
 		})
 	}
-}
-
-func TestFaultGate(t *testing.T) {
-	req := func(plan string) *http.Request {
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
-		r.Header.Set(ids.HeaderFaults, plan)
-		return r
-	}
-	t.Run("enabled_honours_plan", func(t *testing.T) {
-		g := &FaultGate{Enabled: true}
-		f, err := g.Plan(req("payment.charge=error"))
-		if err != nil || !f.Has("payment.charge", FaultError) {
-			t.Fatalf("Plan = %v, %v", f, err)
-		}
-	})
-	t.Run("enabled_rejects_malformed", func(t *testing.T) {
-		g := &FaultGate{Enabled: true}
-		_, err := g.Plan(req("payment.charge"))
-		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindInvalid {
-			t.Fatalf("err = %v, want KindInvalid", err)
-		}
-	})
 	t.Run("disabled_ignores_and_warns_once", func(t *testing.T) {
 		var logs bytes.Buffer
 		g := &FaultGate{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 		for range 3 {
-			f, err := g.Plan(req("payment.charge=error"))
-			if err != nil || len(f) != 0 {
+			f, err := g.Plan(req("payment.charge=error", "1"))
+			if err != nil || f.Len() != 0 {
 				t.Fatalf("Plan = %v, %v; want an empty plan", f, err)
 			}
 		}
@@ -74,6 +57,50 @@ func TestFaultGate(t *testing.T) {
 			t.Errorf("warnings = %d, want 1:\n%s", n, logs.String())
 		}
 	})
+}
+
+func TestInjectBefore(t *testing.T) {
+	tests := []struct {
+		name     string
+		plan     string
+		attempt  int
+		wantKind Kind // KindInternal: no error
+		wantErr  bool
+	}{
+		{name: "no_fault", plan: "order.create=error", attempt: 1},
+		{name: "error_is_the_operations_business", plan: "payment.charge=error", attempt: 1},
+		{name: "transient_attempt_within_n_is_503", plan: "payment.charge=transient:2", attempt: 2, wantKind: KindUnavailable, wantErr: true},
+		{name: "transient_attempt_past_n_goes_on", plan: "payment.charge=transient:2", attempt: 3},
+		{name: "transient_without_attempt_is_400", plan: "payment.charge=transient:2", attempt: 0, wantKind: KindInvalid, wantErr: true},
+		{name: "latency_goes_on", plan: "payment.charge=latency:5ms", attempt: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := faults.Parse(tt.plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = InjectBefore(context.Background(), p.WithAttempt(tt.attempt), "payment.charge")
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("InjectBefore = %v, want nil", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != tt.wantKind {
+				t.Fatalf("InjectBefore = %v, want kind %d", err, tt.wantKind)
+			}
+		})
+	}
+}
+
+func TestAnswerCrashIsABodyless500(t *testing.T) {
+	w := httptest.NewRecorder()
+	AnswerCrash(w, httptest.NewRequest(http.MethodPost, "/v1/payments", nil), "payment.charge")
+	if w.Code != http.StatusInternalServerError || w.Body.Len() != 0 {
+		t.Errorf("answer = %d with %d bytes, want 500 without a body", w.Code, w.Body.Len())
+	}
 }
 
 func TestReadyz(t *testing.T) {

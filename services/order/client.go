@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
@@ -25,10 +26,12 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 }
 
 // Create confirms an order once per idempotencyKey. When ctx carries no
-// DTID the request's is sent as X-DTID.
+// DTID the request's is sent as X-DTID; a fault plan and attempt in ctx
+// (internal/faults) are sent along.
 func (c *Client) Create(ctx context.Context, idempotencyKey string, req CreateRequest) (Order, error) {
 	var o Order
 	h := httpapi.WriteHeaders(ctx, idempotencyKey, req.DTID)
+	faults.SetHeaders(ctx, h)
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, c.baseURL+"/v1/orders", h, req, &o); err != nil {
 		return Order{}, fmt.Errorf("order: create: %w", err)
 	}
@@ -39,6 +42,7 @@ func (c *Client) Create(ctx context.Context, idempotencyKey string, req CreateRe
 func (c *Client) Cancel(ctx context.Context, idempotencyKey, orderID string) (Order, error) {
 	var o Order
 	h := httpapi.WriteHeaders(ctx, idempotencyKey, "") // the server knows the order's DTID
+	faults.SetHeaders(ctx, h)
 	u := c.baseURL + "/v1/orders/" + url.PathEscape(orderID) + "/cancel"
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, u, h, nil, &o); err != nil {
 		return Order{}, fmt.Errorf("order: cancel %s: %w", orderID, err)

@@ -31,9 +31,12 @@ const (
 )
 
 // Fault operations honoured when the server runs with faults enabled.
+// Besides error, each takes every kind of internal/faults: transient:N
+// (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
+// (the request that created or cancelled answers a bodiless 500).
 const (
-	FaultCreate = "order.create" // the order is rejected, nothing is written
-	FaultCancel = "order.cancel" // cancelling is temporarily impossible
+	FaultCreate = "order.create" // error: the order is rejected (422), nothing is written
+	FaultCancel = "order.cancel" // error: cancelling is temporarily impossible (503)
 )
 
 // Item is one line of an order, priced in minor units.

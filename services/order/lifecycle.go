@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
@@ -16,7 +17,7 @@ const maxSteps = 4
 // create confirms the order named by key, or returns the one an earlier
 // request with the same key created. A rejected order writes nothing, so
 // the key stays free: the saga compensates and never retries it anyway.
-func (s *Server) create(ctx context.Context, key string, req CreateRequest, faults httpapi.Faults) (Order, bool, error) {
+func (s *Server) create(ctx context.Context, key string, req CreateRequest, plan httpapi.Faults) (Order, bool, error) {
 	hash, err := httpapi.Fingerprint(req)
 	if err != nil {
 		return Order{}, false, err
@@ -31,7 +32,7 @@ func (s *Server) create(ctx context.Context, key string, req CreateRequest, faul
 	case !errors.Is(err, errNotFound):
 		return Order{}, false, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if faults.Has(FaultCreate, httpapi.FaultError) {
+	if plan.Has(FaultCreate, faults.Error) {
 		return Order{}, false, httpapi.Refused(TypeOrderRejected, "the order was rejected (injected fault "+FaultCreate+")")
 	}
 	t := now()
@@ -62,29 +63,32 @@ func keyReused() error {
 }
 
 // cancel cancels an order; a cancelled order is returned unchanged.
-func (s *Server) cancel(ctx context.Context, orderID string, faults httpapi.Faults) (Order, error) {
-	o, err := s.store.get(ctx, orderID)
+// cancelled reports whether this request made the change.
+func (s *Server) cancel(ctx context.Context, orderID string, plan httpapi.Faults) (o Order, cancelled bool, err error) {
+	o, err = s.store.get(ctx, orderID)
 	if errors.Is(err, errNotFound) {
-		return Order{}, httpapi.NotFound(TypeOrderNotFound, fmt.Sprintf("no order %q", orderID))
+		return Order{}, false, httpapi.NotFound(TypeOrderNotFound, fmt.Sprintf("no order %q", orderID))
 	}
 	if err != nil {
-		return Order{}, fmt.Errorf("read order %s: %w", orderID, err)
+		return Order{}, false, fmt.Errorf("read order %s: %w", orderID, err)
 	}
 	if ids.DTIDFrom(ctx) == "" {
 		ctx = httpapi.BindDTID(ctx, o.DTID)
 	}
 	for range maxSteps {
 		if o.State == StateCancelled {
-			return o, nil
+			return o, cancelled, nil
 		}
 		// Checked only when a change would happen: a finished cancel is
 		// not affected by an outage.
-		if faults.Has(FaultCancel, httpapi.FaultError) {
-			return Order{}, httpapi.Unavailable(TypeCancelUnavailable, "the order cannot be cancelled right now; retry later")
+		if plan.Has(FaultCancel, faults.Error) {
+			return Order{}, false, httpapi.Unavailable(TypeCancelUnavailable, "the order cannot be cancelled right now; retry later")
 		}
-		if o, _, err = s.store.advance(ctx, orderID, o.State, StateCancelled, ids.CorrelationIDFrom(ctx)); err != nil {
-			return Order{}, fmt.Errorf("cancel order %s: %w", orderID, err)
+		var moved bool
+		if o, moved, err = s.store.advance(ctx, orderID, o.State, StateCancelled, ids.CorrelationIDFrom(ctx)); err != nil {
+			return Order{}, false, fmt.Errorf("cancel order %s: %w", orderID, err)
 		}
+		cancelled = cancelled || moved
 	}
-	return Order{}, fmt.Errorf("cancel of order %s did not settle after %d steps", orderID, maxSteps)
+	return Order{}, false, fmt.Errorf("cancel of order %s did not settle after %d steps", orderID, maxSteps)
 }

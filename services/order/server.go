@@ -83,9 +83,18 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := httpapi.BindDTID(r.Context(), req.Body.DTID)
+	if err := httpapi.InjectBefore(ctx, req.Faults, FaultCreate); err != nil {
+		return err
+	}
 	o, created, err := s.create(ctx, req.Key, req.Body, req.Faults)
 	if err != nil {
 		return err
+	}
+	// Only the request that committed the order crashes: its retry finds
+	// the order by the Idempotency-Key and is answered as usual.
+	if created && httpapi.Crashes(req.Faults, FaultCreate) {
+		httpapi.AnswerCrash(w, r.WithContext(ctx), FaultCreate)
+		return nil
 	}
 	return httpapi.WriteCreated(w, created, "/v1/orders/"+o.OrderID, o)
 }
@@ -96,13 +105,20 @@ func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	if _, err := httpapi.RequireIdempotencyKey(r); err != nil {
 		return err
 	}
-	faults, err := s.faults.Plan(r)
+	plan, err := s.faults.Plan(r)
 	if err != nil {
 		return err
 	}
-	o, err := s.cancel(r.Context(), r.PathValue("order_id"), faults)
+	if err := httpapi.InjectBefore(r.Context(), plan, FaultCancel); err != nil {
+		return err
+	}
+	o, cancelled, err := s.cancel(r.Context(), r.PathValue("order_id"), plan)
 	if err != nil {
 		return err
+	}
+	if cancelled && httpapi.Crashes(plan, FaultCancel) {
+		httpapi.AnswerCrash(w, r, FaultCancel)
+		return nil
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, o)
 }

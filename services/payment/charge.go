@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
@@ -23,7 +24,7 @@ const maxSteps = 8
 // unchanged. Every step is a compare-and-set, so concurrent replays never
 // write a state twice; the processor is asked with payment_id as its own
 // idempotency key, so asking twice authorises once.
-func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, faults httpapi.Faults) (Payment, bool, error) {
+func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, plan httpapi.Faults) (Payment, bool, error) {
 	hash, err := httpapi.Fingerprint(req)
 	if err != nil {
 		return Payment{}, false, err
@@ -53,7 +54,7 @@ func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, faul
 			p, _, err = s.store.advance(ctx, p.PaymentID, StateStored, StateInitiated, cid)
 		case StateInitiated:
 			next := StateDeclined
-			if s.authorise(ctx, p, faults) {
+			if s.authorise(ctx, p, plan) {
 				next = StateCompleted
 			}
 			p, _, err = s.store.advance(ctx, p.PaymentID, StateInitiated, next, cid)
@@ -69,10 +70,10 @@ func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, faul
 
 // authorise stands in for the card processor: it approves everything
 // unless the request's fault plan says the processor declines.
-func (s *Server) authorise(ctx context.Context, p Payment, faults httpapi.Faults) bool {
+func (s *Server) authorise(ctx context.Context, p Payment, plan httpapi.Faults) bool {
 	_, span := s.tracer.Start(ctx, "card-processor.authorise")
 	defer span.End()
-	approved := !faults.Has(FaultCharge, httpapi.FaultError)
+	approved := !plan.Has(FaultCharge, faults.Error)
 	span.SetAttributes(
 		attribute.String("payment_id", p.PaymentID),
 		attribute.Int64("payment.amount_cents", p.AmountCents),
@@ -84,31 +85,34 @@ func (s *Server) authorise(ctx context.Context, p Payment, faults httpapi.Faults
 // refund returns a payment's money: completed, stored and initiated
 // payments become refunded (a charge still in flight then stops at its next
 // compare-and-set); declined and refunded ones are returned unchanged, as
-// there is nothing (more) to refund.
-func (s *Server) refund(ctx context.Context, paymentID string, faults httpapi.Faults) (Payment, error) {
-	p, err := s.store.get(ctx, paymentID)
+// there is nothing (more) to refund. refunded reports whether this request
+// made the change.
+func (s *Server) refund(ctx context.Context, paymentID string, plan httpapi.Faults) (p Payment, refunded bool, err error) {
+	p, err = s.store.get(ctx, paymentID)
 	if errors.Is(err, errNotFound) {
-		return Payment{}, httpapi.NotFound(TypePaymentNotFound, fmt.Sprintf("no payment %q", paymentID))
+		return Payment{}, false, httpapi.NotFound(TypePaymentNotFound, fmt.Sprintf("no payment %q", paymentID))
 	}
 	if err != nil {
-		return Payment{}, fmt.Errorf("read payment %s: %w", paymentID, err)
+		return Payment{}, false, fmt.Errorf("read payment %s: %w", paymentID, err)
 	}
 	if ids.DTIDFrom(ctx) == "" {
 		ctx = httpapi.BindDTID(ctx, p.DTID)
 	}
 	for range maxSteps {
 		if p.State == StateDeclined || p.State == StateRefunded {
-			return p, nil
+			return p, refunded, nil
 		}
 		// The fault is checked only when a refund would happen: an
 		// unavailable processor does not matter to a finished refund.
-		if faults.Has(FaultRefund, httpapi.FaultError) {
-			return Payment{}, httpapi.Unavailable(TypeRefundUnavailable,
+		if plan.Has(FaultRefund, faults.Error) {
+			return Payment{}, false, httpapi.Unavailable(TypeRefundUnavailable,
 				"the card processor is unavailable for refunds; retry later")
 		}
-		if p, _, err = s.store.advance(ctx, paymentID, p.State, StateRefunded, ids.CorrelationIDFrom(ctx)); err != nil {
-			return Payment{}, fmt.Errorf("refund payment %s: %w", paymentID, err)
+		var moved bool
+		if p, moved, err = s.store.advance(ctx, paymentID, p.State, StateRefunded, ids.CorrelationIDFrom(ctx)); err != nil {
+			return Payment{}, false, fmt.Errorf("refund payment %s: %w", paymentID, err)
 		}
+		refunded = refunded || moved
 	}
-	return Payment{}, fmt.Errorf("refund of payment %s did not settle after %d steps", paymentID, maxSteps)
+	return Payment{}, false, fmt.Errorf("refund of payment %s did not settle after %d steps", paymentID, maxSteps)
 }

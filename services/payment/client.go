@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
@@ -25,10 +26,12 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 }
 
 // Charge charges once per idempotencyKey. When ctx carries no DTID the
-// request's is sent as X-DTID, so the server's span and logs carry it.
+// request's is sent as X-DTID, so the server's span and logs carry it; a
+// fault plan and attempt in ctx (internal/faults) are sent along.
 func (c *Client) Charge(ctx context.Context, idempotencyKey string, req ChargeRequest) (Payment, error) {
 	var p Payment
 	h := httpapi.WriteHeaders(ctx, idempotencyKey, req.DTID)
+	faults.SetHeaders(ctx, h)
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, c.baseURL+"/v1/payments", h, req, &p); err != nil {
 		return Payment{}, fmt.Errorf("payment: charge: %w", err)
 	}
@@ -40,6 +43,7 @@ func (c *Client) Charge(ctx context.Context, idempotencyKey string, req ChargeRe
 func (c *Client) Refund(ctx context.Context, idempotencyKey, paymentID string) (Payment, error) {
 	var p Payment
 	h := httpapi.WriteHeaders(ctx, idempotencyKey, "") // the server knows the payment's DTID
+	faults.SetHeaders(ctx, h)
 	u := c.baseURL + "/v1/payments/" + url.PathEscape(paymentID) + "/refund"
 	if err := httpapi.Do(ctx, c.hc, http.MethodPost, u, h, nil, &p); err != nil {
 		return Payment{}, fmt.Errorf("payment: refund %s: %w", paymentID, err)

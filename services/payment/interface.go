@@ -34,9 +34,12 @@ const (
 )
 
 // Fault operations honoured when the server runs with faults enabled.
+// Besides error, each takes every kind of internal/faults: transient:N
+// (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
+// (the request that charged or refunded answers a bodiless 500).
 const (
-	FaultCharge = "payment.charge" // the card processor declines
-	FaultRefund = "payment.refund" // the card processor is unavailable for refunds
+	FaultCharge = "payment.charge" // error: the card processor declines (422)
+	FaultRefund = "payment.refund" // error: the card processor is unavailable for refunds (503)
 )
 
 // Payment is one charge. There is no card field: card numbers are never

@@ -83,9 +83,18 @@ func (s *Server) handleCharge(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := httpapi.BindDTID(r.Context(), req.Body.DTID)
+	if err := httpapi.InjectBefore(ctx, req.Faults, FaultCharge); err != nil {
+		return err
+	}
 	p, created, err := s.charge(ctx, req.Key, req.Body, req.Faults)
 	if err != nil {
 		return err
+	}
+	// Only the request that committed the charge crashes: its retry finds
+	// the payment by the Idempotency-Key and is answered as usual.
+	if created && httpapi.Crashes(req.Faults, FaultCharge) {
+		httpapi.AnswerCrash(w, r.WithContext(ctx), FaultCharge)
+		return nil
 	}
 	if p.State == StateDeclined {
 		return httpapi.Refused(TypePaymentDeclined, fmt.Sprintf("payment %s was declined by the card processor", p.PaymentID))
@@ -99,13 +108,20 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) error {
 	if _, err := httpapi.RequireIdempotencyKey(r); err != nil {
 		return err
 	}
-	faults, err := s.faults.Plan(r)
+	plan, err := s.faults.Plan(r)
 	if err != nil {
 		return err
 	}
-	p, err := s.refund(r.Context(), r.PathValue("payment_id"), faults)
+	if err := httpapi.InjectBefore(r.Context(), plan, FaultRefund); err != nil {
+		return err
+	}
+	p, refunded, err := s.refund(r.Context(), r.PathValue("payment_id"), plan)
 	if err != nil {
 		return err
+	}
+	if refunded && httpapi.Crashes(plan, FaultRefund) {
+		httpapi.AnswerCrash(w, r, FaultRefund)
+		return nil
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, p)
 }

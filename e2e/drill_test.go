@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/drill"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+// Every failure drill, a few sagas each, against the shared stack: no
+// invariant may break. worker-killed runs first and alone, since its
+// SIGKILL would hit any saga in flight on its worker — in the CLI too,
+// scenarios run one after the other. The others run side by side: the
+// slowest (order-times-out, five 10 s timeouts) sets the pace.
+func TestDrillEveryScenarioKeepsItsInvariants(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sagatrace")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
+		t.Fatalf("build sagatrace (worker-killed runs its worker): %v\n%s", err, out)
+	}
+	t.Run("worker-killed", func(t *testing.T) { runDrill(t, "worker-killed", bin) })
+	t.Run("faults", func(t *testing.T) {
+		for _, sc := range drill.Scenarios() {
+			if sc.KillWorker {
+				continue
+			}
+			t.Run(sc.Name, func(t *testing.T) {
+				t.Parallel()
+				runDrill(t, sc.Name, bin)
+			})
+		}
+	})
+}
+
+func runDrill(t *testing.T, scenario, bin string) {
+	const sagas = 3
+	s := shared.stack
+	var progress lockedBuffer
+	o := drill.Options{
+		Scenarios: []string{scenario}, Sagas: sagas, Concurrency: sagas, SagaTimeout: 3 * time.Minute,
+		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
+		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), ScoringURL: s.Scoring.URL(),
+		JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
+		WorkerBinary: bin, Progress: &progress,
+	}
+	rep, err := drill.Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("drill %s: %v\nprogress:\n%s", scenario, err, progress.String())
+	}
+	var table bytes.Buffer
+	rep.Print(&table, drill.Links{TemporalUI: "http://temporal-ui", Jaeger: o.JaegerURL, Namespace: o.Namespace})
+	t.Logf("\n%s", table.String())
+	if n := rep.Violations(); n > 0 {
+		t.Fatalf("%d violations; progress:\n%s", n, progress.String())
+	}
+	if len(rep.Scenarios) != 1 {
+		t.Fatalf("scenarios reported = %d, want 1", len(rep.Scenarios))
+	}
+	sr, sc := rep.Scenarios[0], mustScenario(t, scenario)
+	settled := map[workflows.Status]int{workflows.StatusCompleted: sr.Completed, workflows.StatusCompensated: sr.Compensated}
+	if sr.Sagas != sagas || settled[sc.Want] != sagas {
+		t.Errorf("%s: %+v, want all %d sagas %s", scenario, sr, sagas, sc.Want)
+	}
+}
+
+func mustScenario(t *testing.T, name string) drill.Scenario {
+	t.Helper()
+	scs, err := drill.Select([]string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scs[0]
+}

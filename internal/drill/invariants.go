@@ -1,0 +1,111 @@
+package drill
+
+import (
+	"fmt"
+
+	"github.com/sagatrace/sagatrace/activities"
+	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/services/scoring"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+// The invariants, by the names the report prints.
+const (
+	// InvOutcome: the saga settled (completed or compensated) as its
+	// scenario expects, and parked first when the scenario breaks its undo.
+	InvOutcome = "outcome"
+	// InvMoney: net money taken equals the amount if and only if the order
+	// is confirmed, and is zero otherwise.
+	InvMoney = "money"
+	// InvOrderPaid: no confirmed order without a completed payment, and no
+	// more than one confirmed order.
+	InvOrderPaid = "order-paid"
+	// InvChargeAccounted: no charge without either a confirmed order or a
+	// refund, and no payment left half-way.
+	InvChargeAccounted = "charge-accounted"
+	// InvScoredOnce: a completed saga scored exactly once, an undone one never.
+	InvScoredOnce = "scored-once"
+	// InvTraced: every hop attempt the saga and the services recorded has a
+	// trace in Jaeger carrying the DTID.
+	InvTraced = "traced"
+)
+
+// Ledger is everything known about one saga once it ended: what the drill
+// asked for and saw, and what the services, Temporal and Jaeger hold for
+// its DTID. Check judges it without any I/O, so a test can hand it a
+// deliberately broken ledger.
+type Ledger struct {
+	DTID        string
+	AmountCents int64
+	// ScoreDelta is what a completed saga adds to its (fresh) profile.
+	ScoreDelta int64
+	// Want is the outcome the scenario expects; "" accepts either
+	// completed or compensated.
+	Want workflows.Status
+	// WantParked: the scenario breaks an undo, so the saga must be seen
+	// waiting in compensation_failed before the operator's signal.
+	WantParked bool
+	// Outcome is the saga's last known status ("" when never known).
+	Outcome workflows.Status
+	// Error says why the drill lost track of the saga, if it did.
+	Error string
+	// Parked: seen in compensation_failed, its workflow still open.
+	Parked bool
+	// ParkedEvent: the hop trace of the undo's last failed attempt has the
+	// saga.compensation_failed span event.
+	ParkedEvent bool
+	// Hops are saga_state's hops.
+	Hops     []workflows.Hop
+	Payments []payment.Payment
+	Orders   []order.Order
+	// Score of the saga's profile; nil when the scoring service has none.
+	Score *scoring.Score
+	// Traces holds the IDs of the traces Jaeger finds by the DTID tag.
+	Traces map[string]bool
+}
+
+// Violation is one broken invariant of one saga.
+type Violation struct {
+	DTID      string
+	Invariant string
+	Detail    string
+}
+
+// Check returns every invariant l breaks, in a fixed order.
+func Check(l Ledger) []Violation {
+	var out []Violation
+	add := func(inv, format string, args ...any) {
+		out = append(out, Violation{DTID: l.DTID, Invariant: inv, Detail: fmt.Sprintf(format, args...)})
+	}
+	checkOutcome(l, add)
+	checkMoney(l, add)
+	checkOrderPaid(l, add)
+	checkChargeAccounted(l, add)
+	checkScoredOnce(l, add)
+	checkTraced(l, add)
+	return out
+}
+
+type addFunc func(inv, format string, args ...any)
+
+func settled(s workflows.Status) bool {
+	return s == workflows.StatusCompleted || s == workflows.StatusCompensated
+}
+
+func checkOutcome(l Ledger, add addFunc) {
+	switch {
+	case l.Error != "":
+		add(InvOutcome, "the drill lost track of the saga: %s", l.Error)
+	case !settled(l.Outcome):
+		add(InvOutcome, "did not settle: status %q", l.Outcome)
+	case l.Want != "" && l.Outcome != l.Want:
+		add(InvOutcome, "ended %s, the scenario expects %s", l.Outcome, l.Want)
+	}
+	if l.WantParked && !l.Parked {
+		add(InvOutcome, "never seen waiting in %s with its workflow open", workflows.StatusCompensationFailed)
+	}
+	if l.WantParked && !l.ParkedEvent {
+		add(InvOutcome, "the hop trace of the failing undo has no %q span event", activities.EventCompensationParked)
+	}
+}

@@ -1,0 +1,112 @@
+package drill
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/services/scoring"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+// completedLedger is a saga that completed with everything in order.
+func completedLedger() Ledger {
+	return Ledger{
+		DTID: "d-1", AmountCents: 1299, ScoreDelta: 12, Outcome: workflows.StatusCompleted,
+		Hops: []workflows.Hop{
+			{Operation: "payment.charge", CorrelationID: "c-charge", Attempt: 1},
+			{Operation: "order.create", CorrelationID: "c-create", Attempt: 1},
+			{Operation: "scoring.publish", CorrelationID: "c-publish", Attempt: 1},
+		},
+		Payments: []payment.Payment{{PaymentID: "p-1", AmountCents: 1299, State: payment.StateCompleted,
+			History: []payment.StateChange{{State: "stored", CorrelationID: "c-charge"}, {State: "completed", CorrelationID: "c-charge"}}}},
+		Orders: []order.Order{{OrderID: "o-1", PaymentID: "p-1", State: order.StateConfirmed,
+			History: []order.StateChange{{State: "confirmed", CorrelationID: "c-create"}}}},
+		Score:  &scoring.Score{ProfileID: "drill-d-1", Score: 12, Events: 1},
+		Traces: map[string]bool{"c-charge": true, "c-create": true, "c-publish": true},
+	}
+}
+
+// compensatedLedger is a saga whose order failed and whose refund, after
+// parking once, went through.
+func compensatedLedger() Ledger {
+	l := completedLedger()
+	l.Outcome, l.Want, l.WantParked, l.Parked, l.ParkedEvent = workflows.StatusCompensated, workflows.StatusCompensated, true, true, true
+	l.Hops = []workflows.Hop{
+		{Operation: "payment.charge", CorrelationID: "c-charge", Attempt: 1},
+		{Operation: "order.create", CorrelationID: "c-create", Attempt: 1, Outcome: "error"},
+		{Operation: "payment.refund", Compensation: true, CorrelationID: "c-refund-8", Attempt: 8, Outcome: "error"},
+		{Operation: "payment.refund", Compensation: true, CorrelationID: "c-refund", Attempt: 2},
+	}
+	l.Payments[0].State = payment.StateRefunded
+	l.Payments[0].History = append(l.Payments[0].History, payment.StateChange{State: "refunded", CorrelationID: "c-refund"})
+	l.Orders, l.Score = nil, nil
+	l.Traces = map[string]bool{"c-charge": true, "c-create": true, "c-refund-8": true, "c-refund": true}
+	return l
+}
+
+// Each case breaks the ledger the way a real bug would and names every
+// invariant that must then fail; a healthy ledger must pass.
+func TestCheckCatchesBrokenLedgers(t *testing.T) {
+	tests := []struct {
+		name    string
+		base    func() Ledger
+		breakIt func(*Ledger)
+		want    []string
+	}{
+		{"healthy_completed", completedLedger, func(*Ledger) {}, nil},
+		{"healthy_compensated_after_parking", compensatedLedger, func(*Ledger) {}, nil},
+
+		{"outcome_stuck_in_compensation_failed", compensatedLedger, func(l *Ledger) { l.Outcome = workflows.StatusCompensationFailed }, []string{InvOutcome}},
+		{"outcome_not_what_the_scenario_expects", compensatedLedger, func(l *Ledger) { l.Want = workflows.StatusCompleted }, []string{InvOutcome}},
+		{"outcome_lost_track", completedLedger, func(l *Ledger) { l.Error = "start saga: unavailable" }, []string{InvOutcome}},
+		{"outcome_never_seen_parked", compensatedLedger, func(l *Ledger) { l.Parked = false }, []string{InvOutcome}},
+		{"outcome_parked_without_span_event", compensatedLedger, func(l *Ledger) { l.ParkedEvent = false }, []string{InvOutcome}},
+
+		{"money_charged_more_than_the_amount", completedLedger, func(l *Ledger) { l.Payments[0].AmountCents = 2598 }, []string{InvMoney}},
+		{"money_refund_lost", compensatedLedger, func(l *Ledger) { l.Payments[0].State = payment.StateCompleted },
+			[]string{InvMoney, InvChargeAccounted}},
+
+		{"order_paid_twice_confirmed", completedLedger, func(l *Ledger) {
+			l.Orders = append(l.Orders, order.Order{OrderID: "o-2", PaymentID: "p-1", State: order.StateConfirmed})
+		}, []string{InvOrderPaid}},
+		{"order_confirmed_without_payment", completedLedger, func(l *Ledger) { l.Payments = nil },
+			[]string{InvMoney, InvOrderPaid}},
+
+		{"charge_left_initiated", compensatedLedger, func(l *Ledger) { l.Payments[0].State = payment.StateInitiated }, []string{InvChargeAccounted}},
+		{"charge_kept_after_the_order_was_cancelled", completedLedger, func(l *Ledger) {
+			l.Orders[0].State = order.StateCancelled
+			l.Outcome = workflows.StatusCompensated
+			l.Score = nil
+		}, []string{InvMoney, InvChargeAccounted}},
+
+		{"scored_twice", completedLedger, func(l *Ledger) { l.Score.Events, l.Score.Score = 2, 24 }, []string{InvScoredOnce}},
+		{"completed_never_scored", completedLedger, func(l *Ledger) { l.Score = nil }, []string{InvScoredOnce}},
+		{"undone_but_scored", compensatedLedger, func(l *Ledger) { l.Score = &scoring.Score{Score: 12, Events: 1} }, []string{InvScoredOnce}},
+
+		{"hop_trace_missing", completedLedger, func(l *Ledger) { delete(l.Traces, "c-publish") }, []string{InvTraced}},
+		{"hop_without_correlation_id", completedLedger, func(l *Ledger) { l.Hops[2].CorrelationID = "" }, []string{InvTraced}},
+		{"audit_row_of_a_lost_attempt_untraced", completedLedger, func(l *Ledger) {
+			l.Payments[0].History[0].CorrelationID = "c-crashed-attempt"
+		}, []string{InvTraced}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := tt.base()
+			tt.breakIt(&l)
+			var got []string
+			for _, v := range Check(l) {
+				if v.DTID != l.DTID || v.Detail == "" {
+					t.Errorf("violation %+v lacks its DTID or detail", v)
+				}
+				if !slices.Contains(got, v.Invariant) {
+					got = append(got, v.Invariant)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("broken invariants = %v, want %v; violations: %+v", got, tt.want, Check(l))
+			}
+		})
+	}
+}

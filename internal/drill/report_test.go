@@ -1,0 +1,72 @@
+package drill
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+func TestPercentile(t *testing.T) {
+	s := func(n ...int) []time.Duration {
+		out := make([]time.Duration, len(n))
+		for i, v := range n {
+			out[i] = time.Duration(v) * time.Second
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		ds   []time.Duration
+		p    int
+		want time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one", s(7), 99, 7 * time.Second},
+		{"median_of_four_is_the_second", s(4, 1, 3, 2), 50, 2 * time.Second},
+		{"p99_of_ten_is_the_max", s(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 99, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := percentile(tt.ds, tt.p); got != tt.want {
+				t.Errorf("percentile = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSummarizeCountsOutcomesAndViolations(t *testing.T) {
+	done, undone, stuck := completedLedger(), compensatedLedger(), compensatedLedger()
+	stuck.Outcome = workflows.StatusCompensationFailed
+	t0 := time.Now()
+	runs := []run{{started: t0, ended: t0.Add(time.Second)}, {started: t0, ended: t0.Add(3 * time.Second)}, {started: t0, ended: t0.Add(2 * time.Second)}}
+	rep := summarize(Scenario{Name: "mixed"}, runs, []Ledger{done, undone, stuck})
+	if rep.Sagas != 3 || rep.Completed != 1 || rep.Compensated != 1 || rep.Stuck != 1 {
+		t.Errorf("counts = %+v", rep)
+	}
+	if len(rep.Violations) != 1 || rep.Violations[0].Invariant != InvOutcome {
+		t.Errorf("violations = %+v, want the stuck saga's outcome", rep.Violations)
+	}
+	if rep.P50 != 2*time.Second || rep.P99 != 3*time.Second {
+		t.Errorf("p50/p99 = %s/%s, want 2s/3s", rep.P50, rep.P99)
+	}
+}
+
+// A violation is printed with its DTID and the links an operator follows.
+func TestPrintLinksEveryViolation(t *testing.T) {
+	rep := Report{Scenarios: []ScenarioReport{{Name: "order-fails", Sagas: 1, Compensated: 1,
+		Violations: []Violation{{DTID: "d-9", Invariant: InvMoney, Detail: "1299 cents taken without a confirmed order"}}}}}
+	var out bytes.Buffer
+	rep.Print(&out, Links{TemporalUI: "http://ui", Jaeger: "http://jaeger", Namespace: "default"})
+	for _, want := range []string{
+		"| order-fails", "1 violations", "d-9", "[money] 1299 cents",
+		"http://ui/namespaces/default/workflows/order-saga-d-9",
+		"http://jaeger/api/traces?service=saga-worker&tags=%7B%22dtid%22%3A%22d-9%22%7D",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

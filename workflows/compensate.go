@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"errors"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"github.com/sagatrace/sagatrace/activities"
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// compensate runs the registered undos in reverse order on a context that a
+// cancellation of the saga cannot cancel. An undo that exhausts its retry
+// budget parks the saga in compensation_failed until an operator signals
+// retry-compensation; the saga never ends with money half-taken.
+func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: activityTimeout, RetryPolicy: compensationRetry,
+	})
+	log := workflow.GetLogger(ctx)
+	s.state.Status, s.state.Error = StatusCompensating, cause.Error()
+	var se *stepError
+	if errors.As(cause, &se) {
+		s.state.Error = "step " + se.step + ": " + describe(se.err)
+	}
+	retry := workflow.GetSignalChannel(ctx, SignalRetryCompensation)
+	for i := len(s.undos) - 1; i >= 0; i-- {
+		u := s.undos[i]
+		var tried int32
+		for {
+			err := u.run(ctx, tried)
+			if err == nil {
+				break
+			}
+			tried += attemptsMade(err)
+			s.state.Status = StatusCompensationFailed
+			log.Error("compensation failed; waiting for the retry-compensation signal",
+				"dtid", s.state.DTID, "step", u.step, "attempts", tried, "error", err)
+			s.markParked(ctx, u.step, tried)
+			retry.Receive(ctx, nil)
+			log.Info("retrying compensation on operator signal", "dtid", s.state.DTID, "step", u.step)
+			s.state.Status = StatusCompensating
+		}
+	}
+	s.state.Status = StatusCompensated
+	log.Info("saga compensated", "dtid", s.state.DTID, "cause", s.state.Error)
+	return s.state, temporal.NewNonRetryableApplicationError("saga compensated: "+s.state.Error, ErrTypeCompensated, cause, s.state)
+}
+
+// markParked puts the wait for an operator on the RunWorkflow span, as an
+// event (the hop trace of the undo's last attempt has one too, and is
+// exported at once; this span only when the saga ends). Not on replay, or
+// a worker restart would add it again.
+func (s *saga) markParked(ctx workflow.Context, step string, attempts int32) {
+	if span, ok := tracing.SpanFromWorkflowContext(ctx); ok && !workflow.IsReplaying(ctx) {
+		span.AddEvent(string(StatusCompensationFailed), trace.WithAttributes(
+			attribute.String(ids.AttrDTID, s.state.DTID),
+			attribute.String(ids.AttrStep, step),
+			attribute.Int("attempts", int(attempts)),
+		))
+	}
+}
+
+// attemptsMade is how many attempts the failed activity execution made:
+// the last attempt's number from the hop's failure details, or the whole
+// budget when Temporal ended it (a timeout carries no details, and is
+// retried until the budget is spent).
+func attemptsMade(err error) int32 {
+	var app *temporal.ApplicationError
+	var failure activities.HopFailure
+	if errors.As(err, &app) && app.HasDetails() && app.Details(&failure) == nil && failure.Attempt > 0 {
+		return failure.Attempt
+	}
+	return compensationRetry.MaximumAttempts
+}
