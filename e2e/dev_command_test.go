@@ -31,7 +31,7 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 	args := []string{"dev", "--data-dir", dataDir}
 	for _, p := range []string{"temporal-port", "temporal-ui-port", "temporal-http-port", "jaeger-port", "jaeger-grpc-port",
 		"otlp-grpc-port", "otlp-http-port", "jaeger-thrift-port", "jaeger-compact-port", "nats-port",
-		"payment-port", "order-port", "scoring-port"} {
+		"payment-port", "order-port", "scoring-port", "console-port"} {
 		args = append(args, "--"+p, "0")
 	}
 	cmd := exec.Command(bin, args...)

@@ -20,6 +20,15 @@ go vet ./...
 echo "== workflowcheck: workflow code stays deterministic"
 go tool -modfile=tools/go.mod workflowcheck ./workflows/...
 
+echo "== chromium, for the console's browser test (e2e/console_test.go)"
+# Debian's package; installed only when missing, so a machine that has it
+# pays nothing. Without it the browser test fails and says how to install it.
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "chromium is missing: apt-get install -y chromium"
+	(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) ||
+		echo "could not install chromium (not root? no apt?); the browser test will fail"
+fi
+
 echo "== go test"
 # -count=1: the end-to-end tests talk to real servers; never serve them from cache.
 go test -count=1 -timeout 45m ./...

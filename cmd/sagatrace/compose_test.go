@@ -89,7 +89,7 @@ func TestComposeConfiguresSagatraceWithWhatTheBinaryReads(t *testing.T) {
 			t.Errorf("service %s: health check %v does not probe its own port %s", name, svc.HealthCheck.Test, port)
 		}
 	}
-	if checked < 4 {
-		t.Errorf("checked %d sagatrace services, want payment, order, scoring and worker", checked)
+	if checked < 5 {
+		t.Errorf("checked %d sagatrace services, want payment, order, scoring, worker and console", checked)
 	}
 }

@@ -50,6 +50,7 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 		{"payment-port", &ports.Payment, "payment service"},
 		{"order-port", &ports.Order, "order service"},
 		{"scoring-port", &ports.Scoring, "scoring service"},
+		{"console-port", &ports.Console, "saga console (browser)"},
 	} {
 		fs.IntVar(p.port, p.name, *p.port, p.usage+" (0: any free port)")
 	}

@@ -27,9 +27,11 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", "run the whole stack on this machine: NATS, Temporal, Jaeger and every service", runDev},
-		{"serve", "run one component (payment, order, scoring, worker) against external infrastructure", runServe},
+		{"serve", "run one component (payment, order, scoring, worker, console) against external infrastructure", runServe},
 		{"start", "start a saga and print its DTID and where to look", runStart},
+		{"trace", "show every hop of one transaction (DTID) as one timeline, from Jaeger and Temporal", runTrace},
 		{"bench", "measure against a baseline in the same run: bench scoring, bench saga", runBench},
+		{"drill", "break sagas on purpose and check that every one completed or was fully undone", runDrill},
 		{"healthcheck", "probe a component's /readyz (for container health checks)", runHealthcheck},
 	}
 }

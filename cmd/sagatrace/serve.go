@@ -13,7 +13,7 @@ import (
 
 const serveSynopsis = `Runs one component against external infrastructure — how sagatrace scales
 out: many workers, several scoring instances each owning some partitions.
-Components: payment, order, scoring, worker. Every flag can also be set by an
+Components: payment, order, scoring, worker, console. Every flag can also be set by an
 environment variable: --nats-url is SAGATRACE_NATS_URL (the command line wins).`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -22,10 +22,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		return usageError{"serve needs a component: payment, order, scoring or worker"}
+		return usageError{"serve needs a component: payment, order, scoring, worker or console"}
 	}
 	name, args := args[0], args[1:]
-	fs := newFlagSet("serve "+name+" [flags]", serveSynopsis, serveExample, stderr)
+	synopsis, example := serveSynopsis, serveExample
+	if name == "console" {
+		synopsis, example = consoleSynopsis, consoleExample
+	}
+	fs := newFlagSet("serve "+name+" [flags]", synopsis, example, stderr)
 	spec, err := defineServe(ctx, fs, name)
 	if err != nil {
 		return err

@@ -23,7 +23,9 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	common := spec.common
 	spec.logLevel = fs.String("log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&common.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP base URL, e.g. http://jaeger:4318 (empty: OTEL_EXPORTER_OTLP_* variables)")
-	fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
+	if name != "console" {
+		fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
+	}
 	switch name {
 	case "payment", "order":
 		listen := fs.String("listen", map[string]string{"payment": ":8081", "order": ":8082"}[name], "HTTP listen address")
@@ -61,8 +63,26 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 			cfg.Common = *common
 			return component.StartWorker(ctx, cfg)
 		}
+	case "console":
+		var cfg component.ConsoleConfig
+		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
+		fs.StringVar(&cfg.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
+		fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
+		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
+		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
+		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
+		fs.StringVar(&cfg.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
+		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
+		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
+		spec.start = func() (*component.Running, error) {
+			cfg.Common = *common
+			if err := cfg.Validate(); err != nil {
+				return nil, usageError{err.Error()}
+			}
+			return component.StartConsole(ctx, cfg)
+		}
 	default:
-		return nil, usageError{fmt.Sprintf("unknown component %q: want payment, order, scoring or worker", name)}
+		return nil, usageError{fmt.Sprintf("unknown component %q: want payment, order, scoring, worker or console", name)}
 	}
 	return spec, nil
 }

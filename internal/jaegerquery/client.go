@@ -1,13 +1,15 @@
 // Package jaegerquery reads traces from Jaeger's HTTP query API (the v1 JSON
-// API, /api/…). It is what `sagatrace trace` and the end-to-end tests use to
-// find every trace of one DTID: Jaeger searches one service at a time, so a
-// search by tag walks every service.
+// API, /api/…). It is what `sagatrace trace`, the console and the
+// end-to-end tests use to find every trace of one DTID: Jaeger searches one
+// service at a time, so a search by tag walks every service.
 package jaegerquery
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,57 +23,21 @@ type Client struct {
 	HTTP    *http.Client
 }
 
-// Trace is one trace as Jaeger returns it.
-type Trace struct {
-	TraceID   string             `json:"traceID"`
-	Spans     []Span             `json:"spans"`
-	Processes map[string]Process `json:"processes"`
+// ErrTraceNotFound is returned by Get for a trace Jaeger does not hold.
+var ErrTraceNotFound = errors.New("jaeger: trace not found")
+
+// UnreachableError says that Jaeger did not answer at all, as opposed to
+// answering with an error: callers tell the operator which part is down.
+type UnreachableError struct {
+	BaseURL string
+	Err     error
 }
 
-// Span is one span of a Trace.
-type Span struct {
-	TraceID       string      `json:"traceID"`
-	SpanID        string      `json:"spanID"`
-	OperationName string      `json:"operationName"`
-	References    []Reference `json:"references"`
-	StartTime     int64       `json:"startTime"` // unix microseconds
-	Duration      int64       `json:"duration"`  // microseconds
-	Tags          []KeyValue  `json:"tags"`
-	ProcessID     string      `json:"processID"`
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("Jaeger at %s unreachable: %v", e.BaseURL, e.Err)
 }
 
-// Reference links a span to its parent (CHILD_OF) or, for an OpenTelemetry
-// span link, to a span of another trace (FOLLOWS_FROM).
-type Reference struct {
-	RefType string `json:"refType"`
-	TraceID string `json:"traceID"`
-	SpanID  string `json:"spanID"`
-}
-
-// KeyValue is a span tag.
-type KeyValue struct {
-	Key   string `json:"key"`
-	Type  string `json:"type"`
-	Value any    `json:"value"`
-}
-
-// Process names the service that emitted spans.
-type Process struct {
-	ServiceName string `json:"serviceName"`
-}
-
-// Tag returns the string form of the span's tag key, or "".
-func (s Span) Tag(key string) string {
-	for _, kv := range s.Tags {
-		if kv.Key == key {
-			return fmt.Sprint(kv.Value)
-		}
-	}
-	return ""
-}
-
-// Service returns the service name of span s in t.
-func (t Trace) Service(s Span) string { return t.Processes[s.ProcessID].ServiceName }
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Services lists the services Jaeger has seen.
 func (c *Client) Services(ctx context.Context) ([]string, error) {
@@ -128,7 +94,7 @@ func (c *Client) FindAllByTag(ctx context.Context, key, value string, start, end
 	return found, nil
 }
 
-// Get fetches one whole trace.
+// Get fetches one whole trace; ErrTraceNotFound when Jaeger has none.
 func (c *Client) Get(ctx context.Context, traceID string) (Trace, error) {
 	var out struct {
 		Data []Trace `json:"data"`
@@ -137,7 +103,7 @@ func (c *Client) Get(ctx context.Context, traceID string) (Trace, error) {
 		return Trace{}, err
 	}
 	if len(out.Data) == 0 {
-		return Trace{}, fmt.Errorf("jaeger: trace %s not found", traceID)
+		return Trace{}, fmt.Errorf("%w: %s", ErrTraceNotFound, traceID)
 	}
 	return out.Data[0], nil
 }
@@ -157,14 +123,18 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("jaeger at %s unreachable: %w", c.BaseURL, err)
+		return &UnreachableError{BaseURL: c.BaseURL, Err: err}
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("jaeger: GET %s: %s", path, resp.Status)
+	switch {
+	case resp.StatusCode == http.StatusNotFound && path != "/api/services" && path != "/api/traces":
+		_, _ = io.Copy(io.Discard, resp.Body) // Drain so the connection is reused.
+		return fmt.Errorf("%w: GET %s", ErrTraceNotFound, path)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("Jaeger at %s: GET %s: %s", c.BaseURL, path, resp.Status)
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("jaeger: decode %s: %w", path, err)
+		return fmt.Errorf("Jaeger at %s: decode %s: %w", c.BaseURL, path, err)
 	}
 	return nil
 }

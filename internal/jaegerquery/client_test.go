@@ -2,6 +2,7 @@ package jaegerquery
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,5 +58,25 @@ func TestGetReportsUnreachableJaeger(t *testing.T) {
 	c := &Client{BaseURL: "http://127.0.0.1:1"}
 	if _, err := c.Get(t.Context(), "abc"); err == nil {
 		t.Fatal("no error from an unreachable Jaeger")
+	}
+}
+
+func TestUnreachableJaegerIsTyped(t *testing.T) {
+	c := &Client{BaseURL: "http://127.0.0.1:1"}
+	_, err := c.Services(t.Context())
+	var unreachable *UnreachableError
+	if !errors.As(err, &unreachable) || unreachable.BaseURL != c.BaseURL {
+		t.Fatalf("err = %v, want an *UnreachableError naming %s", err, c.BaseURL)
+	}
+}
+
+func TestGetOfAMissingTraceIsErrTraceNotFound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"errors":[{"code":404,"msg":"trace not found"}]}`, http.StatusNotFound)
+	}))
+	defer srv.Close()
+	_, err := (&Client{BaseURL: srv.URL}).Get(t.Context(), "0af7651916cd43dd8448eb211c80319c")
+	if !errors.Is(err, ErrTraceNotFound) {
+		t.Fatalf("err = %v, want ErrTraceNotFound", err)
 	}
 }

@@ -12,6 +12,7 @@ func (s *Stack) PrintBanner(w io.Writer) {
 	fmt.Fprintf(w, `
 sagatrace dev is ready.
 
+  console      %s   (sagas, their hops and service rows; scoring)
   Temporal     %s   (UI %s)
   Jaeger API   %s/api/services   (OTLP/HTTP %s, OTLP/gRPC %s)
   NATS         %s   (JetStream, stream SCORING)
@@ -24,6 +25,7 @@ Next steps (in another terminal, from the repository root):
 
   go run ./cmd/sagatrace start --customer c-1 --profile p-1 --amount 12.99
   go run ./cmd/sagatrace start --customer c-1 --profile p-1 --amount 5 --fault order.create=error
+  go run ./cmd/sagatrace trace <DTID>   # every hop of the transaction; or open the console
 
   go tool -modfile=tools/go.mod temporal workflow start --address %s \
     --task-queue sagas --type OrderSaga \
@@ -36,7 +38,7 @@ Next steps (in another terminal, from the repository root):
 
 Press Ctrl-C to stop everything.
 `,
-		s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
+		s.Console.URL(), s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
 		s.NATS.ClientURL(), s.Payment.URL(), s.Order.URL(), s.Scoring.URL(), s.cfg.DataDir,
 		s.Temporal.HostPort(), s.NATS.ClientURL(), s.Scoring.URL(), jaeger)
 }

@@ -47,7 +47,7 @@ type Ports struct {
 	Temporal, TemporalUI, TemporalHTTP, TemporalMetrics int
 	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP    int
 	JaegerThriftHTTP, JaegerCompactUDP                  int
-	NATS, Payment, Order, Scoring                       int
+	NATS, Payment, Order, Scoring, Console              int
 }
 
 // DefaultTemporalPragmas put the Temporal dev server's SQLite file in WAL
@@ -62,7 +62,7 @@ func DefaultPorts() Ports {
 		Temporal: 7233, TemporalUI: 8233, TemporalHTTP: 7243,
 		JaegerQuery: 16686, JaegerQueryGRPC: 16685, OTLPGRPC: 4317, OTLPHTTP: 4318,
 		JaegerThriftHTTP: 14268, JaegerCompactUDP: 6831,
-		NATS: 4222, Payment: 8081, Order: 8082, Scoring: 8083,
+		NATS: 4222, Payment: 8081, Order: 8082, Scoring: 8083, Console: 8080,
 	}
 }
 
@@ -76,6 +76,7 @@ type Stack struct {
 	Order    *component.Running
 	Scoring  *component.Running
 	Worker   *component.Running
+	Console  *component.Running
 	stops    []func(context.Context) error
 }
 
@@ -209,6 +210,14 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		return err
 	}
 	s.onStop(s.Worker.Stop)
+	if s.Console, err = component.StartConsole(ctx, component.ConsoleConfig{
+		Common: common, Listen: listen(cfg.Ports.Console), TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
+		JaegerURL: s.Jaeger.QueryURL(), TemporalUIURL: s.Temporal.UIURL(),
+		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), ScoringURL: s.Scoring.URL(),
+	}); err != nil {
+		return err
+	}
+	s.onStop(s.Console.Stop)
 	return nil
 }
 

@@ -24,7 +24,7 @@ func (s *Stack) Wait(ctx context.Context) error {
 	watchProcess("jaeger", s.Jaeger.Done(), s.Jaeger.Err)
 	for _, c := range []interface {
 		Done() <-chan error
-	}{s.Payment, s.Order, s.Scoring, s.Worker} {
+	}{s.Payment, s.Order, s.Scoring, s.Worker, s.Console} {
 		go func() {
 			select {
 			case err := <-c.Done():

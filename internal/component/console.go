@@ -1,0 +1,98 @@
+package component
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/console"
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/internal/timeline"
+	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/payment"
+)
+
+// ConsoleConfig locates everything the saga console reads.
+type ConsoleConfig struct {
+	Common
+	Listen          string
+	TemporalAddress string
+	Namespace       string
+	// JaegerURL is Jaeger's query API, read by the console.
+	JaegerURL string
+	// JaegerLinkURL is where a browser reaches the same Jaeger, for links
+	// (in a container network it differs from JaegerURL); empty: JaegerURL.
+	JaegerLinkURL string
+	// TemporalUIURL is only linked to.
+	TemporalUIURL string
+	PaymentURL    string
+	OrderURL      string
+	ScoringURL    string
+}
+
+// Validate reports every missing setting at once.
+func (c ConsoleConfig) Validate() error {
+	var errs []error
+	for _, s := range []struct{ flag, value string }{
+		{"--listen", c.Listen}, {"--temporal-address", c.TemporalAddress}, {"--namespace", c.Namespace},
+		{"--jaeger-url", c.JaegerURL}, {"--payment-url", c.PaymentURL}, {"--order-url", c.OrderURL}, {"--scoring-url", c.ScoringURL},
+	} {
+		if s.value == "" {
+			errs = append(errs, fmt.Errorf("console: %s is required", s.flag))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jaegerReadTimeout bounds one read of Jaeger's API by a console page.
+const jaegerReadTimeout = 10 * time.Second
+
+// StartConsole serves the saga console. Its reads of the services are
+// traced like any client's (as service "console"); its reads of Jaeger
+// are not, or every page view would add traces to what it shows.
+func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := newRunning("console")
+	return startOrCleanup(ctx, r, func() error {
+		logger := cfg.Logger.With(slog.String("service", r.Name))
+		tp, err := cfg.tracerProvider(ctx, r, r.Name)
+		if err != nil {
+			return err
+		}
+		tc, err := temporalclient.Dial(ctx, temporalclient.Options{
+			Address: cfg.TemporalAddress, Namespace: cfg.Namespace, TracerProvider: tp, Logger: logger,
+		})
+		if err != nil {
+			return err
+		}
+		r.onStop(func(context.Context) error { tc.Close(); return nil })
+		linkURL := cmp.Or(cfg.JaegerLinkURL, cfg.JaegerURL)
+		links := timeline.Links{JaegerURL: strings.TrimRight(linkURL, "/"), TemporalUIURL: strings.TrimRight(cfg.TemporalUIURL, "/"), Namespace: cfg.Namespace}
+		hc := httpapi.NewHTTPClient(tp, telemetry.Propagator())
+		srv, err := console.NewServer(console.Config{
+			Sagas: &timeline.Fetcher{
+				Temporal: &timeline.Temporal{Client: tc, Namespace: cfg.Namespace},
+				Jaeger:   &jaegerquery.Client{BaseURL: strings.TrimRight(cfg.JaegerURL, "/"), HTTP: &http.Client{Timeout: jaegerReadTimeout}},
+				Links:    links, Logger: logger,
+			},
+			Payments: payment.NewClient(cfg.PaymentURL, hc),
+			Orders:   order.NewClient(cfg.OrderURL, hc),
+			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: hc},
+			Logger:   logger,
+		})
+		if err != nil {
+			return err
+		}
+		return serveHTTP(r, cfg.Listen, srv.Handler(), logger)
+	})
+}

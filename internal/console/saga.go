@@ -1,0 +1,125 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/internal/timeline"
+	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/workflows"
+)
+
+// sagaView is the saga page.
+type sagaView struct {
+	TL    timeline.Timeline
+	Hops  []hopView
+	Ticks []tick
+	// ByCorrelation names the hop of a correlation ID, for the service rows.
+	ByCorrelation map[string]string
+	JaegerURL     string
+	Payments      []payment.Payment
+	PaymentsError string
+	Orders        []order.Order
+	OrdersError   string
+	// CanRetry offers the retry-compensation button.
+	CanRetry  bool
+	Signalled bool
+}
+
+// showSaga draws one DTID's timeline, its state and its service rows. It
+// reads Jaeger once, without waiting for stragglers: a reload shows more.
+func (s *Server) showSaga(w http.ResponseWriter, r *http.Request) error {
+	dtid, err := dtidOf(r)
+	if err != nil {
+		return err
+	}
+	tl, err := s.cfg.Sagas.Fetch(r.Context(), dtid, 0)
+	if err != nil {
+		return err
+	}
+	v := sagaView{TL: tl, Hops: hopViews(tl), Ticks: ticks(tl.Duration), ByCorrelation: hopIndex(tl), JaegerURL: s.cfg.Sagas.Links.JaegerURL,
+		CanRetry:  tl.Status == string(workflows.StatusCompensationFailed),
+		Signalled: r.URL.Query().Get("signalled") == "1"}
+	s.serviceRows(r.Context(), dtid, &v)
+	return s.render(w, http.StatusOK, "saga", layoutData{Title: "Saga " + dtid, Section: "sagas", Page: v})
+}
+
+// serviceRows reads the DTID's payments and orders side by side; a
+// service that does not answer is said on the page, not fatal to it.
+func (s *Server) serviceRows(ctx context.Context, dtid string, v *sagaView) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		page, err := s.cfg.Payments.List(ctx, payment.ListFilter{DTID: dtid, Limit: 50})
+		v.Payments = page.Items
+		if err != nil {
+			v.PaymentsError = err.Error()
+		}
+	})
+	wg.Go(func() {
+		page, err := s.cfg.Orders.List(ctx, order.ListFilter{DTID: dtid, Limit: 50})
+		v.Orders = page.Items
+		if err != nil {
+			v.OrdersError = err.Error()
+		}
+	})
+	wg.Wait()
+}
+
+// retryCompensation sends retry-compensation to a saga waiting in
+// compensation_failed, then shows its page again (POST-redirect-GET). The
+// signal carries the DTID in baggage, so the operator's action is a trace
+// of the transaction too.
+func (s *Server) retryCompensation(w http.ResponseWriter, r *http.Request) error {
+	dtid, err := dtidOf(r)
+	if err != nil {
+		return err
+	}
+	saga, err := s.cfg.Sagas.Temporal.Saga(r.Context(), dtid)
+	if errors.Is(err, timeline.ErrNoWorkflow) {
+		return httpapi.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
+	}
+	if err != nil {
+		return err
+	}
+	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
+		return httpapi.Conflict("not-waiting-for-operator", "saga "+dtid+" is not in compensation_failed: nothing to retry")
+	}
+	ctx, err := temporalclient.WithDTIDBaggage(r.Context(), dtid)
+	if err != nil {
+		return httpapi.Internal(err)
+	}
+	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, saga.WorkflowID, saga.RunID); err != nil {
+		return &timeline.SourceError{Source: "Temporal", Err: err}
+	}
+	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", saga.WorkflowID)
+	http.Redirect(w, r, "/sagas/"+url.PathEscape(dtid)+"?signalled=1", http.StatusSeeOther)
+	return nil
+}
+
+// sagaJSON is the timeline as `sagatrace trace --json` prints it.
+func (s *Server) sagaJSON(w http.ResponseWriter, r *http.Request) error {
+	dtid, err := dtidOf(r)
+	if err != nil {
+		return err
+	}
+	tl, err := s.cfg.Sagas.Fetch(r.Context(), dtid, 0)
+	if err != nil {
+		return asHTTPError(err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, tl)
+}
+
+func dtidOf(r *http.Request) (string, error) {
+	dtid := r.PathValue("dtid")
+	if err := ids.ValidateDTID(dtid); err != nil {
+		return "", httpapi.Invalid(httpapi.TypeInvalidField, err.Error())
+	}
+	return dtid, nil
+}

@@ -1,0 +1,123 @@
+// Package console is the saga console: server-rendered pages over the same
+// sources as `sagatrace trace` — Temporal for the sagas, Jaeger for their
+// hops, the services for their rows — with a little JavaScript only to
+// refresh the scoring page. Templates and assets are embedded; there is no
+// build step beyond the Go toolchain.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/timeline"
+	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/payment"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Payments lists the payments of a DTID; *payment.Client is one.
+type Payments interface {
+	List(ctx context.Context, f payment.ListFilter) (payment.Page, error)
+}
+
+// Orders lists the orders of a DTID; *order.Client is one.
+type Orders interface {
+	List(ctx context.Context, f order.ListFilter) (order.Page, error)
+}
+
+// Config is what the console reads from.
+type Config struct {
+	// Sagas reads timelines (Temporal and Jaeger); its Temporal also lists
+	// sagas and signals them.
+	Sagas    *timeline.Fetcher
+	Payments Payments
+	Orders   Orders
+	// Scoring reads the leaderboard and the partition lag.
+	Scoring *ScoringClient
+	Logger  *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports every missing dependency at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Sagas == nil || c.Sagas.Temporal == nil || c.Sagas.Jaeger == nil {
+		errs = append(errs, errors.New("console: Sagas needs Temporal and Jaeger"))
+	}
+	if c.Payments == nil || c.Orders == nil || c.Scoring == nil {
+		errs = append(errs, errors.New("console: Payments, Orders and Scoring are required"))
+	}
+	if c.Logger == nil {
+		errs = append(errs, errors.New("console: Logger is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Server serves the console.
+type Server struct {
+	cfg   Config
+	pages map[string]*template.Template
+}
+
+// NewServer parses the embedded templates once; a broken template fails
+// here, at start, not on a request.
+func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	return &Server{cfg: cfg, pages: pages}, nil
+}
+
+// Handler routes the console's pages, its JSON API and its assets. Every
+// answer forbids inline scripts and framing, and a POST from another site
+// is refused, so a page elsewhere cannot make an operator's browser signal
+// a saga.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", http.RedirectHandler("/sagas", http.StatusFound))
+	mux.Handle("GET /sagas", s.page(s.listSagas))
+	mux.Handle("GET /sagas/{dtid}", s.page(s.showSaga))
+	mux.Handle("POST /sagas/{dtid}/retry-compensation", s.page(s.retryCompensation))
+	mux.Handle("GET /scoring", s.page(s.showScoring))
+	mux.Handle("GET /api/sagas/{dtid}", httpapi.HandlerFunc(s.sagaJSON))
+	mux.Handle("GET /api/scoring", httpapi.HandlerFunc(s.scoringJSON))
+	static, _ := fs.Sub(staticFS, "static") // "static" is embedded above; Sub cannot fail
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /healthz", httpapi.Healthz())
+	mux.Handle("GET /readyz", httpapi.Readyz(func(context.Context) error { return nil }))
+	mux.Handle("/", s.page(func(_ http.ResponseWriter, r *http.Request) error {
+		return httpapi.NotFound(httpapi.TypeRouteNotFound, "no page at "+r.URL.Path)
+	}))
+	return httpapi.AccessLog(s.cfg.Logger, securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
