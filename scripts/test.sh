@@ -29,6 +29,17 @@ if ! command -v chromium >/dev/null 2>&1; then
 		echo "could not install chromium (not root? no apt?); the browser test will fail"
 fi
 
+echo "== postgresql, for the stores' tests on PostgreSQL (internal/database/dbtest)"
+# Debian's server binaries; the tests start their own throwaway cluster from
+# /usr/lib/postgresql/<version>/bin, so nothing is configured or started
+# here. Installed only when missing; without them those tests fail and say
+# how to install them.
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+	echo "PostgreSQL is missing: apt-get install -y postgresql"
+	(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql) ||
+		echo "could not install postgresql (not root? no apt?); the PostgreSQL store tests will fail"
+fi
+
 echo "== go test"
 # -count=1: the end-to-end tests talk to real servers; never serve them from cache.
 go test -count=1 -timeout 45m ./...

@@ -1,6 +1,7 @@
 // Package database opens the stores of sagatrace's services and applies
 // their embedded migrations. SQLite (pure Go, modernc.org/sqlite) is the
-// default; the URL scheme is the seam where PostgreSQL will plug in. It
+// default; a postgres:// URL opens PostgreSQL instead (pgx), and Dialect
+// tells the stores which one they have where their SQL must differ. It
 // also holds what every service's store does alike: a span per store
 // method (Spans), the audit trail of state changes (AuditTable) and keyset
 // pages (PageQuery); the SQL of each service's own tables stays there.
@@ -19,20 +20,17 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// ErrPostgresUnsupported is returned by Open for postgres:// URLs until the
-// PostgreSQL store lands.
-var ErrPostgresUnsupported = errors.New("postgres URLs are not supported yet")
-
 // Open opens the database named by rawURL and checks that it answers.
-// Accepted forms: a plain path ("data/payment.db"), "sqlite:///abs/path.db",
-// "sqlite://rel/path.db" and SQLite URIs ("file:data/payment.db?mode=rwc").
-// postgres:// and postgresql:// URLs return ErrPostgresUnsupported.
+// postgres:// and postgresql:// URLs open PostgreSQL (see openPostgres);
+// every other form is SQLite: a plain path ("data/payment.db"),
+// "sqlite:///abs/path.db", "sqlite://rel/path.db" and SQLite URIs
+// ("file:data/payment.db?mode=rwc").
 func Open(ctx context.Context, rawURL string) (*sql.DB, error) {
 	if rawURL == "" {
 		return nil, errors.New("database: URL is empty")
 	}
-	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
-		return nil, fmt.Errorf("database: %w", ErrPostgresUnsupported)
+	if isPostgres(rawURL) {
+		return openPostgres(ctx, rawURL)
 	}
 	dsn, err := sqliteDSN(rawURL)
 	if err != nil {
@@ -110,9 +108,25 @@ func hasPragma(pragmas []string, name string) bool {
 	return false
 }
 
-// redact drops the query (which may later hold credentials) from a URL
-// before it goes into an error message.
+// redact takes what may hold credentials out of a URL before it goes into
+// an error message: the query (PostgreSQL's password=) and the password of
+// the user info. It works on the text, so a URL that does not parse is
+// redacted all the same.
 func redact(rawURL string) string {
 	path, _, _ := strings.Cut(rawURL, "?")
-	return path
+	scheme, rest, ok := strings.Cut(path, "://")
+	if !ok {
+		return path
+	}
+	// The last '@' ends the user info: an unescaped '@' in a password must
+	// not leave the rest of it in the message.
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return path
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if hasPassword {
+		user += ":xxxxx"
+	}
+	return scheme + "://" + user + rest[at:]
 }

@@ -2,10 +2,12 @@ package database
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
 func TestOpenAcceptsURLFormsAndSetsPragmas(t *testing.T) {
@@ -54,18 +56,40 @@ func TestOpenAcceptsURLFormsAndSetsPragmas(t *testing.T) {
 	}
 }
 
+func TestOpenPicksTheStoreByURL(t *testing.T) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		dbURL := backend.URL(t)
+		db := openURL(t, dbURL)
+		want, wantConns := SQLite, 1
+		if isPostgres(dbURL) {
+			want, wantConns = Postgres, postgresMaxConns
+		}
+		if got := DialectOf(db); got != want {
+			t.Errorf("DialectOf = %s, want %s", got, want)
+		}
+		if got := db.Stats().MaxOpenConnections; got != wantConns {
+			t.Errorf("MaxOpenConnections = %d, want %d", got, wantConns)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT $1 + 1`, 41).Scan(&n); err != nil || n != 42 {
+			t.Errorf("SELECT $1 + 1 = %d, %v", n, err)
+		}
+	})
+}
+
 func TestOpenRejects(t *testing.T) {
 	tests := []struct {
 		name     string
 		url      string
-		wantPG   bool
 		contains string
 	}{
-		{name: "postgres", url: "postgres://u:p@localhost/db", wantPG: true},
-		{name: "postgresql", url: "postgresql://localhost/db", wantPG: true},
-		{name: "empty", url: ""},
-		{name: "no_path", url: "sqlite://"},
-		{name: "missing_directory", url: filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")},
+		{name: "empty", url: "", contains: "URL is empty"},
+		{name: "no_path", url: "sqlite://", contains: "no file path"},
+		{name: "missing_directory", url: filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"), contains: "x.db"},
+		// Nothing listens on port 1; the password must not reach the error.
+		{name: "postgres_unreachable", url: "postgres://sagatrace:s3cret@127.0.0.1:1/db?connect_timeout=5", contains: "127.0.0.1"},
+		{name: "postgres_bad_port", url: "postgresql://sagatrace:s3cret@localhost:port/db", contains: "invalid port"},
+		{name: "postgres_bad_parameter", url: "postgres://sagatrace@localhost/db?password=s3cret&connect_timeout=soon", contains: "connect_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,10 +98,25 @@ func TestOpenRejects(t *testing.T) {
 				_ = db.Close()
 				t.Fatalf("Open(%q) succeeded", tt.url)
 			}
-			if got := errors.Is(err, ErrPostgresUnsupported); got != tt.wantPG {
-				t.Errorf("errors.Is(err, ErrPostgresUnsupported) = %v for %v", got, err)
+			if !strings.Contains(err.Error(), tt.contains) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q: want it to contain %q and no password", err, tt.contains)
 			}
 		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"data/payment.db?_pragma=busy_timeout(7000)", "data/payment.db"},
+		{"postgres://app:s3cret@db:5432/payment?sslmode=require", "postgres://app:xxxxx@db:5432/payment"},
+		{"postgres://app@db/payment?password=s3cret", "postgres://app@db/payment"},
+		{"postgresql://app:s3c@ret@db/payment", "postgresql://app:xxxxx@db/payment"},
+		{"postgres://db/payment", "postgres://db/payment"},
+	}
+	for _, tt := range tests {
+		if got := redact(tt.url); got != tt.want {
+			t.Errorf("redact(%q) = %q, want %q", tt.url, got, tt.want)
+		}
 	}
 }
 

@@ -17,22 +17,24 @@ import (
 // database attributes and the DTID that a search in Jaeger goes by.
 type Spans struct {
 	tracer  trace.Tracer
+	system  attribute.KeyValue
 	prefix  string
 	answers []error
 }
 
-// NewSpans returns the spans of component's store ("payment"): from tp's
-// tracer "<component>/store", named "<component>.store.<op>". answers are
-// the errors that are answers rather than faults (not found, idempotency
-// key reused): End does not mark their spans as failed.
-func NewSpans(tp trace.TracerProvider, component string, answers ...error) Spans {
-	return Spans{tracer: tp.Tracer(component + "/store"), prefix: component + ".store.", answers: answers}
+// NewSpans returns the spans of component's store ("payment") on a
+// database of dialect d: from tp's tracer "<component>/store", named
+// "<component>.store.<op>". answers are the errors that are answers rather
+// than faults (not found, idempotency key reused): End does not mark their
+// spans as failed.
+func NewSpans(tp trace.TracerProvider, d Dialect, component string, answers ...error) Spans {
+	return Spans{tracer: tp.Tracer(component + "/store"), system: d.SystemName(), prefix: component + ".store.", answers: answers}
 }
 
 // Start opens the span of store method op. dtid, when known, becomes the
 // dtid attribute; reads that only look at a transaction pass "".
 func (s Spans) Start(ctx context.Context, op, dtid string) (context.Context, trace.Span) {
-	attrs := []attribute.KeyValue{semconv.DBSystemNameSQLite, semconv.DBOperationName(op)}
+	attrs := []attribute.KeyValue{s.system, semconv.DBOperationName(op)}
 	if dtid != "" {
 		attrs = append(attrs, attribute.String(ids.AttrDTID, dtid))
 	}

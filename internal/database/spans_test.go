@@ -15,19 +15,22 @@ func TestSpansMarkFaultsButNotAnswers(t *testing.T) {
 	errNotFound := errors.New("thing not found")
 	tests := []struct {
 		name       string
+		dialect    Dialect
+		wantSystem string
 		dtid       string
 		err        error
 		wantFailed bool
 	}{
-		{name: "success", dtid: "d-1"},
-		{name: "answer", err: fmt.Errorf("get: %w", errNotFound)},
-		{name: "fault", dtid: "d-1", err: errors.New("disk on fire"), wantFailed: true},
+		{name: "success", dialect: SQLite, wantSystem: "sqlite", dtid: "d-1"},
+		{name: "answer", dialect: SQLite, wantSystem: "sqlite", err: fmt.Errorf("get: %w", errNotFound)},
+		{name: "fault", dialect: SQLite, wantSystem: "sqlite", dtid: "d-1", err: errors.New("disk on fire"), wantFailed: true},
+		{name: "on_postgres", dialect: Postgres, wantSystem: "postgresql", dtid: "d-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := tracetest.NewSpanRecorder()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-			spans := NewSpans(tp, "thing", errNotFound)
+			spans := NewSpans(tp, tt.dialect, "thing", errNotFound)
 			func() (err error) {
 				_, span := spans.Start(context.Background(), "get", tt.dtid)
 				defer spans.End(span, &err)
@@ -43,7 +46,7 @@ func TestSpansMarkFaultsButNotAnswers(t *testing.T) {
 				attrs[string(a.Key)] = a.Value.Emit()
 			}
 			if s.Name() != "thing.store.get" || s.InstrumentationScope().Name != "thing/store" ||
-				attrs["db.system.name"] != "sqlite" || attrs["db.operation.name"] != "get" {
+				attrs["db.system.name"] != tt.wantSystem || attrs["db.operation.name"] != "get" {
 				t.Errorf("span %q of %q, attributes %v", s.Name(), s.InstrumentationScope().Name, attrs)
 			}
 			// An unknown DTID is left out, not written as "".

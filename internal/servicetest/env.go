@@ -1,8 +1,11 @@
 // Package servicetest is the rig of the HTTP services' tests (payment,
-// order): one service on a real SQLite file, served by httptest and
-// reached through its real Client, with the spans of both sides recorded
-// and its log captured. Each service's env_test.go adds only what is its
-// own: how to build the server, its Client, its audit-row query.
+// order): one service on a real database (a SQLite file or PostgreSQL, see
+// internal/database/dbtest), served by httptest and reached through its
+// real Client, with the spans of both sides recorded and its log captured.
+// Each service's env_test.go adds only what is its own: how to build the
+// server, its Client, its audit-row query. Requests carry a bearer token
+// holding every scope of every service (a service built with AuthConfig
+// accepts it), unless a test sends its own.
 package servicetest
 
 import (
@@ -12,7 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
@@ -32,21 +36,25 @@ type Build func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger
 // Env is one service under test. Everything it opens is closed by the
 // test's cleanup.
 type Env struct {
-	DB          *sql.DB
-	URL         string       // of the httptest server
-	HTTPClient  *http.Client // traced by ClientTP: hand it to the service's NewClient
+	DB  *sql.DB
+	URL string // of the httptest server
+	// HTTPClient is traced by ClientTP and sends a token holding every
+	// scope of the service: hand it to the service's NewClient.
+	HTTPClient  *http.Client
 	ClientTP    *sdktrace.TracerProvider
 	ClientSpans *tracetest.SpanRecorder
 	ServerSpans *tracetest.SpanRecorder
 	logs        *lockedBuffer
+	// bearer is the Authorization header Raw sends unless told otherwise.
+	bearer string
 }
 
-// New opens a fresh SQLite file named after the service, builds the
-// service's handler on it and serves it.
-func New(t testing.TB, service string, build Build) *Env {
+// New opens the database at dbURL (a fresh one, from dbtest.Backend),
+// builds the service's handler on it and serves it.
+func New(t testing.TB, service, dbURL string, build Build) *Env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), service+".db"))
+	db, err := database.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,10 +73,13 @@ func New(t testing.TB, service string, build Build) *Env {
 	}
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
+	bearer := AllScopes(t)
+	hc := auth.Client(httpapi.NewHTTPClient(clientTP, telemetry.Propagator()), auth.StaticToken(strings.TrimPrefix(bearer, "Bearer ")))
 	return &Env{
 		DB:          db,
 		URL:         ts.URL,
-		HTTPClient:  httpapi.NewHTTPClient(clientTP, telemetry.Propagator()),
+		HTTPClient:  hc,
+		bearer:      bearer,
 		ClientTP:    clientTP,
 		ClientSpans: clientSpans,
 		ServerSpans: serverSpans,

@@ -24,15 +24,22 @@ func (e *Env) Hop(t testing.TB, dtid string) (context.Context, string) {
 }
 
 // Raw sends a hand-made request, for what the Client would never send,
-// and returns the answer's status, headers and body.
+// and returns the answer's status, headers and body. It carries the Env's
+// bearer token unless headers set "Authorization" (to "" for none).
 func (e *Env) Raw(t testing.TB, method, path string, headers map[string]string, body string) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e.bearer != "" {
+		req.Header.Set("Authorization", e.bearer)
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +26,9 @@ const cursorPrefix = "0197a1b2-0000-7000-8000-00000000000"
 // newThings serves a toy service: POST /v1/things writes an audit row with
 // the hop's correlation ID; GET /v1/things pages over the numbers 1 to 5.
 func newThings(t *testing.T) *servicetest.Env {
-	return servicetest.New(t, "things", func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	// A toy service: one SQLite file is enough; the services' own tests run
+	// on every backend.
+	return servicetest.New(t, "things", filepath.Join(t.TempDir(), "things.db"), func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
 		if _, err := db.ExecContext(ctx, `CREATE TABLE thing_events (dtid TEXT, state TEXT, correlation_id TEXT)`); err != nil {
 			return nil, err
 		}

@@ -5,25 +5,37 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"os"
 	"testing"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
 )
 
-// env is one order server on the shared rig (a real SQLite file, served by
+// env is one order server on the shared rig (a real database, served by
 // httptest, spans of both sides recorded), reached through the real Client.
 type env struct {
 	*servicetest.Env
 	client *order.Client
 }
 
-func newEnv(t *testing.T, cfg order.Config) *env {
+// backends runs each test on SQLite and on PostgreSQL; its cluster starts
+// with the first PostgreSQL subtest.
+var backends dbtest.Backends
+
+func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
+
+// newEnv serves the service on a fresh database of backend.
+func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 	t.Helper()
-	e := servicetest.New(t, "order", func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	if cfg.Auth.PublicKey == nil && !cfg.Auth.Disabled {
+		cfg.Auth = servicetest.AuthConfig(t) // the rig's requests carry its tokens
+	}
+	e := servicetest.New(t, "order", backend.URL(t), func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
 		store, err := order.NewStore(ctx, db, tp)
 		if err != nil {
 			return nil, err

@@ -3,7 +3,7 @@
 // the saga's compensation; every state change writes an audit row carrying
 // the correlation ID of the request that made it. Files follow HotROD's
 // split: the domain and its Interface here, the HTTP server in server.go,
-// the remote Client in client.go, the SQLite store in store.go.
+// the remote Client in client.go, the store (SQLite or PostgreSQL) in store.go.
 package order
 
 import (

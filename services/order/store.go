@@ -16,7 +16,9 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-//go:embed migrations/*.sql
+// migrations holds a directory per dialect (see database.Migrate).
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Errors the store returns for the server to map to problems.
@@ -26,8 +28,8 @@ var (
 )
 
 // Store keeps orders and their audit rows; every state change is one
-// transaction that updates the order and inserts its row. The SQL sticks to
-// what PostgreSQL also runs.
+// transaction that updates the order and inserts its row. The SQL runs on
+// SQLite and PostgreSQL alike.
 type Store struct {
 	db    *sql.DB
 	spans database.Spans
@@ -44,7 +46,7 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 		return nil, fmt.Errorf("order store: %w", err)
 	}
 	// "Not found" and "key reused" are answers to the caller, not faults.
-	return &Store{db: db, spans: database.NewSpans(tp, "order", errNotFound, errKeyReused)}, nil
+	return &Store{db: db, spans: database.NewSpans(tp, database.DialectOf(db), "order", errNotFound, errKeyReused)}, nil
 }
 
 // Ping reports whether the database answers, for /readyz.

@@ -5,53 +5,56 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order"
 )
 
 func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
-	body := func(fields string) string {
-		return `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"USD",` + fields + `}`
-	}
-	jsonKey := servicetest.JSONHeaders("k-1")
-	tests := []struct {
-		name    string
-		headers map[string]string
-		body    string
-		detail  string
-	}{
-		{name: "malformed_json", headers: jsonKey, body: `{"items":[`, detail: "truncated"},
-		{name: "unknown_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[],"note":"x"`), detail: `unknown field "note"`},
-		{name: "unknown_item_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1,"color":"red"}]`), detail: `unknown field "color"`},
-		{name: "qty_as_string", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":"1","price_cents":1}]`), detail: `field "items.qty" must be an integer`},
-		{name: "missing_idempotency_key", headers: servicetest.JSONHeaders(""), body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]`), detail: "Idempotency-Key"},
-		{name: "no_items", headers: jsonKey, body: body(`"amount_cents":1,"items":[]`), detail: "items must hold at least one item"},
-		{name: "zero_qty", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":0,"price_cents":1}]`), detail: "items[0].qty must be from 1"},
-		{name: "negative_price", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":-1}]`), detail: "items[0].price_cents must be from 0"},
-		{name: "missing_sku", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"qty":1,"price_cents":1}]`), detail: "items[0].sku"},
-		{name: "sum_differs_from_amount", headers: jsonKey, body: body(`"amount_cents":1000,"items":[{"sku":"s","qty":3,"price_cents":300}]`), detail: "items add up to 900"},
-		{name: "negative_amount", headers: jsonKey, body: body(`"amount_cents":-5,"items":[{"sku":"s","qty":1,"price_cents":0}]`), detail: "amount_cents must be from 1"},
-		{name: "bad_currency", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"BTC","amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]}`, detail: `currency "BTC"`},
-		{name: "missing_payment_id", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","currency":"USD","amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]}`, detail: "payment_id is required"},
-	}
-	e := newEnv(t, order.Config{})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, h, resp := e.Raw(t, "POST", "/v1/orders", tt.headers, tt.body)
-			if status != 400 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
-				t.Fatalf("status %d, Content-Type %q, want 400 problem+json: %s", status, h.Get("Content-Type"), resp)
-			}
-			var p httpapi.Problem
-			if err := json.Unmarshal([]byte(resp), &p); err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(p.Detail, tt.detail) {
-				t.Errorf("detail %q does not contain %q", p.Detail, tt.detail)
-			}
-		})
-	}
-	if n := e.Count(t, "orders") + e.Count(t, "order_events"); n != 0 {
-		t.Errorf("%d rows written by rejected requests", n)
-	}
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		body := func(fields string) string {
+			return `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"USD",` + fields + `}`
+		}
+		jsonKey := servicetest.JSONHeaders("k-1")
+		tests := []struct {
+			name    string
+			headers map[string]string
+			body    string
+			detail  string
+		}{
+			{name: "malformed_json", headers: jsonKey, body: `{"items":[`, detail: "truncated"},
+			{name: "unknown_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[],"note":"x"`), detail: `unknown field "note"`},
+			{name: "unknown_item_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1,"color":"red"}]`), detail: `unknown field "color"`},
+			{name: "qty_as_string", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":"1","price_cents":1}]`), detail: `field "items.qty" must be an integer`},
+			{name: "missing_idempotency_key", headers: servicetest.JSONHeaders(""), body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]`), detail: "Idempotency-Key"},
+			{name: "no_items", headers: jsonKey, body: body(`"amount_cents":1,"items":[]`), detail: "items must hold at least one item"},
+			{name: "zero_qty", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":0,"price_cents":1}]`), detail: "items[0].qty must be from 1"},
+			{name: "negative_price", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":-1}]`), detail: "items[0].price_cents must be from 0"},
+			{name: "missing_sku", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"qty":1,"price_cents":1}]`), detail: "items[0].sku"},
+			{name: "sum_differs_from_amount", headers: jsonKey, body: body(`"amount_cents":1000,"items":[{"sku":"s","qty":3,"price_cents":300}]`), detail: "items add up to 900"},
+			{name: "negative_amount", headers: jsonKey, body: body(`"amount_cents":-5,"items":[{"sku":"s","qty":1,"price_cents":0}]`), detail: "amount_cents must be from 1"},
+			{name: "bad_currency", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"BTC","amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]}`, detail: `currency "BTC"`},
+			{name: "missing_payment_id", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","currency":"USD","amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]}`, detail: "payment_id is required"},
+		}
+		e := newEnv(t, backend, order.Config{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, h, resp := e.Raw(t, "POST", "/v1/orders", tt.headers, tt.body)
+				if status != 400 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
+					t.Fatalf("status %d, Content-Type %q, want 400 problem+json: %s", status, h.Get("Content-Type"), resp)
+				}
+				var p httpapi.Problem
+				if err := json.Unmarshal([]byte(resp), &p); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(p.Detail, tt.detail) {
+					t.Errorf("detail %q does not contain %q", p.Detail, tt.detail)
+				}
+			})
+		}
+		if n := e.Count(t, "orders") + e.Count(t, "order_events"); n != 0 {
+			t.Errorf("%d rows written by rejected requests", n)
+		}
+	})
 }

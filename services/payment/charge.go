@@ -37,6 +37,8 @@ func (s *Server) charge(ctx context.Context, key string, req ChargeRequest, plan
 		CustomerID:  req.CustomerID,
 		AmountCents: req.AmountCents,
 		Currency:    req.Currency,
+		CardToken:   req.CardToken,
+		CardLast4:   req.CardLast4,
 		State:       StateStored,
 		CreatedAt:   t,
 		UpdatedAt:   t,

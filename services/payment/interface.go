@@ -3,7 +3,7 @@
 // completed (or declined) with one audit row per state change, and refunds
 // on the saga's compensation. Files follow HotROD's split: the domain and
 // its Interface here, the HTTP server in server.go, the remote Client in
-// client.go, the SQLite store in store.go.
+// client.go, the store (SQLite or PostgreSQL) in store.go.
 package payment
 
 import (
@@ -42,14 +42,17 @@ const (
 	FaultRefund = "payment.refund" // error: the card processor is unavailable for refunds (503)
 )
 
-// Payment is one charge. There is no card field: card numbers are never
-// stored (DESIGN §5).
+// Payment is one charge. The card is a processor token and its last four
+// digits: card numbers are never accepted, stored, logged or put on spans
+// (DESIGN §5).
 type Payment struct {
 	PaymentID   string        `json:"payment_id"` // UUIDv7, made by the service
 	DTID        string        `json:"dtid"`
 	CustomerID  string        `json:"customer_id"`
 	AmountCents int64         `json:"amount_cents"`
 	Currency    string        `json:"currency"`
+	CardToken   string        `json:"card_token"`
+	CardLast4   string        `json:"card_last4"`
 	State       State         `json:"state"`
 	CreatedAt   time.Time     `json:"created_at"`
 	UpdatedAt   time.Time     `json:"updated_at"`
@@ -70,6 +73,10 @@ type ChargeRequest struct {
 	CustomerID  string `json:"customer_id"`
 	AmountCents int64  `json:"amount_cents"`
 	Currency    string `json:"currency"`
+	// CardToken is the card processor's token for the card ("tok_…"),
+	// CardLast4 its last four digits; both optional, never a card number.
+	CardToken string `json:"card_token,omitempty"`
+	CardLast4 string `json:"card_last4,omitempty"`
 }
 
 // Page is one page of payments; NextCursor is empty on the last page.

@@ -6,102 +6,109 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 func TestRefund(t *testing.T) {
-	tests := []struct {
-		name        string
-		chargeFault string // fault plan of the charge
-		refundFault string // fault plan of the refund
-		rewindTo    payment.State
-		wantState   payment.State
-		wantStatus  int // 0: success
-		wantType    string
-		wantRows    []payment.State
-	}{
-		{name: "completed_is_refunded", wantState: payment.StateRefunded, wantRows: []payment.State{"stored", "initiated", "completed", "refunded"}},
-		{name: "declined_is_unchanged", chargeFault: "payment.charge=error", wantState: payment.StateDeclined, wantRows: []payment.State{"stored", "initiated", "declined"}},
-		{name: "initiated_is_refunded", rewindTo: payment.StateInitiated, wantState: payment.StateRefunded, wantRows: []payment.State{"stored", "initiated", "refunded"}},
-		{name: "processor_unavailable", refundFault: "payment.refund=error", wantStatus: 503, wantType: payment.TypeRefundUnavailable, wantRows: []payment.State{"stored", "initiated", "completed"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, payment.Config{FaultsEnabled: true})
-			dtid := ids.NewDTID()
-			ctx, _ := e.Hop(t, dtid)
-			if _, err := e.client.Charge(httpapi.WithFaults(ctx, tt.chargeFault), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid)); err != nil && tt.chargeFault == "" {
-				t.Fatal(err)
-			}
-			page, err := e.client.List(context.Background(), payment.ListFilter{DTID: dtid})
-			if err != nil || len(page.Items) != 1 {
-				t.Fatalf("list = %+v, %v", page, err)
-			}
-			id := page.Items[0].PaymentID
-			if tt.rewindTo != "" {
-				e.crashBack(t, id, tt.rewindTo, 2)
-			}
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		tests := []struct {
+			name        string
+			chargeFault string // fault plan of the charge
+			refundFault string // fault plan of the refund
+			rewindTo    payment.State
+			wantState   payment.State
+			wantStatus  int // 0: success
+			wantType    string
+			wantRows    []payment.State
+		}{
+			{name: "completed_is_refunded", wantState: payment.StateRefunded, wantRows: []payment.State{"stored", "initiated", "completed", "refunded"}},
+			{name: "declined_is_unchanged", chargeFault: "payment.charge=error", wantState: payment.StateDeclined, wantRows: []payment.State{"stored", "initiated", "declined"}},
+			{name: "initiated_is_refunded", rewindTo: payment.StateInitiated, wantState: payment.StateRefunded, wantRows: []payment.State{"stored", "initiated", "refunded"}},
+			{name: "processor_unavailable", refundFault: "payment.refund=error", wantStatus: 503, wantType: payment.TypeRefundUnavailable, wantRows: []payment.State{"stored", "initiated", "completed"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e := newEnv(t, backend, payment.Config{FaultsEnabled: true})
+				dtid := ids.NewDTID()
+				ctx, _ := e.Hop(t, dtid)
+				if _, err := e.client.Charge(httpapi.WithFaults(ctx, tt.chargeFault), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid)); err != nil && tt.chargeFault == "" {
+					t.Fatal(err)
+				}
+				page, err := e.client.List(context.Background(), payment.ListFilter{DTID: dtid})
+				if err != nil || len(page.Items) != 1 {
+					t.Fatalf("list = %+v, %v", page, err)
+				}
+				id := page.Items[0].PaymentID
+				if tt.rewindTo != "" {
+					e.crashBack(t, id, tt.rewindTo, 2)
+				}
 
-			for attempt := range 2 { // refunding again changes nothing
-				ctx, refundTrace := e.Hop(t, dtid)
-				p, err := e.client.Refund(httpapi.WithFaults(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
-				if tt.wantStatus != 0 {
-					var pe *httpapi.ProblemError
-					if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType || !pe.Retryable() {
-						t.Fatalf("attempt %d: err = %v, want retryable %d %s", attempt+1, err, tt.wantStatus, tt.wantType)
+				for attempt := range 2 { // refunding again changes nothing
+					ctx, refundTrace := e.Hop(t, dtid)
+					p, err := e.client.Refund(httpapi.WithFaults(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
+					if tt.wantStatus != 0 {
+						var pe *httpapi.ProblemError
+						if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType || !pe.Retryable() {
+							t.Fatalf("attempt %d: err = %v, want retryable %d %s", attempt+1, err, tt.wantStatus, tt.wantType)
+						}
+						continue
 					}
-					continue
+					if err != nil {
+						t.Fatalf("attempt %d: %v", attempt+1, err)
+					}
+					if p.State != tt.wantState {
+						t.Errorf("attempt %d: state %s, want %s", attempt+1, p.State, tt.wantState)
+					}
+					last := p.History[len(p.History)-1]
+					if attempt == 0 && tt.wantState == payment.StateRefunded && last.CorrelationID != refundTrace {
+						t.Errorf("refund row carries %s, want the refund hop's %s", last.CorrelationID, refundTrace)
+					}
 				}
-				if err != nil {
-					t.Fatalf("attempt %d: %v", attempt+1, err)
+				var got []payment.State
+				for _, ev := range e.events(t, id) {
+					got = append(got, payment.State(ev.State))
+					if ev.DTID != dtid {
+						t.Errorf("row %v has another DTID", ev)
+					}
 				}
-				if p.State != tt.wantState {
-					t.Errorf("attempt %d: state %s, want %s", attempt+1, p.State, tt.wantState)
+				if !slices.Equal(got, tt.wantRows) {
+					t.Errorf("audit rows = %v, want %v", got, tt.wantRows)
 				}
-				last := p.History[len(p.History)-1]
-				if attempt == 0 && tt.wantState == payment.StateRefunded && last.CorrelationID != refundTrace {
-					t.Errorf("refund row carries %s, want the refund hop's %s", last.CorrelationID, refundTrace)
-				}
-			}
-			var got []payment.State
-			for _, ev := range e.events(t, id) {
-				got = append(got, payment.State(ev.State))
-				if ev.DTID != dtid {
-					t.Errorf("row %v has another DTID", ev)
-				}
-			}
-			if !slices.Equal(got, tt.wantRows) {
-				t.Errorf("audit rows = %v, want %v", got, tt.wantRows)
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestUnknownPaymentIsNotFound(t *testing.T) {
-	e := newEnv(t, payment.Config{})
-	ctx, _ := e.Hop(t, ids.NewDTID())
-	missing := ids.NewUUID()
-	calls := map[string]func() error{
-		"refund": func() error { _, err := e.client.Refund(ctx, "k-1", missing); return err },
-		"get":    func() error { _, err := e.client.Get(ctx, missing); return err },
-	}
-	for name, call := range calls {
-		var pe *httpapi.ProblemError
-		if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != payment.TypePaymentNotFound {
-			t.Errorf("%s: err = %v, want 404 %s", name, err, payment.TypePaymentNotFound)
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		e := newEnv(t, backend, payment.Config{})
+		ctx, _ := e.Hop(t, ids.NewDTID())
+		missing := ids.NewUUID()
+		calls := map[string]func() error{
+			"refund": func() error { _, err := e.client.Refund(ctx, "k-1", missing); return err },
+			"get":    func() error { _, err := e.client.Get(ctx, missing); return err },
 		}
-	}
-	if n := e.Count(t, "payment_events"); n != 0 {
-		t.Errorf("%d rows written", n)
-	}
+		for name, call := range calls {
+			var pe *httpapi.ProblemError
+			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != payment.TypePaymentNotFound {
+				t.Errorf("%s: err = %v, want 404 %s", name, err, payment.TypePaymentNotFound)
+			}
+		}
+		if n := e.Count(t, "payment_events"); n != 0 {
+			t.Errorf("%d rows written", n)
+		}
+	})
 }
 
 func TestRefundRequiresIdempotencyKey(t *testing.T) {
-	e := newEnv(t, payment.Config{})
-	status, _, body := e.Raw(t, "POST", "/v1/payments/"+ids.NewUUID()+"/refund", nil, "")
-	if status != 400 {
-		t.Errorf("status %d, want 400: %s", status, body)
-	}
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		e := newEnv(t, backend, payment.Config{})
+		status, _, body := e.Raw(t, "POST", "/v1/payments/"+ids.NewUUID()+"/refund", nil, "")
+		if status != 400 {
+			t.Errorf("status %d, want 400: %s", status, body)
+		}
+	})
 }

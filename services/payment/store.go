@@ -15,7 +15,9 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-//go:embed migrations/*.sql
+// migrations holds a directory per dialect (see database.Migrate).
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Errors the store returns for the server to map to problems.
@@ -26,7 +28,7 @@ var (
 
 // Store keeps payments and their audit rows. Every state change is one
 // transaction that updates the payment and inserts its row, so the trail is
-// never half-written. The SQL sticks to what PostgreSQL also runs ($n
+// never half-written. The SQL runs on SQLite and PostgreSQL alike ($n
 // placeholders, ON CONFLICT, RETURNING, TEXT timestamps).
 type Store struct {
 	db    *sql.DB
@@ -44,7 +46,7 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 		return nil, fmt.Errorf("payment store: %w", err)
 	}
 	// "Not found" and "key reused" are answers to the caller, not faults.
-	return &Store{db: db, spans: database.NewSpans(tp, "payment", errNotFound, errKeyReused)}, nil
+	return &Store{db: db, spans: database.NewSpans(tp, database.DialectOf(db), "payment", errNotFound, errKeyReused)}, nil
 }
 
 // Ping reports whether the database answers, for /readyz.
@@ -60,10 +62,10 @@ func (s *Store) create(ctx context.Context, key, hash string, p Payment, correla
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO payments
-			(payment_id, dtid, customer_id, amount_cents, currency, state, idempotency_key, request_hash, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			(payment_id, dtid, customer_id, amount_cents, currency, card_token, card_last4, state, idempotency_key, request_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
 			ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-			p.PaymentID, p.DTID, p.CustomerID, p.AmountCents, p.Currency, p.State, key, hash,
+			p.PaymentID, p.DTID, p.CustomerID, p.AmountCents, p.Currency, p.CardToken, p.CardLast4, p.State, key, hash,
 			database.FormatTime(p.CreatedAt)).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

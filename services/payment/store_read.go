@@ -15,7 +15,7 @@ import (
 // now is the store's clock, in UTC.
 func now() time.Time { return time.Now().UTC() }
 
-const paymentColumns = `id, payment_id, dtid, customer_id, amount_cents, currency, state, created_at, updated_at`
+const paymentColumns = `id, payment_id, dtid, customer_id, amount_cents, currency, card_token, card_last4, state, created_at, updated_at`
 
 // get returns one payment with its history, or errNotFound.
 func (s *Store) get(ctx context.Context, paymentID string) (out Payment, err error) {
@@ -81,7 +81,8 @@ func scanPayments(rows *sql.Rows, err error) (items []Payment, localIDs []int64,
 		var p Payment
 		var id int64
 		var created, updated string
-		if err := rows.Scan(&id, &p.PaymentID, &p.DTID, &p.CustomerID, &p.AmountCents, &p.Currency, &p.State, &created, &updated); err != nil {
+		if err := rows.Scan(&id, &p.PaymentID, &p.DTID, &p.CustomerID, &p.AmountCents, &p.Currency,
+			&p.CardToken, &p.CardLast4, &p.State, &created, &updated); err != nil {
 			return nil, nil, fmt.Errorf("scan payment: %w", err)
 		}
 		if p.CreatedAt, err = database.ParseTime(created); err != nil {

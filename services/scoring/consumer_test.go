@@ -15,21 +15,39 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
-// rig is a real NATS server with JetStream and a real SQLite file.
+// backends runs the store's tests on SQLite and on PostgreSQL; its cluster
+// starts with the first PostgreSQL subtest (TestMain is in crash_test.go).
+var backends dbtest.Backends
+
+// rig is a real NATS server with JetStream and a real database.
 type rig struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	store *Store
 }
 
+// newRigOn is a rig on a fresh database of backend.
+func newRigOn(t *testing.T, backend dbtest.Backend, partitions int) *rig {
+	t.Helper()
+	return startRig(t, backend.URL(t), partitions)
+}
+
+// newRig is a rig on a SQLite file, for tests about the engine rather than
+// its store.
 func newRig(t *testing.T, partitions int) *rig { return newBenchRig(t, partitions) }
 
 // newBenchRig is newRig for tests and benchmarks alike.
 func newBenchRig(t testing.TB, partitions int) *rig {
+	t.Helper()
+	return startRig(t, filepath.Join(t.TempDir(), "scoring.db"), partitions)
+}
+
+func startRig(t testing.TB, dbURL string, partitions int) *rig {
 	t.Helper()
 	ctx := t.Context()
 	srv, err := devstack.StartNATS(ctx, devstack.NATSOptions{StoreDir: t.TempDir()})
@@ -49,7 +67,7 @@ func newBenchRig(t testing.TB, partitions int) *rig {
 	if err := EnsureStreams(ctx, js, StreamConfig{Partitions: partitions}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "scoring.db"))
+	db, err := database.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,87 +122,93 @@ func (r *rig) waitForScores(t *testing.T, want map[string]int64) {
 }
 
 func TestConsumerStoresExactSums(t *testing.T) {
-	const partitions = 4
-	r := newRig(t, partitions)
-	r.run(t, partitions)
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		const partitions = 4
+		r := newRigOn(t, backend, partitions)
+		r.run(t, partitions)
 
-	want := map[string]int64{}
-	for i := range 600 {
-		profile := fmt.Sprintf("p-%d", i%37)
-		delta := int64(i%7 - 3)
-		want[profile] += delta
-		data := fmt.Sprintf(`{"profile_id":%q,"kind":"like","delta":%d}`, profile, delta)
-		// Core NATS publish, as `nats pub` does: the stream captures it.
-		if err := r.nc.Publish(Subject(profile), []byte(data)); err != nil {
+		want := map[string]int64{}
+		for i := range 600 {
+			profile := fmt.Sprintf("p-%d", i%37)
+			delta := int64(i%7 - 3)
+			want[profile] += delta
+			data := fmt.Sprintf(`{"profile_id":%q,"kind":"like","delta":%d}`, profile, delta)
+			// Core NATS publish, as `nats pub` does: the stream captures it.
+			if err := r.nc.Publish(Subject(profile), []byte(data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.nc.Flush(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := r.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	r.waitForScores(t, want)
+		r.waitForScores(t, want)
+	})
 }
 
 func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
-	r := newRig(t, 1)
-	// A previous run committed up to sequence 2 but died before acking.
-	if err := r.store.CommitBatch(t.Context(), &Batch{Deltas: map[string]Delta{"p-1": {Score: 3, Events: 2}}, LastSeq: 2}); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []int{1, 2, 5} {
-		if _, err := r.js.Publish(t.Context(), Subject("p-1"), fmt.Appendf(nil, `{"profile_id":"p-1","kind":"like","delta":%d}`, d)); err != nil {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		r := newRigOn(t, backend, 1)
+		// A previous run committed up to sequence 2 but died before acking.
+		if err := r.store.CommitBatch(t.Context(), &Batch{Deltas: map[string]Delta{"p-1": {Score: 3, Events: 2}}, LastSeq: 2}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	r.run(t, 1)
-	r.waitForScores(t, map[string]int64{"p-1": 8}) // 3 committed + 5; 1 and 2 skipped
+		for _, d := range []int{1, 2, 5} {
+			if _, err := r.js.Publish(t.Context(), Subject("p-1"), fmt.Appendf(nil, `{"profile_id":"p-1","kind":"like","delta":%d}`, d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.run(t, 1)
+		r.waitForScores(t, map[string]int64{"p-1": 8}) // 3 committed + 5; 1 and 2 skipped
+	})
 }
 
 func TestConsumerDeadLettersBadEvents(t *testing.T) {
-	r := newRig(t, 2)
-	r.run(t, 2)
-	bad := map[string]string{
-		ReasonNotJSON:      `like`,
-		ReasonUnknownField: `{"profile_id":"p-1","kind":"like","delta":1,"extra":true}`,
-		ReasonBadProfile:   `{"kind":"like","delta":1}`,
-		ReasonBadDelta:     `{"profile_id":"p-1","kind":"like","delta":0.5}`,
-		ReasonBadKind:      `{"profile_id":"p-1","delta":1}`,
-		ReasonTooLarge:     `{"profile_id":"p-1","kind":"like","delta":1,"pad":"` + strings.Repeat("x", MaxEventBytes) + `"}`,
-	}
-	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, payload := range bad {
-		msg := &nats.Msg{Subject: Subject("p-1"), Data: []byte(payload), Header: nats.Header{"Dtid": {"d-bad"}}}
-		if _, err := r.js.PublishMsg(t.Context(), msg); err != nil {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		r := newRigOn(t, backend, 2)
+		r.run(t, 2)
+		bad := map[string]string{
+			ReasonNotJSON:      `like`,
+			ReasonUnknownField: `{"profile_id":"p-1","kind":"like","delta":1,"extra":true}`,
+			ReasonBadProfile:   `{"kind":"like","delta":1}`,
+			ReasonBadDelta:     `{"profile_id":"p-1","kind":"like","delta":0.5}`,
+			ReasonBadKind:      `{"profile_id":"p-1","delta":1}`,
+			ReasonTooLarge:     `{"profile_id":"p-1","kind":"like","delta":1,"pad":"` + strings.Repeat("x", MaxEventBytes) + `"}`,
+		}
+		dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	// A good event after the bad ones proves they did not stall the shard.
-	if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":4}`)); err != nil {
-		t.Fatal(err)
-	}
-	r.waitForScores(t, map[string]int64{"p-1": 4})
+		for _, payload := range bad {
+			msg := &nats.Msg{Subject: Subject("p-1"), Data: []byte(payload), Header: nats.Header{"Dtid": {"d-bad"}}}
+			if _, err := r.js.PublishMsg(t.Context(), msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A good event after the bad ones proves they did not stall the shard.
+		if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":4}`)); err != nil {
+			t.Fatal(err)
+		}
+		r.waitForScores(t, map[string]int64{"p-1": 4})
 
-	batch, err := dlq.Fetch(len(bad), jetstream.FetchMaxWait(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for m := range batch.Messages() {
-		reason := m.Subject()[len(DLQPrefix):]
-		got[reason] = true
-		if string(m.Data()) != bad[reason] {
-			t.Errorf("DLQ %s payload = %q, want the original %q", reason, m.Data(), bad[reason])
+		batch, err := dlq.Fetch(len(bad), jetstream.FetchMaxWait(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if m.Headers().Get("Sagatrace-Error") == "" || m.Headers().Get("Dtid") != "d-bad" {
-			t.Errorf("DLQ %s headers = %v, want the original headers plus the error", reason, m.Headers())
+		got := map[string]bool{}
+		for m := range batch.Messages() {
+			reason := m.Subject()[len(DLQPrefix):]
+			got[reason] = true
+			if string(m.Data()) != bad[reason] {
+				t.Errorf("DLQ %s payload = %q, want the original %q", reason, m.Data(), bad[reason])
+			}
+			if m.Headers().Get("Sagatrace-Error") == "" || m.Headers().Get("Dtid") != "d-bad" {
+				t.Errorf("DLQ %s headers = %v, want the original headers plus the error", reason, m.Headers())
+			}
 		}
-	}
-	for reason := range bad {
-		if !got[reason] {
-			t.Errorf("no DLQ message for %s", reason)
+		for reason := range bad {
+			if !got[reason] {
+				t.Errorf("no DLQ message for %s", reason)
+			}
 		}
-	}
+	})
 }

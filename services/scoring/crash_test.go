@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(backends.Run(m))
 }
 
 func runCrashHelper() error {
@@ -89,10 +89,10 @@ func runCrashHelper() error {
 }
 
 // startHelper runs one scoring process and returns it once it printed ready.
-func startHelper(t *testing.T, natsURL, dbPath, point string) (*exec.Cmd, <-chan string) {
+func startHelper(t *testing.T, natsURL, dbURL, point string) (*exec.Cmd, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envHelper+"=1", envNATS+"="+natsURL, envDB+"="+dbPath,
+	cmd.Env = append(os.Environ(), envHelper+"=1", envNATS+"="+natsURL, envDB+"="+dbURL,
 		envCrashPoint+"="+point, envCrashAfter+"=2")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -139,81 +139,85 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: kills and restarts a scoring process several times")
 	}
-	srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := EnsureStreams(t.Context(), js, StreamConfig{Partitions: crashParts}); err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(t.TempDir(), "scoring.db")
-
-	// The load: a known multiset of events, published while the crashes happen.
-	const events = 20_000
-	want := map[string]int64{}
-	published := make(chan error, 1)
-	go func() {
-		for i := range events {
-			profile := fmt.Sprintf("p-%d", i%97)
-			delta := int64(i%11 - 5)
-			want[profile] += delta
-			if _, err := js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
-				published <- err
-				return
-			}
-			if i%500 == 0 {
-				time.Sleep(20 * time.Millisecond) // a steady stream, not one burst
-			}
-		}
-		select {
-		case <-js.PublishAsyncComplete():
-			published <- nil
-		case <-time.After(30 * time.Second):
-			published <- fmt.Errorf("async publishes not acknowledged")
-		}
-	}()
-
-	for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
-		cmd, lines := startHelper(t, srv.ClientURL(), dbPath, point)
-		waitLine(t, lines, crashMarker, 60*time.Second)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
+		if err != nil {
 			t.Fatal(err)
 		}
-		_ = cmd.Wait()
-		t.Logf("crash %d: SIGKILL %s", i+1, point)
-	}
-	if err := <-published; err != nil {
-		t.Fatal(err)
-	}
-	_, lines := startHelper(t, srv.ClientURL(), dbPath, "none")
-	waitLine(t, lines, "READY", 30*time.Second)
+		t.Cleanup(srv.Shutdown)
+		nc, err := nats.Connect(srv.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := EnsureStreams(t.Context(), js, StreamConfig{Partitions: crashParts}); err != nil {
+			t.Fatal(err)
+		}
+		// The helpers open the same database; on PostgreSQL they connect to
+		// this process's cluster.
+		dbURL := backend.URL(t)
 
-	db, err := database.Open(t.Context(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
-	(&rig{store: store}).waitForScores(t, want)
-	var total int64
-	for p := range want {
-		sc, _ := store.Score(t.Context(), p)
-		total += sc.Events
-	}
-	if total != events {
-		t.Errorf("events counted %d, want %d", total, events)
-	}
+		// The load: a known multiset of events, published while the crashes happen.
+		const events = 20_000
+		want := map[string]int64{}
+		published := make(chan error, 1)
+		go func() {
+			for i := range events {
+				profile := fmt.Sprintf("p-%d", i%97)
+				delta := int64(i%11 - 5)
+				want[profile] += delta
+				if _, err := js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
+					published <- err
+					return
+				}
+				if i%500 == 0 {
+					time.Sleep(20 * time.Millisecond) // a steady stream, not one burst
+				}
+			}
+			select {
+			case <-js.PublishAsyncComplete():
+				published <- nil
+			case <-time.After(30 * time.Second):
+				published <- fmt.Errorf("async publishes not acknowledged")
+			}
+		}()
+
+		for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
+			cmd, lines := startHelper(t, srv.ClientURL(), dbURL, point)
+			waitLine(t, lines, crashMarker, 60*time.Second)
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			t.Logf("crash %d: SIGKILL %s", i+1, point)
+		}
+		if err := <-published; err != nil {
+			t.Fatal(err)
+		}
+		_, lines := startHelper(t, srv.ClientURL(), dbURL, "none")
+		waitLine(t, lines, "READY", 30*time.Second)
+
+		db, err := database.Open(t.Context(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
+		if err != nil {
+			t.Fatal(err)
+		}
+		(&rig{store: store}).waitForScores(t, want)
+		var total int64
+		for p := range want {
+			sc, _ := store.Score(t.Context(), p)
+			total += sc.Events
+		}
+		if total != events {
+			t.Errorf("events counted %d, want %d", total, events)
+		}
+	})
 }

@@ -18,32 +18,36 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 func TestCommitBatchRefusesAMovedOffset(t *testing.T) {
-	r := newRig(t, 1)
-	ctx := t.Context()
-	commit := func(after, last uint64, delta int64) error {
-		return r.store.CommitBatch(ctx, &Batch{After: after, LastSeq: last, Deltas: map[string]Delta{"p": {Score: delta, Events: 1}}})
-	}
-	if err := commit(0, 5, 1); err != nil {
-		t.Fatal(err)
-	}
-	// A second owner that also started from 0 must not count its batch.
-	if err := commit(0, 7, 100); !errors.Is(err, ErrOffsetMoved) {
-		t.Fatalf("commit over a moved offset = %v, want ErrOffsetMoved", err)
-	}
-	if err := commit(5, 7, 2); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := r.store.Score(ctx, "p")
-	if err != nil || sc.Score != 3 || sc.Events != 2 {
-		t.Fatalf("score = %+v, %v; want 3 from 2 events (the refused batch left nothing)", sc, err)
-	}
-	if off, _ := r.store.Offset(ctx, 0); off != 7 {
-		t.Errorf("offset = %d, want 7", off)
-	}
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		r := newRigOn(t, backend, 1)
+		ctx := t.Context()
+		commit := func(after, last uint64, delta int64) error {
+			return r.store.CommitBatch(ctx, &Batch{After: after, LastSeq: last, Deltas: map[string]Delta{"p": {Score: delta, Events: 1}}})
+		}
+		if err := commit(0, 5, 1); err != nil {
+			t.Fatal(err)
+		}
+		// A second owner that also started from 0 must not count its batch.
+		if err := commit(0, 7, 100); !errors.Is(err, ErrOffsetMoved) {
+			t.Fatalf("commit over a moved offset = %v, want ErrOffsetMoved", err)
+		}
+		if err := commit(5, 7, 2); err != nil {
+			t.Fatal(err)
+		}
+		sc, err := r.store.Score(ctx, "p")
+		if err != nil || sc.Score != 3 || sc.Events != 2 {
+			t.Fatalf("score = %+v, %v; want 3 from 2 events (the refused batch left nothing)", sc, err)
+		}
+		if off, _ := r.store.Offset(ctx, 0); off != 7 {
+			t.Errorf("offset = %d, want 7", off)
+		}
+	})
 }
 
 // startConsumer runs a consumer with its own tracer provider and flush
@@ -67,36 +71,44 @@ func (r *rig) startConsumer(t *testing.T, cfg ConsumerConfig, tp trace.TracerPro
 }
 
 func TestFreshScoresIncludeWhatIsNotCommittedYet(t *testing.T) {
-	r := newRig(t, 2)
-	c := r.startConsumer(t, ConsumerConfig{PartitionCount: 2, FlushInterval: 10 * time.Second}, noop.NewTracerProvider())
-	for range 3 {
-		if err := r.nc.Publish(Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		r := newRigOn(t, backend, 2)
+		c := r.startConsumer(t, ConsumerConfig{PartitionCount: 2, FlushInterval: 10 * time.Second}, noop.NewTracerProvider())
+		for range 3 {
+			if err := r.nc.Publish(Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			d, owned, err := c.Pending(t.Context(), "p-fresh")
+			if err != nil || !owned {
+				t.Fatalf("Pending = %+v, owned %v, %v", d, owned, err)
+			}
+			if d.Score == 15 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pending score %d, want 15", d.Score)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// Authentication has its own tests (auth_test.go); this one is about
+		// what ?fresh=true adds.
+		api, err := NewServer(ServerConfig{Auth: auth.Config{Disabled: true}}, r.store, c, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		d, owned, err := c.Pending(t.Context(), "p-fresh")
-		if err != nil || !owned {
-			t.Fatalf("Pending = %+v, owned %v, %v", d, owned, err)
+		srv := httptest.NewServer(api.Handler())
+		defer srv.Close()
+		if resp := get(t, srv.URL+"/v1/scores/p-fresh", nil); resp != http.StatusNotFound {
+			t.Errorf("stored score answered %d before any flush, want 404", resp)
 		}
-		if d.Score == 15 {
-			break
+		var view ScoreView
+		if resp := get(t, srv.URL+"/v1/scores/p-fresh?fresh=true", &view); resp != http.StatusOK || view.Score.Score != 15 || view.Pending == nil || !view.Pending.Owned {
+			t.Errorf("fresh score = %d %+v", resp, view)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pending score %d, want 15", d.Score)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	srv := httptest.NewServer(NewServer(r.store, c, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler)).Handler())
-	defer srv.Close()
-	if resp := get(t, srv.URL+"/v1/scores/p-fresh", nil); resp != http.StatusNotFound {
-		t.Errorf("stored score answered %d before any flush, want 404", resp)
-	}
-	var view ScoreView
-	if resp := get(t, srv.URL+"/v1/scores/p-fresh?fresh=true", &view); resp != http.StatusOK || view.Score.Score != 15 || view.Pending == nil || !view.Pending.Owned {
-		t.Errorf("fresh score = %d %+v", resp, view)
-	}
+	})
 }
 
 func get(t *testing.T, url string, out any) int {
@@ -117,71 +129,75 @@ func get(t *testing.T, url string, out any) int {
 // A saga's event gets a consume span in the saga hop's trace, and the flush
 // span links to it; untraced events get no span.
 func TestTracedEventsAreLinkedFromTheFlush(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	r := newRig(t, 1)
-	r.startConsumer(t, ConsumerConfig{PartitionCount: 1, FlushInterval: 50 * time.Millisecond}, tp)
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		r := newRigOn(t, backend, 1)
+		r.startConsumer(t, ConsumerConfig{PartitionCount: 1, FlushInterval: 50 * time.Millisecond}, tp)
 
-	hopCtx, hop := tp.Tracer("test").Start(context.Background(), "scoring.publish")
-	msg := &nats.Msg{Subject: Subject("p-t"), Data: []byte(`{"profile_id":"p-t","kind":"like","delta":1}`), Header: nats.Header{}}
-	telemetry.Propagator().Inject(hopCtx, telemetry.NATSHeaderCarrier(msg.Header))
-	hop.End()
-	if _, err := r.js.PublishMsg(t.Context(), msg); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.nc.Publish(Subject("p-t"), []byte(`{"profile_id":"p-t","kind":"like","delta":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	r.waitForScores(t, map[string]int64{"p-t": 2})
+		hopCtx, hop := tp.Tracer("test").Start(context.Background(), "scoring.publish")
+		msg := &nats.Msg{Subject: Subject("p-t"), Data: []byte(`{"profile_id":"p-t","kind":"like","delta":1}`), Header: nats.Header{}}
+		telemetry.Propagator().Inject(hopCtx, telemetry.NATSHeaderCarrier(msg.Header))
+		hop.End()
+		if _, err := r.js.PublishMsg(t.Context(), msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.nc.Publish(Subject("p-t"), []byte(`{"profile_id":"p-t","kind":"like","delta":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		r.waitForScores(t, map[string]int64{"p-t": 2})
 
-	var process, flush []sdktrace.ReadOnlySpan
-	deadline := time.Now().Add(5 * time.Second)
-	for len(flush) == 0 && time.Now().Before(deadline) {
-		process, flush = nil, nil
-		for _, s := range rec.Ended() {
-			switch s.Name() {
-			case "process scoring.events.*":
-				process = append(process, s)
-			case "scoring.flush":
-				flush = append(flush, s)
+		var process, flush []sdktrace.ReadOnlySpan
+		deadline := time.Now().Add(5 * time.Second)
+		for len(flush) == 0 && time.Now().Before(deadline) {
+			process, flush = nil, nil
+			for _, s := range rec.Ended() {
+				switch s.Name() {
+				case "process scoring.events.*":
+					process = append(process, s)
+				case "scoring.flush":
+					flush = append(flush, s)
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(process) != 1 {
+			t.Fatalf("%d consume spans, want 1 (only the traced event)", len(process))
+		}
+		if process[0].SpanContext().TraceID() != hop.SpanContext().TraceID() {
+			t.Error("consume span is not in the hop's trace")
+		}
+		linked := false
+		for _, f := range flush {
+			for _, l := range f.Links() {
+				linked = linked || l.SpanContext.SpanID() == process[0].SpanContext().SpanID()
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if len(process) != 1 {
-		t.Fatalf("%d consume spans, want 1 (only the traced event)", len(process))
-	}
-	if process[0].SpanContext().TraceID() != hop.SpanContext().TraceID() {
-		t.Error("consume span is not in the hop's trace")
-	}
-	linked := false
-	for _, f := range flush {
-		for _, l := range f.Links() {
-			linked = linked || l.SpanContext.SpanID() == process[0].SpanContext().SpanID()
+		if !linked {
+			t.Error("no flush span links to the consume span")
 		}
-	}
-	if !linked {
-		t.Error("no flush span links to the consume span")
-	}
+	})
 }
 
 // Two instances that own disjoint halves of the partitions split the
 // stream between them and together count every event once.
 func TestInstancesOwningDisjointPartitionsSplitTheStream(t *testing.T) {
-	const partitions = 4
-	r := newRig(t, partitions)
-	for _, owned := range [][]int{{0, 1}, {2, 3}} {
-		r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Partitions: owned, FlushInterval: 100 * time.Millisecond}, noop.NewTracerProvider())
-	}
-	want := map[string]int64{}
-	for i := range 2000 {
-		profile := fmt.Sprintf("p-%d", i%50)
-		want[profile] += int64(i % 5)
-		if err := r.nc.Publish(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, i%5)); err != nil {
-			t.Fatal(err)
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		const partitions = 4
+		r := newRigOn(t, backend, partitions)
+		for _, owned := range [][]int{{0, 1}, {2, 3}} {
+			r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Partitions: owned, FlushInterval: 100 * time.Millisecond}, noop.NewTracerProvider())
 		}
-	}
-	r.waitForScores(t, want)
+		want := map[string]int64{}
+		for i := range 2000 {
+			profile := fmt.Sprintf("p-%d", i%50)
+			want[profile] += int64(i % 5)
+			if err := r.nc.Publish(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, i%5)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.waitForScores(t, want)
+	})
 }
 
 func TestConsumerConfigRefusesBoundsThatCannotWork(t *testing.T) {

@@ -17,7 +17,9 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database"
 )
 
-//go:embed migrations/*.sql
+// migrations holds a directory per dialect (see database.Migrate).
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Score is one profile's stored score.
@@ -39,22 +41,30 @@ type Delta struct {
 // ErrNotFound is returned for a profile that has no score yet.
 var ErrNotFound = errors.New("no score for this profile")
 
-// Store keeps scores and per-partition offsets.
+// Store keeps scores and per-partition offsets, on SQLite or PostgreSQL.
 type Store struct {
 	db     *sql.DB
 	tracer trace.Tracer
+	system attribute.KeyValue // db.system.name of the spans
 	upsert *sql.Stmt
 }
 
-// upsertSQL adds one profile's delta. Positional ? parameters: SQLite binds
-// them without the name lookup that $N costs on every execution.
-const upsertSQL = `
-INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES (?, ?, ?, ?, ?)
+// upsertSQL adds one profile's delta. On SQLite with positional ?
+// parameters, which it binds without the name lookup that $N costs on
+// every execution; PostgreSQL knows only $N.
+func upsertSQL(d database.Dialect) string {
+	values := `(?, ?, ?, ?, ?)`
+	if d == database.Postgres {
+		values = `($1, $2, $3, $4, $5)`
+	}
+	return `
+INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES ` + values + `
 ON CONFLICT (profile_id) DO UPDATE SET
     score = scores.score + excluded.score,
     events = scores.events + excluded.events,
     last_dtid = CASE WHEN excluded.last_dtid <> '' THEN excluded.last_dtid ELSE scores.last_dtid END,
     updated_at = excluded.updated_at`
+}
 
 // NewStore migrates db and returns a Store on it.
 func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
@@ -65,11 +75,12 @@ func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store,
 	if err := database.Migrate(ctx, db, dir, "scoring"); err != nil {
 		return nil, fmt.Errorf("scoring store: %w", err)
 	}
-	upsert, err := db.PrepareContext(ctx, upsertSQL)
+	d := database.DialectOf(db)
+	upsert, err := db.PrepareContext(ctx, upsertSQL(d))
 	if err != nil {
 		return nil, fmt.Errorf("scoring store: prepare upsert: %w", err)
 	}
-	return &Store{db: db, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/store"), upsert: upsert}, nil
+	return &Store{db: db, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring/store"), system: d.SystemName(), upsert: upsert}, nil
 }
 
 // ErrOffsetMoved means a partition's offset is not where the batch expects
@@ -82,7 +93,7 @@ var ErrOffsetMoved = errors.New("the partition's committed offset moved under th
 // nothing, when the stored offset is not b.After.
 func (s *Store) CommitBatch(ctx context.Context, b *Batch) (err error) {
 	ctx, span := s.tracer.Start(ctx, "scores.commit", trace.WithAttributes(
-		attribute.String("db.system.name", "sqlite"), attribute.Int("scoring.partition", b.Partition),
+		s.system, attribute.Int("scoring.partition", b.Partition),
 		attribute.Int("scoring.rows", len(b.Deltas)), attribute.Int64("scoring.stream_seq", int64(b.LastSeq))))
 	defer span.End()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -145,7 +156,7 @@ func (s *Store) Offset(ctx context.Context, partition int) (uint64, error) {
 
 // Score returns one profile's score, or ErrNotFound.
 func (s *Store) Score(ctx context.Context, profileID string) (Score, error) {
-	ctx, span := s.tracer.Start(ctx, "scores.get", trace.WithAttributes(attribute.String("db.system.name", "sqlite")))
+	ctx, span := s.tracer.Start(ctx, "scores.get", trace.WithAttributes(s.system))
 	defer span.End()
 	rows, err := s.query(ctx, `WHERE profile_id = $1`, profileID)
 	if err != nil {
@@ -159,7 +170,7 @@ func (s *Store) Score(ctx context.Context, profileID string) (Score, error) {
 
 // Top returns the n highest scores, highest first.
 func (s *Store) Top(ctx context.Context, n int) ([]Score, error) {
-	ctx, span := s.tracer.Start(ctx, "scores.top", trace.WithAttributes(attribute.String("db.system.name", "sqlite")))
+	ctx, span := s.tracer.Start(ctx, "scores.top", trace.WithAttributes(s.system))
 	defer span.End()
 	return s.query(ctx, `ORDER BY score DESC, profile_id LIMIT $1`, n)
 }
