@@ -1,4 +1,5 @@
-# One static binary, every component: `sagatrace serve payment|order|scoring|worker`.
+# One static binary, every component: `sagatrace serve payment|order|scoring|worker|console`,
+# and `sagatrace keygen` for the token issuer's key pair.
 # Build stage: the Go toolchain and the module proxy, nothing else.
 FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
@@ -6,13 +7,17 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/sagatrace ./cmd/sagatrace \
- && mkdir -p /out/data
+ && mkdir -p /out/data /out/issuer /out/public
 
-# Runtime stage: no shell, no package manager, not root. The data directory
-# is owned by the nonroot user, so named volumes mounted there are writable.
+# Runtime stage: no shell, no package manager, not root. The data and key
+# directories are owned by the nonroot user, so named volumes mounted there
+# are writable (keygen writes the issuer's private key, mode 0600, and its
+# public key).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/sagatrace /sagatrace
 COPY --from=build --chown=65532:65532 /out/data /var/lib/sagatrace
+COPY --from=build --chown=65532:65532 /out/issuer /etc/sagatrace/issuer
+COPY --from=build --chown=65532:65532 /out/public /etc/sagatrace/public
 USER 65532:65532
 ENTRYPOINT ["/sagatrace"]
 CMD ["--help"]

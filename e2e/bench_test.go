@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/bench"
 )
 
@@ -18,6 +19,7 @@ func TestBenchSagaRunsEveryCase(t *testing.T) {
 		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(),
 		OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
 		Progress:     io.Discard, Logger: slog.New(slog.DiscardHandler),
+		Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
 	})
 	if err != nil {
 		t.Fatal(err)

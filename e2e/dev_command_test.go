@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +21,15 @@ import (
 type devRun struct {
 	cmd          *exec.Cmd
 	temporalAddr string
+	paymentURL   string // base URL
+	keyFile      string // the issuer key the banner names
 }
 
-var temporalLine = regexp.MustCompile(`Temporal\s+(127\.0\.0\.1:\d+)`)
+var (
+	temporalLine = regexp.MustCompile(`Temporal\s+(127\.0\.0\.1:\d+)`)
+	paymentLine  = regexp.MustCompile(`payment\s+(http://127\.0\.0\.1:\d+)/v1/payments`)
+	keyLine      = regexp.MustCompile(`auth key\s+(\S+)`)
+)
 
 // startDev runs the built binary with every port free and waits for its
 // banner.
@@ -59,11 +66,11 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 	}()
 	select {
 	case banner := <-ready:
-		m := temporalLine.FindStringSubmatch(banner)
-		if m == nil {
-			t.Fatalf("banner has no Temporal address:\n%s", banner)
+		m, p, k := temporalLine.FindStringSubmatch(banner), paymentLine.FindStringSubmatch(banner), keyLine.FindStringSubmatch(banner)
+		if m == nil || p == nil || k == nil {
+			t.Fatalf("banner lacks the Temporal address, the payment URL or the auth key:\n%s", banner)
 		}
-		return &devRun{cmd: cmd, temporalAddr: m[1]}
+		return &devRun{cmd: cmd, temporalAddr: m[1], paymentURL: p[1], keyFile: k[1]}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("sagatrace dev printed no banner within 2 minutes; its stderr:\n%s", stderr.String())
 	}
@@ -124,6 +131,17 @@ func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
 	first := startDev(t, bin, dataDir)
 	cli(t, "workflow", "execute", "--address", first.temporalAddr, "--task-queue", "sagas", "--type", "OrderSaga",
 		"--workflow-id", "kept-across-restarts", "--input", input)
+	// As the banner says: without a token the payment API answers 401
+	// problem+json; with one from `sagatrace token` and the banner's key, 200.
+	if status, ctype, body := curl(t, first.paymentURL+"/v1/payments?dtid=kept-across-restarts", ""); status != http.StatusUnauthorized ||
+		ctype != "application/problem+json" || !strings.Contains(body, "missing-token") {
+		t.Errorf("without a token: %d %s %s, want 401 problem+json missing-token", status, ctype, body)
+	}
+	token := sagatraceToken(t, bin, "--key", first.keyFile, "--aud", "payment", "--scope", "payments:read")
+	if status, _, body := curl(t, first.paymentURL+"/v1/payments?dtid=kept-across-restarts", token); status != http.StatusOK ||
+		!strings.Contains(body, `"state":"completed"`) {
+		t.Errorf("with a token from sagatrace token: %d %s, want 200 with the saga's payment", status, body)
+	}
 	first.interrupt(t, dataDir)
 
 	second := startDev(t, bin, dataDir)
@@ -131,7 +149,47 @@ func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
 	if !strings.Contains(out, "COMPLETED") && !strings.Contains(out, "Completed") {
 		t.Errorf("saga from the first run is not there after a restart:\n%s", out)
 	}
+	// The key is kept across restarts, so tokens minted before still work.
+	if second.keyFile != first.keyFile {
+		t.Errorf("auth key moved from %s to %s", first.keyFile, second.keyFile)
+	}
+	if status, _, body := curl(t, second.paymentURL+"/v1/payments?dtid=kept-across-restarts", token); status != http.StatusOK {
+		t.Errorf("a token of the first run after a restart: %d %s, want 200", status, body)
+	}
 	second.interrupt(t, dataDir)
+}
+
+// curl GETs url as curl would, with "Authorization: Bearer token" when
+// token is set, and returns the status, Content-Type and body.
+func curl(t *testing.T, url, token string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req) // not the tests' operator client
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+}
+
+// sagatraceToken runs `sagatrace token` and returns the token it prints.
+func sagatraceToken(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), bin, append([]string{"token"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("sagatrace token %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // cli runs the real temporal CLI, as a user would.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -44,7 +45,7 @@ func runDrill(t *testing.T, scenario, bin string) {
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), ScoringURL: s.Scoring.URL(),
 		JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
-		WorkerBinary: bin, Progress: &progress,
+		WorkerBinary: bin, Progress: &progress, Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
 	}
 	rep, err := drill.Run(t.Context(), o)
 	if err != nil {

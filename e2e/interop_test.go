@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sagatrace/sagatrace/examples/legacy-caller/caller"
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/services/payment"
@@ -22,6 +24,10 @@ func TestLegacyJaegerClientCallerJoinsThePaymentTrace(t *testing.T) {
 	res, err := caller.ChargeOnce(t.Context(), caller.Config{
 		CollectorEndpoint: shared.stack.Jaeger.ThriftHTTPURL(),
 		PaymentURL:        shared.stack.Payment.URL(),
+		// Its own client (not the tests' operator client) and its own token,
+		// as `sagatrace token` would mint it.
+		HTTP:  &http.Client{Timeout: 10 * time.Second},
+		Token: mint(t, auth.Grant{Subject: "legacy-caller", Audience: []string{auth.AudiencePayment}, Scopes: []string{auth.ScopePaymentsWrite}}),
 	}, caller.Charge{DTID: dtid, CustomerID: "c-legacy", AmountCents: 500, Currency: "USD", IdempotencyKey: ids.NewUUID()})
 	if err != nil {
 		t.Fatalf("legacy caller: %v", err)

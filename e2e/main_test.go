@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/stack"
@@ -86,6 +88,11 @@ func startEnv(ctx context.Context) (*env, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The services want bearer tokens: the tests read them as an operator
+	// holding every scope (operatorTransport).
+	http.DefaultClient.Transport = newOperatorTransport(auth.NewIssuer(s.Keys.Private, ""), map[string]string{
+		auth.AudiencePayment: s.Payment.URL(), auth.AudienceOrder: s.Order.URL(), auth.AudienceScoring: s.Scoring.URL(),
+	})
 	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{ServiceName: "e2e-test", OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint()})
 	if err != nil {
 		return nil, nil, err

@@ -19,7 +19,8 @@ const benchSagaSynopsis = `Measures saga throughput and latency against a runnin
 by default), in one run against one Temporal server: (1) a no-op workflow with
 three no-op activities, (2) the real OrderSaga, traced, (3) the real OrderSaga
 with tracing off end to end. The benchmark runs its own three workers, with
-the same settings, on their own task queues; the services are the stack's.
+the same settings, on their own task queues; the services are the stack's
+(the workers' tokens are minted with --auth-key, the dev stack's by default).
 Prints sagas/s, p50/p95/p99 latency and the ratios 2/1 and 2/3.`
 
 func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -36,6 +37,7 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&o.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
 	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the traced cases")
+	defineClientAuth(fs, &o.Auth, devKeyFile)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {

@@ -45,6 +45,9 @@ func TestComposeConfiguresSagatraceWithWhatTheBinaryReads(t *testing.T) {
 		if !strings.HasPrefix(svc.Image, "sagatrace:") {
 			continue
 		}
+		if len(svc.Command) > 0 && svc.Command[0] == "keygen" {
+			continue // the one-shot that makes the key pair: TestComposeNeverServesAnOpenAPI
+		}
 		checked++
 		if len(svc.Command) != 2 || svc.Command[0] != "serve" {
 			t.Errorf("service %s: command %v, want [serve <component>]", name, svc.Command)
@@ -91,5 +94,72 @@ func TestComposeConfiguresSagatraceWithWhatTheBinaryReads(t *testing.T) {
 	}
 	if checked < 5 {
 		t.Errorf("checked %d sagatrace services, want payment, order, scoring, worker and console", checked)
+	}
+}
+
+// Every service checks tokens with the public key that the keygen one-shot
+// writes, on a volume both mount; the callers mint with its private key;
+// no service runs with --auth-disabled; and the services never mount the
+// private key.
+func TestComposeNeverServesAnOpenAPI(t *testing.T) {
+	p := loadCompose(t)
+	var keygen *types.ServiceConfig
+	for name, svc := range p.Services {
+		if strings.HasPrefix(svc.Image, "sagatrace:") && len(svc.Command) > 0 && svc.Command[0] == "keygen" {
+			s := p.Services[name]
+			keygen = &s
+		}
+	}
+	if keygen == nil {
+		t.Fatal("no sagatrace keygen one-shot makes the issuer's key pair")
+	}
+	arg := func(flag string) string {
+		for i, a := range keygen.Command {
+			if a == flag && i+1 < len(keygen.Command) {
+				return keygen.Command[i+1]
+			}
+		}
+		t.Fatalf("keygen command %v has no %s", keygen.Command, flag)
+		return ""
+	}
+	privFile, pubFile := arg("--private-key"), arg("--public-key")
+	volumeAt := func(svc types.ServiceConfig, file string) string {
+		for _, v := range svc.Volumes {
+			if v.Type == types.VolumeTypeVolume && strings.HasPrefix(file, strings.TrimSuffix(v.Target, "/")+"/") {
+				return v.Source
+			}
+		}
+		return ""
+	}
+	privVol, pubVol := volumeAt(*keygen, privFile), volumeAt(*keygen, pubFile)
+	if privVol == "" || pubVol == "" || privVol == pubVol {
+		t.Fatalf("keygen writes %s and %s, want each on a named volume of its own (got %q, %q)", privFile, pubFile, privVol, pubVol)
+	}
+	env := func(svc types.ServiceConfig, k string) string {
+		if v := svc.Environment[k]; v != nil {
+			return *v
+		}
+		return ""
+	}
+	for name, svc := range p.Services {
+		if !strings.HasPrefix(svc.Image, "sagatrace:") || len(svc.Command) != 2 || svc.Command[0] != "serve" {
+			continue
+		}
+		switch component := svc.Command[1]; component {
+		case "payment", "order", "scoring":
+			if env(svc, "SAGATRACE_AUTH_DISABLED") != "" {
+				t.Errorf("service %s sets SAGATRACE_AUTH_DISABLED", name)
+			}
+			if got := env(svc, "SAGATRACE_AUTH_PUBLIC_KEY"); got != pubFile || volumeAt(svc, got) != pubVol {
+				t.Errorf("service %s: SAGATRACE_AUTH_PUBLIC_KEY %q on volume %q, want keygen's %s on %s", name, got, volumeAt(svc, got), pubFile, pubVol)
+			}
+			if volumeAt(svc, privFile) == privVol {
+				t.Errorf("service %s mounts the issuer's private key", name)
+			}
+		case "worker", "console":
+			if got := env(svc, "SAGATRACE_AUTH_KEY"); got != privFile || volumeAt(svc, got) != privVol {
+				t.Errorf("service %s: SAGATRACE_AUTH_KEY %q on volume %q, want keygen's %s on %s", name, got, volumeAt(svc, got), privFile, privVol)
+			}
+		}
 	}
 }

@@ -11,4 +11,4 @@ per-shard lag. ` + "`sagatrace dev`" + ` serves it on :8080. Every flag can also
 by an environment variable: --jaeger-url is SAGATRACE_JAEGER_URL.`
 
 const consoleExample = `  sagatrace serve console --listen :8080 --temporal-address temporal:7233 --jaeger-url http://jaeger:16686 \
-    --payment-url http://payment:8081 --order-url http://order:8082 --scoring-url http://scoring:8083`
+    --payment-url http://payment:8081 --order-url http://order:8082 --scoring-url http://scoring:8083 --auth-key /keys/issuer.key`

@@ -28,7 +28,9 @@ confirmed order without a payment; no charge without a confirmed order or a
 refund; a completed saga scored once, an undone one never; every hop attempt
 traced. Prints a table per scenario and each violation with its Temporal and
 Jaeger links; exits 4 when an invariant is broken. The stack's services must
-honour faults (sagatrace dev does; serve needs --faults).
+honour faults (sagatrace dev does; serve needs --faults). The drill reads
+the services with a token minted with --auth-key (the dev stack's key by
+default); its worker process gets the same key.
 
 Scenarios (--scenario NAME[,NAME…] or all):
 `)
@@ -57,6 +59,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL, for the drill's own worker (worker-killed)")
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the drill's spans and its worker's")
 	fs.StringVar(&o.WorkerBinary, "worker-bin", "", "sagatrace binary that runs the drill's own worker (worker-killed; default: this one)")
+	defineClientAuth(fs, &o.Auth, devKeyFile)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -63,9 +63,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return errors.Join(runErr, r.Stop(stopCtx))
 }
 
-const serveExample = `  sagatrace serve payment --listen :8081 --database-url /var/lib/sagatrace/payment.db --otlp-endpoint http://jaeger:4318
-  sagatrace serve worker --temporal-address temporal:7233 --payment-url http://payment:8081 --order-url http://order:8082 --nats-url nats://nats:4222
-  sagatrace serve scoring --nats-url nats://nats:4222 --partitions 0-7`
+const serveExample = `  sagatrace keygen --private-key /keys/issuer.key --public-key /keys/issuer.pub
+  sagatrace serve payment --listen :8081 --database-url /var/lib/sagatrace/payment.db --otlp-endpoint http://jaeger:4318 --auth-public-key /keys/issuer.pub
+  sagatrace serve worker --temporal-address temporal:7233 --payment-url http://payment:8081 --order-url http://order:8082 --nats-url nats://nats:4222 --auth-key /keys/issuer.key
+  sagatrace serve scoring --nats-url nats://nats:4222 --partitions 0-7 --auth-public-key /keys/issuer.pub`
 
 // parsePartitions reads "0-7", "0,2,4" or "0-3,8-11".
 func parsePartitions(s string) ([]int, error) {

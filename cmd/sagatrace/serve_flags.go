@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
 // serveSpec is one component's flags, bound, and how to start it once they
@@ -26,12 +28,23 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	if name != "console" {
 		fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
 	}
+	var svcAuth component.ServiceAuth
+	var clientAuth auth.ClientConfig
+	switch name {
+	case "payment", "order", "scoring":
+		defineServiceAuth(fs, &svcAuth)
+	case "worker", "console":
+		defineClientAuth(fs, &clientAuth, "")
+	}
 	switch name {
 	case "payment", "order":
 		listen := fs.String("listen", map[string]string{"payment": ":8081", "order": ":8082"}[name], "HTTP listen address")
-		dbURL := fs.String("database-url", name+".db", "SQLite file path")
+		dbURL := fs.String("database-url", name+".db", "SQLite file path, or a postgres:// URL for PostgreSQL")
+		var limits ratelimit.Config
+		fs.Float64Var(&limits.Rate, "rate-limit", ratelimit.DefaultRate, "writes per second each caller (token subject) may sustain; more are answered 429 with Retry-After")
+		fs.IntVar(&limits.Burst, "rate-burst", ratelimit.DefaultBurst, "writes each caller may send at once (the size of its token bucket)")
 		spec.start = func() (*component.Running, error) {
-			cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL}
+			cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits}
 			if name == "payment" {
 				return component.StartPayment(ctx, cfg)
 			}
@@ -40,7 +53,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	case "scoring":
 		var cfg component.ScoringConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
-		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path")
+		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
 		owned := fs.String("partitions", "", "partitions this instance owns, e.g. 0-7 or 0,2,4 (empty: all)")
@@ -49,7 +62,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 			if cfg.Partitions, err = parsePartitions(*owned); err != nil {
 				return nil, usageError{"--partitions: " + err.Error()}
 			}
-			cfg.Common = *common
+			cfg.Common, cfg.Auth = *common, svcAuth
 			return component.StartScoring(ctx, cfg)
 		}
 	case "worker":
@@ -60,7 +73,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common = *common
+			cfg.Common, cfg.Auth = *common, clientAuth
 			return component.StartWorker(ctx, cfg)
 		}
 	case "console":
@@ -75,7 +88,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common = *common
+			cfg.Common, cfg.Auth = *common, clientAuth
 			if err := cfg.Validate(); err != nil {
 				return nil, usageError{err.Error()}
 			}
@@ -85,6 +98,21 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		return nil, usageError{fmt.Sprintf("unknown component %q: want payment, order, scoring, worker or console", name)}
 	}
 	return spec, nil
+}
+
+// defineServiceAuth declares how a service checks bearer tokens.
+func defineServiceAuth(fs *flag.FlagSet, a *component.ServiceAuth) {
+	fs.StringVar(&a.PublicKeyFile, "auth-public-key", "", "`file` of the token issuer's Ed25519 public key, PEM (required unless --auth-disabled; 'sagatrace keygen' makes a pair)")
+	fs.StringVar(&a.Issuer, "auth-issuer", auth.DefaultIssuer, "the iss claim tokens must carry")
+	fs.BoolVar(&a.Disabled, "auth-disabled", false, "serve the API without authentication: every caller may do everything (never in production)")
+}
+
+// defineClientAuth declares where a caller of the services gets its
+// tokens; defaultKey is the --auth-key default ("" for none).
+func defineClientAuth(fs *flag.FlagSet, c *auth.ClientConfig, defaultKey string) {
+	fs.StringVar(&c.KeyFile, "auth-key", defaultKey, "`file` of the token issuer's Ed25519 private key, PEM: short-lived tokens are minted with it for each service called")
+	fs.StringVar(&c.TokenFile, "auth-token-file", "", "`file` holding a bearer token to send instead of minting (its audience must list every service called, with the scopes needed there); re-read every 30 s")
+	fs.StringVar(&c.Issuer, "auth-issuer", auth.DefaultIssuer, "the iss claim of minted tokens")
 }
 
 // envName is the environment variable of a flag: --nats-url → SAGATRACE_NATS_URL.

@@ -3,6 +3,7 @@
 // OpenTelemetry do. Its span and the payment service's spans land in Jaeger
 // as one trace.
 //
+//	export SAGATRACE_TOKEN=$(go run ./cmd/sagatrace token --aud payment --scope payments:write --subject legacy-caller)
 //	go run ./examples/legacy-caller --dtid legacy-1
 //	curl -s http://127.0.0.1:16686/api/traces/<trace id it prints>
 package main
@@ -37,12 +38,16 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
 	fs.StringVar(&cfg.CollectorEndpoint, "collector", "http://127.0.0.1:14268/api/traces", "Jaeger collector endpoint (thrift over HTTP)")
 	fs.StringVar(&cfg.ServiceName, "service", "legacy-caller", "the caller's service name in Jaeger")
+	fs.StringVar(&cfg.Token, "token", os.Getenv("SAGATRACE_TOKEN"), "bearer token for the payment API, audience payment with scope payments:write (default $SAGATRACE_TOKEN)")
 	fs.StringVar(&ch.DTID, "dtid", "", "business transaction ID (default: a random one)")
 	fs.StringVar(&ch.CustomerID, "customer", "c-legacy", "customer ID")
 	fs.Int64Var(&ch.AmountCents, "amount-cents", 500, "amount in minor units")
 	fs.StringVar(&ch.Currency, "currency", "USD", "ISO 4217 currency code")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cfg.Token == "" {
+		fmt.Fprintln(os.Stderr, "legacy-caller: no --token or $SAGATRACE_TOKEN; the payment service will answer 401 unless it runs with --auth-disabled")
 	}
 	if ch.DTID == "" {
 		ch.DTID = "legacy-" + randomHex(8)

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
@@ -28,6 +29,8 @@ type SagaOptions struct {
 	TemporalAddress, Namespace, PaymentURL, OrderURL, NATSURL, OTLPEndpoint string
 	Progress                                                                io.Writer
 	Logger                                                                  *slog.Logger
+	// Auth is where the benchmark's workers get their tokens for the services.
+	Auth auth.ClientConfig
 }
 
 // SagaCase is one measured case.
@@ -250,7 +253,7 @@ func startBenchWorkers(ctx context.Context, o SagaOptions) (stop func(), err err
 		r, err := component.StartWorker(ctx, component.WorkerConfig{
 			Common:          component.Common{OTLPEndpoint: o.OTLPEndpoint, TracingDisabled: !q.traced, Logger: o.Logger},
 			TemporalAddress: o.TemporalAddress, Namespace: o.Namespace, TaskQueue: q.queue,
-			PaymentURL: o.PaymentURL, OrderURL: o.OrderURL, NATSURL: o.NATSURL,
+			PaymentURL: o.PaymentURL, OrderURL: o.OrderURL, NATSURL: o.NATSURL, Auth: o.Auth,
 		})
 		if err != nil {
 			stop()

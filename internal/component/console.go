@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/console"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
@@ -36,6 +37,8 @@ type ConsoleConfig struct {
 	PaymentURL    string
 	OrderURL      string
 	ScoringURL    string
+	// Auth is where the console's tokens (read scopes only) come from.
+	Auth auth.ClientConfig
 }
 
 // Validate reports every missing setting at once.
@@ -78,6 +81,10 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 		r.onStop(func(context.Context) error { tc.Close(); return nil })
 		linkURL := cmp.Or(cfg.JaegerLinkURL, cfg.JaegerURL)
 		links := timeline.Links{JaegerURL: strings.TrimRight(linkURL, "/"), TemporalUIURL: strings.TrimRight(cfg.TemporalUIURL, "/"), Namespace: cfg.Namespace}
+		creds, err := credentials(r.Name, cfg.Auth, logger)
+		if err != nil {
+			return err
+		}
 		hc := httpapi.NewHTTPClient(tp, telemetry.Propagator())
 		srv, err := console.NewServer(console.Config{
 			Sagas: &timeline.Fetcher{
@@ -85,9 +92,9 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 				Jaeger:   &jaegerquery.Client{BaseURL: strings.TrimRight(cfg.JaegerURL, "/"), HTTP: &http.Client{Timeout: jaegerReadTimeout}},
 				Links:    links, Logger: logger,
 			},
-			Payments: payment.NewClient(cfg.PaymentURL, hc),
-			Orders:   order.NewClient(cfg.OrderURL, hc),
-			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: hc},
+			Payments: payment.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
+			Orders:   order.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
+			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead)},
 			Logger:   logger,
 		})
 		if err != nil {

@@ -24,6 +24,7 @@ type ScoringConfig struct {
 	PartitionCount int
 	// Partitions this instance owns; empty means all of them.
 	Partitions []int
+	Auth       ServiceAuth
 }
 
 // StartScoring creates the streams, starts the consumers of the owned
@@ -34,6 +35,10 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 	}
 	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: cfg.DatabaseURL},
 		func(r *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+			ac, err := cfg.Auth.load("scoring", logger)
+			if err != nil {
+				return nil, err
+			}
 			store, err := scoring.NewStore(ctx, db, tp)
 			if err != nil {
 				return nil, err
@@ -55,7 +60,11 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 				return nil, err
 			}
 			runInBackground(r, "consumers", consumer.Run)
-			return scoring.NewServer(store, consumer, tp, prop, logger).Handler(), nil
+			api, err := scoring.NewServer(scoring.ServerConfig{Auth: ac}, store, consumer, tp, prop, logger)
+			if err != nil {
+				return nil, err
+			}
+			return api.Handler(), nil
 		})
 }
 

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
 	"github.com/sagatrace/sagatrace/services/payment"
@@ -22,6 +23,10 @@ type ServiceConfig struct {
 	Common
 	Listen      string
 	DatabaseURL string
+	Auth        ServiceAuth
+	// Limits bound each caller's writes (payment, order); zero fields take
+	// ratelimit's defaults.
+	Limits ratelimit.Config
 }
 
 // PaymentConfig configures the payment service.
@@ -34,11 +39,15 @@ type OrderConfig = ServiceConfig
 // payments API.
 func StartPayment(ctx context.Context, cfg PaymentConfig) (*Running, error) {
 	return startService(ctx, "payment", cfg, func(_ *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+		ac, err := cfg.Auth.load("payment", logger)
+		if err != nil {
+			return nil, err
+		}
 		store, err := payment.NewStore(ctx, db, tp)
 		if err != nil {
 			return nil, err
 		}
-		srv, err := payment.NewServer(payment.Config{FaultsEnabled: cfg.FaultsEnabled}, store, tp, telemetry.Propagator(), logger)
+		srv, err := payment.NewServer(payment.Config{FaultsEnabled: cfg.FaultsEnabled, Auth: ac, Limits: cfg.Limits}, store, tp, telemetry.Propagator(), logger)
 		if err != nil {
 			return nil, err
 		}
@@ -50,11 +59,15 @@ func StartPayment(ctx context.Context, cfg PaymentConfig) (*Running, error) {
 // API.
 func StartOrder(ctx context.Context, cfg OrderConfig) (*Running, error) {
 	return startService(ctx, "order", cfg, func(_ *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+		ac, err := cfg.Auth.load("order", logger)
+		if err != nil {
+			return nil, err
+		}
 		store, err := order.NewStore(ctx, db, tp)
 		if err != nil {
 			return nil, err
 		}
-		srv, err := order.NewServer(order.Config{FaultsEnabled: cfg.FaultsEnabled}, store, tp, telemetry.Propagator(), logger)
+		srv, err := order.NewServer(order.Config{FaultsEnabled: cfg.FaultsEnabled, Auth: ac, Limits: cfg.Limits}, store, tp, telemetry.Propagator(), logger)
 		if err != nil {
 			return nil, err
 		}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/worker"
 
 	"github.com/sagatrace/sagatrace/activities"
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
@@ -27,6 +29,8 @@ type WorkerConfig struct {
 	PaymentURL      string
 	OrderURL        string
 	NATSURL         string
+	// Auth is where the worker's tokens for payment and order come from.
+	Auth auth.ClientConfig
 }
 
 // Validate reports every missing setting at once.
@@ -42,6 +46,10 @@ func (c WorkerConfig) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// workerStopTimeout bounds how long a stopping worker lets its activities
+// finish: within `sagatrace dev`'s 10 s to stop, beyond a normal hop.
+const workerStopTimeout = 5 * time.Second
 
 // StartWorker makes sure the DTID search attribute exists, then polls the
 // saga task queue.
@@ -78,12 +86,29 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if added {
 			logger.Info("registered the DTID search attribute", slog.String("namespace", cfg.Namespace))
 		}
+		creds, err := credentials(r.Name, cfg.Auth, logger)
+		if err != nil {
+			return err
+		}
+		// The reads are for undoing a step whose outcome is unknown (it
+		// timed out): the undo lists what the DTID has. Fault plans of
+		// drills count only with faults:inject, which the worker asks for
+		// only when it runs drills itself (--faults).
+		payScopes := []string{auth.ScopePaymentsWrite, auth.ScopePaymentsRefund, auth.ScopePaymentsRead}
+		orderScopes := []string{auth.ScopeOrdersWrite, auth.ScopeOrdersCancel, auth.ScopeOrdersRead}
+		if cfg.FaultsEnabled {
+			payScopes = append(payScopes, auth.ScopeFaultsInject)
+			orderScopes = append(orderScopes, auth.ScopeFaultsInject)
+		}
 		hc := httpapi.NewHTTPClient(tp, prop)
-		w := worker.New(tc, cfg.TaskQueue, worker.Options{})
+		// On Stop the worker stops polling at once and gives the activities
+		// in flight workerStopTimeout to finish before their contexts are
+		// cancelled (the SDK's default is to cancel them at once).
+		w := worker.New(tc, cfg.TaskQueue, worker.Options{WorkerStopTimeout: workerStopTimeout})
 		workflows.Register(w)
 		w.RegisterActivity(&activities.Activities{
-			Payments:      payment.NewClient(cfg.PaymentURL, hc),
-			Orders:        order.NewClient(cfg.OrderURL, hc),
+			Payments:      payment.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, payScopes...)),
+			Orders:        order.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, orderScopes...)),
 			Scores:        scoring.NewPublisher(js, tp, prop),
 			Tracer:        tp.Tracer("github.com/sagatrace/sagatrace/activities"),
 			Logger:        logger,

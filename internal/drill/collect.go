@@ -118,7 +118,7 @@ func (d *driver) score(ctx context.Context, profile string, expected bool) (*sco
 	deadline := time.Now().Add(scoreWait)
 	for {
 		var view scoring.ScoreView
-		err := httpapi.Do(ctx, d.http, http.MethodGet, d.o.ScoringURL+"/v1/scores/"+url.PathEscape(profile)+"?fresh=true", nil, nil, &view)
+		err := httpapi.Do(ctx, d.scores, http.MethodGet, d.o.ScoringURL+"/v1/scores/"+url.PathEscape(profile)+"?fresh=true", nil, nil, &view)
 		var pe *httpapi.ProblemError
 		switch {
 		case err == nil && (!expected || view.Events > 0):

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
@@ -44,6 +45,9 @@ type Options struct {
 	OTLPEndpoint string
 	// WorkerBinary is a sagatrace binary, run as `serve worker` (worker-killed).
 	WorkerBinary string
+	// Auth is where the drill's tokens come from (read scopes for its
+	// checks); its worker process is given the same key or token file.
+	Auth auth.ClientConfig
 	// Progress receives human-readable progress; Logger the SDK's logs.
 	Progress io.Writer
 	Logger   *slog.Logger
@@ -77,7 +81,8 @@ type driver struct {
 	o        Options
 	temporal client.Client
 	tracer   trace.Tracer
-	http     *http.Client
+	http     *http.Client // Jaeger's API: no token
+	scores   *http.Client // the scores API: a token with scores:read
 	payments *payment.Client
 	orders   *order.Client
 	jaeger   *jaegerquery.Client
@@ -111,11 +116,17 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return Report{}, err
 	}
 	defer tc.Close()
+	creds, err := auth.NewCredentials(o.Auth, "sagatrace-drill")
+	if err != nil {
+		return Report{}, fmt.Errorf("auth: %w", err)
+	}
 	hc := &http.Client{Timeout: 15 * time.Second}
 	d := &driver{
 		o: o, temporal: tc, tracer: tp.Tracer("github.com/sagatrace/sagatrace/internal/drill"), http: hc,
-		payments: payment.NewClient(o.PaymentURL, hc), orders: order.NewClient(o.OrderURL, hc),
-		jaeger: &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress,
+		scores:   creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead),
+		payments: payment.NewClient(o.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
+		orders:   order.NewClient(o.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
+		jaeger:   &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress,
 	}
 	var rep Report
 	for _, sc := range scenarios {

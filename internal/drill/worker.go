@@ -45,7 +45,8 @@ func (d *driver) startWorker(ctx context.Context) (*workerProcess, error) {
 	args := []string{"serve", "worker",
 		"--temporal-address", d.o.TemporalAddress, "--namespace", d.o.Namespace,
 		"--payment-url", d.o.PaymentURL, "--order-url", d.o.OrderURL, "--nats-url", d.o.NATSURL,
-		"--otlp-endpoint", d.o.OTLPEndpoint, "--faults", "--log-level", "info"}
+		"--otlp-endpoint", d.o.OTLPEndpoint, "--faults", "--log-level", "info",
+		"--auth-key", d.o.Auth.KeyFile, "--auth-token-file", d.o.Auth.TokenFile, "--auth-issuer", d.o.Auth.Issuer}
 	// Not CommandContext: the drill kills it on purpose, and stops it
 	// gracefully otherwise; a cancelled drill must not leave it SIGKILLed
 	// half-way through a hop either.

@@ -18,6 +18,8 @@ const (
 	TypeInvalidBody           = "invalid-body"
 	TypeInvalidField          = "invalid-field"
 	TypeInvalidIdempotencyKey = "invalid-idempotency-key"
+	// TypeBodyTooLarge is answered with 413 when a body is over the limit.
+	TypeBodyTooLarge = "body-too-large"
 )
 
 // MaxIdempotencyKeyLen bounds the Idempotency-Key header: it is stored in a
@@ -27,41 +29,85 @@ const MaxIdempotencyKeyLen = 255
 // DecodeJSON decodes r's body into dst strictly: the Content-Type must be
 // JSON, the body at most maxBytes, every field known to dst, the types
 // right, and exactly one JSON value. Failures are KindInvalid errors whose
-// message names what is wrong, so a client can fix its request.
+// message names what is wrong, so a client can fix its request — except a
+// body over maxBytes, which is a KindTooLarge (413) error, refused by its
+// Content-Length before a byte is read when the client declared one.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return Invalid(TypeInvalidBody, "Content-Type must be application/json")
 	}
+	if r.ContentLength > maxBytes {
+		return bodyTooLarge(maxBytes)
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return Invalid(TypeInvalidBody, describeJSONError(err)).Wrap(err)
+		return decodeError(err)
 	}
 	// A second value ("{} {}") or trailing garbage is a client bug that
 	// would otherwise be silently ignored.
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return Invalid(TypeInvalidBody, describeJSONError(err)).Wrap(err)
+			return decodeError(err)
 		}
 		return Invalid(TypeInvalidBody, "request body must hold a single JSON value")
 	}
 	return nil
 }
 
+// LimitBody bounds r's body to maxBytes for handlers that do not decode it
+// (a refund has no body): a declared Content-Length over the limit is a
+// KindTooLarge error at once, and a longer chunked body fails the read.
+func LimitBody(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+	if r.ContentLength > maxBytes {
+		return bodyTooLarge(maxBytes)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+	return nil
+}
+
+// DiscardBody reads and drops r's body, for writes that take none (a
+// refund, a cancel): a client may send "{}", but a streamed body past the
+// limit LimitBody set is only found by reading it, and is a KindTooLarge
+// error like any other.
+func DiscardBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return bodyTooLarge(tooLarge.Limit).Wrap(err)
+		}
+		return Invalid(TypeInvalidBody, "request body could not be read").Wrap(err)
+	}
+	return nil
+}
+
+func bodyTooLarge(limit int64) *Error {
+	return TooLarge(TypeBodyTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+}
+
+// decodeError turns a decoding failure into the error to answer.
+func decodeError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return bodyTooLarge(tooLarge.Limit).Wrap(err)
+	}
+	return Invalid(TypeInvalidBody, describeJSONError(err)).Wrap(err)
+}
+
 func describeJSONError(err error) string {
 	var (
 		syntax    *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
-		tooLarge  *http.MaxBytesError
 		unknownFd = "json: unknown field "
 	)
 	switch {
 	case errors.Is(err, io.EOF):
 		return "request body is empty"
-	case errors.As(err, &tooLarge):
-		return fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("request body is not valid JSON (at byte %d)", syntax.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):

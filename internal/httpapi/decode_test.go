@@ -22,6 +22,8 @@ func TestDecodeJSON(t *testing.T) {
 		contentType string
 		body        string
 		wantErr     string // substring of the client-facing message; "" means success
+		wantKind    Kind   // KindInvalid unless set
+		chunked     bool   // no Content-Length, as a streaming client sends it
 	}{
 		{name: "valid", contentType: "application/json", body: `{"dtid":"d-1","amount_cents":5}`},
 		{name: "valid_with_charset", contentType: "application/json; charset=utf-8", body: `{"dtid":"d-1"}`},
@@ -37,13 +39,18 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "array_body", contentType: "application/json", body: `[1]`, wantErr: "request body must be an object"},
 		{name: "two_values", contentType: "application/json", body: `{} {}`, wantErr: "single JSON value"},
 		{name: "trailing_garbage", contentType: "application/json", body: `{} x`, wantErr: "single JSON value"},
-		{name: "too_large", contentType: "application/json", body: `{"dtid":"` + strings.Repeat("a", 100) + `"}`, wantErr: "larger than 64 bytes"},
+		{name: "too_large", contentType: "application/json", body: `{"dtid":"` + strings.Repeat("a", 100) + `"}`, wantErr: "larger than 64 bytes", wantKind: KindTooLarge},
+		{name: "too_large_chunked", contentType: "application/json", body: `{"dtid":"` + strings.Repeat("a", 100) + `"}`, wantErr: "larger than 64 bytes", wantKind: KindTooLarge, chunked: true},
+		{name: "trailing_bytes_over_the_limit", contentType: "application/json", body: `{}` + strings.Repeat(" ", 100), wantErr: "larger than 64 bytes", wantKind: KindTooLarge, chunked: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				r.Header.Set("Content-Type", tt.contentType)
+			}
+			if tt.chunked {
+				r.ContentLength = -1
 			}
 			var dst decodeTarget
 			err := DecodeJSON(httptest.NewRecorder(), r, &dst, 64)
@@ -53,9 +60,13 @@ func TestDecodeJSON(t *testing.T) {
 				}
 				return
 			}
+			wantKind := KindInvalid
+			if tt.wantKind != 0 {
+				wantKind = tt.wantKind
+			}
 			var e *Error
-			if !errors.As(err, &e) || e.Kind != KindInvalid {
-				t.Fatalf("error %v is not a KindInvalid *Error", err)
+			if !errors.As(err, &e) || e.Kind != wantKind {
+				t.Fatalf("error %v is not a *Error of kind %d", err, wantKind)
 			}
 			if !strings.Contains(e.Msg, tt.wantErr) {
 				t.Errorf("message %q does not contain %q", e.Msg, tt.wantErr)
@@ -93,6 +104,46 @@ func TestRequireIdempotencyKey(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.Kind != KindInvalid || !strings.Contains(e.Msg, tt.wantErr) {
 				t.Fatalf("error = %v, want KindInvalid containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLimitBody(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		chunked  bool
+		wantKind Kind // 0: accepted (a chunked body fails only when read)
+		readFail bool
+	}{
+		{name: "under_the_limit", body: strings.Repeat("a", 64)},
+		{name: "declared_over_the_limit", body: strings.Repeat("a", 65), wantKind: KindTooLarge},
+		{name: "chunked_over_the_limit_fails_the_read", body: strings.Repeat("a", 65), chunked: true, readFail: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+			if tt.chunked {
+				r.ContentLength = -1
+			}
+			err := LimitBody(httptest.NewRecorder(), r, 64)
+			var e *Error
+			if tt.wantKind != 0 {
+				if !errors.As(err, &e) || e.Kind != tt.wantKind || e.Type != TypeBodyTooLarge {
+					t.Fatalf("LimitBody = %v, want a %s error", err, TypeBodyTooLarge)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("LimitBody = %v", err)
+			}
+			derr := DiscardBody(r)
+			if (derr != nil) != tt.readFail {
+				t.Errorf("DiscardBody = %v, want failure %v", derr, tt.readFail)
+			}
+			if derr != nil && (!errors.As(derr, &e) || e.Kind != KindTooLarge) {
+				t.Errorf("DiscardBody = %v, want a KindTooLarge error", derr)
 			}
 		})
 	}

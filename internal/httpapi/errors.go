@@ -16,12 +16,16 @@ type Kind uint8
 // The kinds. KindInternal is the zero value, so a forgotten kind is never
 // mistaken for the caller's fault.
 const (
-	KindInternal    Kind = iota // a bug or an unexpected failure: 500
-	KindInvalid                 // the request is malformed: 400
-	KindNotFound                // the resource does not exist: 404
-	KindConflict                // the request conflicts with current state: 409
-	KindRefused                 // a business refusal, final for this request: 422
-	KindUnavailable             // temporarily impossible, retry later: 503
+	KindInternal        Kind = iota // a bug or an unexpected failure: 500
+	KindInvalid                     // the request is malformed: 400
+	KindNotFound                    // the resource does not exist: 404
+	KindConflict                    // the request conflicts with current state: 409
+	KindRefused                     // a business refusal, final for this request: 422
+	KindUnavailable                 // temporarily impossible, retry later: 503
+	KindUnauthenticated             // no valid credentials: 401
+	KindForbidden                   // valid credentials without the right: 403
+	KindTooLarge                    // the request body is over the limit: 413
+	KindTooManyRequests             // the caller is over its rate: 429
 )
 
 // Status returns the HTTP status of k.
@@ -37,6 +41,14 @@ func (k Kind) Status() int {
 		return http.StatusUnprocessableEntity
 	case KindUnavailable:
 		return http.StatusServiceUnavailable
+	case KindUnauthenticated:
+		return http.StatusUnauthorized
+	case KindForbidden:
+		return http.StatusForbidden
+	case KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case KindTooManyRequests:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -85,6 +97,24 @@ func Refused(typ, msg string) *Error { return &Error{Kind: KindRefused, Type: ty
 
 // Unavailable reports a temporary failure (503) the caller should retry.
 func Unavailable(typ, msg string) *Error { return &Error{Kind: KindUnavailable, Type: typ, Msg: msg} }
+
+// Unauthenticated reports a request without valid credentials (401). The
+// caller sets WWW-Authenticate before answering.
+func Unauthenticated(typ, msg string) *Error {
+	return &Error{Kind: KindUnauthenticated, Type: typ, Msg: msg}
+}
+
+// Forbidden reports valid credentials that do not allow the request (403).
+func Forbidden(typ, msg string) *Error { return &Error{Kind: KindForbidden, Type: typ, Msg: msg} }
+
+// TooLarge reports a request body over the limit (413).
+func TooLarge(typ, msg string) *Error { return &Error{Kind: KindTooLarge, Type: typ, Msg: msg} }
+
+// TooManyRequests reports a caller over its rate (429). The caller sets
+// Retry-After before answering.
+func TooManyRequests(typ, msg string) *Error {
+	return &Error{Kind: KindTooManyRequests, Type: typ, Msg: msg}
+}
 
 // Internal wraps an unexpected failure (500). Its cause is never shown to
 // the client.

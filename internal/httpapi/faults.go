@@ -42,31 +42,43 @@ func WithFaults(ctx context.Context, plan string) context.Context {
 func FaultsFrom(ctx context.Context) string { return faults.PlanFrom(ctx) }
 
 // FaultGate decides whether a request's fault plan is honoured. Production
-// must not let a header break payments, so plans count only when Enabled;
-// otherwise they are ignored and the first one is logged, once per gate,
-// to explain why a drill injected nothing. Use it as a field; do not copy.
+// must not let a header break payments, so plans count only when Enabled
+// and, when Permit is set, only for a caller it permits (a token with the
+// faults:inject scope); otherwise the plan is ignored — never refused, so a
+// header forwarded by a proxy cannot fail a request — and the first plan
+// ignored for each reason is logged, once per gate, to explain why a drill
+// injected nothing. Use it as a field; do not copy.
 type FaultGate struct {
 	Enabled bool
-	Logger  *slog.Logger
-	warn    sync.Once
+	// Permit reports whether the request's caller may inject faults; nil
+	// permits everyone the gate lets through.
+	Permit func(ctx context.Context) bool
+	Logger *slog.Logger
+	// PermitHint names what Permit wants, for the warning ("the faults:inject scope").
+	PermitHint string
+	warnOff    sync.Once
+	warnDenied sync.Once
 }
 
 // Plan returns the request's honoured fault plan with the attempt from
-// X-Sagatrace-Attempt: empty when the gate is disabled or the header
-// absent, a KindInvalid error when either header is malformed.
+// X-Sagatrace-Attempt: empty when the gate is disabled, the caller not
+// permitted or the header absent, a KindInvalid error when either header
+// is malformed.
 func (g *FaultGate) Plan(r *http.Request) (Faults, error) {
 	header := r.Header.Get(ids.HeaderFaults)
 	if header == "" {
 		return Faults{}, nil
 	}
 	if !g.Enabled {
-		g.warn.Do(func() {
-			if g.Logger == nil {
-				return
-			}
-			g.Logger.WarnContext(r.Context(), "fault injection is disabled; ignoring the "+ids.HeaderFaults+" header",
-				slog.String("faults", header))
-		})
+		g.ignore(r, &g.warnOff, "fault injection is disabled; ignoring the "+ids.HeaderFaults+" header", header)
+		return Faults{}, nil
+	}
+	if g.Permit != nil && !g.Permit(r.Context()) {
+		why := "the caller may not inject faults"
+		if g.PermitHint != "" {
+			why = "the caller's token lacks " + g.PermitHint
+		}
+		g.ignore(r, &g.warnDenied, why+"; ignoring the "+ids.HeaderFaults+" header", header)
 		return Faults{}, nil
 	}
 	plan, err := faults.Parse(header)
@@ -78,6 +90,17 @@ func (g *FaultGate) Plan(r *http.Request) (Faults, error) {
 		return Faults{}, Invalid(TypeInvalidFaults, "header "+err.Error())
 	}
 	return plan.WithAttempt(attempt), nil
+}
+
+// ignore notes on the span that a plan was ignored and why, and logs it
+// the first time for this reason.
+func (g *FaultGate) ignore(r *http.Request, once *sync.Once, msg, header string) {
+	trace.SpanFromContext(r.Context()).AddEvent("faults ignored", trace.WithAttributes(attribute.String("reason", msg)))
+	once.Do(func() {
+		if g.Logger != nil {
+			g.Logger.WarnContext(r.Context(), msg, slog.String("faults", header))
+		}
+	})
 }
 
 // InjectBefore applies the fault of op that acts before the operation

@@ -44,6 +44,25 @@ func TestFaultGate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("caller_not_permitted_is_ignored_and_warned_once", func(t *testing.T) {
+		var logs bytes.Buffer
+		permitted := false
+		g := &FaultGate{Enabled: true, Permit: func(context.Context) bool { return permitted },
+			PermitHint: "the faults:inject scope", Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+		for range 3 {
+			f, err := g.Plan(req("payment.charge=error", "1"))
+			if err != nil || f.Len() != 0 {
+				t.Fatalf("Plan = %v, %v; want an empty plan", f, err)
+			}
+		}
+		if n := strings.Count(logs.String(), "lacks the faults:inject scope"); n != 1 {
+			t.Errorf("warnings = %d, want 1:\n%s", n, logs.String())
+		}
+		permitted = true
+		if f, err := g.Plan(req("payment.charge=error", "1")); err != nil || !f.Has("payment.charge", faults.Error) {
+			t.Errorf("permitted caller: Plan = %v, %v", f, err)
+		}
+	})
 	t.Run("disabled_ignores_and_warns_once", func(t *testing.T) {
 		var logs bytes.Buffer
 		g := &FaultGate{Logger: slog.New(slog.NewTextHandler(&logs, nil))}

@@ -20,6 +20,7 @@ sagatrace dev is ready.
   order        %s/v1/orders
   scoring      %s/v1/scores?top=10
   data dir     %s   (temporal.log and jaeger.log are there too)
+  auth key     %s   (signs the bearer tokens the services ask for; they check them with %s)
 
 Next steps (in another terminal, from the repository root):
 
@@ -32,7 +33,11 @@ Next steps (in another terminal, from the repository root):
     --input '{"customer_id":"c-1","profile_id":"p-1","amount_cents":1299,"currency":"USD","items":[{"sku":"sku-1","qty":1,"price_cents":1299}]}'
 
   go tool -modfile=tools/go.mod nats --server %s pub scoring.events.p-1 '{"profile_id":"p-1","kind":"like","delta":1}'
-  curl -s %s/v1/scores/p-1
+
+  # the service APIs want a bearer token: mint one (1 h) with the dev key
+  TOKEN=$(go run ./cmd/sagatrace token --key %s --aud payment --scope payments:read)
+  curl -s -H "Authorization: Bearer $TOKEN" '%s/v1/payments?dtid=<DTID>'
+  curl -s -H "Authorization: Bearer $(go run ./cmd/sagatrace token --key %s --aud scoring --scope scores:read)" %s/v1/scores/p-1
 
   curl -s '%s/api/traces?service=payment&tags=%%7B%%22dtid%%22%%3A%%22<DTID>%%22%%7D'
 
@@ -40,5 +45,7 @@ Press Ctrl-C to stop everything.
 `,
 		s.Console.URL(), s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
 		s.NATS.ClientURL(), s.Payment.URL(), s.Order.URL(), s.Scoring.URL(), s.cfg.DataDir,
-		s.Temporal.HostPort(), s.NATS.ClientURL(), s.Scoring.URL(), jaeger)
+		s.Keys.PrivateKeyFile, s.Keys.PublicKeyFile,
+		s.Temporal.HostPort(), s.NATS.ClientURL(),
+		s.Keys.PrivateKeyFile, s.Payment.URL(), s.Keys.PrivateKeyFile, s.Scoring.URL(), jaeger)
 }

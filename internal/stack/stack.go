@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
 )
@@ -77,7 +78,10 @@ type Stack struct {
 	Scoring  *component.Running
 	Worker   *component.Running
 	Console  *component.Running
-	stops    []func(context.Context) error
+	// Keys is the issuer key pair in the data dir that every part's
+	// tokens are minted and checked with.
+	Keys  auth.KeyPair
+	stops []func(context.Context) error
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -184,20 +188,31 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(), TracingDisabled: cfg.TracingDisabled,
 		Logger: cfg.Logger, FaultsEnabled: cfg.FaultsEnabled,
 	}
+	// One issuer key pair, kept in the data dir across restarts: the
+	// services check tokens with its public key, the worker and the
+	// console mint theirs with its private key, and so does the operator
+	// (`sagatrace token`).
+	keys, err := auth.EnsureKeyPair(filepath.Join(cfg.DataDir, "auth", "issuer.key"), filepath.Join(cfg.DataDir, "auth", "issuer.pub"))
+	if err != nil {
+		return fmt.Errorf("auth keys: %w", err)
+	}
+	s.Keys = keys
+	serviceAuth := component.ServiceAuth{PublicKeyFile: keys.PublicKeyFile}
+	clientAuth := auth.ClientConfig{KeyFile: keys.PrivateKeyFile}
 	db := func(name string) string { return filepath.Join(cfg.DataDir, name+".db") }
 	listen := func(port int) string { return fmt.Sprintf("%s:%d", cfg.Host, port) }
-	var err error
 	fmt.Fprintln(cfg.Progress, "starting payment, order and scoring services…")
-	if s.Payment, err = component.StartPayment(ctx, component.PaymentConfig{Common: common, Listen: listen(cfg.Ports.Payment), DatabaseURL: db("payment")}); err != nil {
+	if s.Payment, err = component.StartPayment(ctx, component.PaymentConfig{Common: common, Listen: listen(cfg.Ports.Payment), DatabaseURL: db("payment"), Auth: serviceAuth}); err != nil {
 		return err
 	}
 	s.onStop(s.Payment.Stop)
-	if s.Order, err = component.StartOrder(ctx, component.OrderConfig{Common: common, Listen: listen(cfg.Ports.Order), DatabaseURL: db("order")}); err != nil {
+	if s.Order, err = component.StartOrder(ctx, component.OrderConfig{Common: common, Listen: listen(cfg.Ports.Order), DatabaseURL: db("order"), Auth: serviceAuth}); err != nil {
 		return err
 	}
 	s.onStop(s.Order.Stop)
 	if s.Scoring, err = component.StartScoring(ctx, component.ScoringConfig{
 		Common: common, Listen: listen(cfg.Ports.Scoring), DatabaseURL: db("scoring"), NATSURL: s.NATS.ClientURL(),
+		Auth: serviceAuth,
 	}); err != nil {
 		return err
 	}
@@ -205,7 +220,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	fmt.Fprintln(cfg.Progress, "starting the saga worker…")
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(),
+		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
 	}); err != nil {
 		return err
 	}
@@ -213,7 +228,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	if s.Console, err = component.StartConsole(ctx, component.ConsoleConfig{
 		Common: common, Listen: listen(cfg.Ports.Console), TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		JaegerURL: s.Jaeger.QueryURL(), TemporalUIURL: s.Temporal.UIURL(),
-		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), ScoringURL: s.Scoring.URL(),
+		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), ScoringURL: s.Scoring.URL(), Auth: clientAuth,
 	}); err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
 // Config is the payment server's configuration.
@@ -20,6 +22,11 @@ type Config struct {
 	FaultsEnabled bool
 	// MaxBodyBytes bounds a request body; 0 means httpapi.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Auth checks every API request's bearer token (audience "payment"); a
+	// server without a public key refuses to start unless Auth.Disabled.
+	Auth auth.Config
+	// Limits bound each caller's writes; zero fields take the defaults.
+	Limits ratelimit.Config
 }
 
 // Validate reports every problem of c.
@@ -55,13 +62,22 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = httpapi.DefaultMaxBodyBytes
 	}
+	g, err := auth.NewGuard(cfg.Auth, auth.AudiencePayment, cfg.Limits, cfg.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, store: store, tracer: tp.Tracer("payment")}
-	s.faults = httpapi.FaultGate{Enabled: cfg.FaultsEnabled, Logger: logger}
+	s.faults = httpapi.FaultGate{
+		Enabled: cfg.FaultsEnabled, Logger: logger,
+		Permit: auth.Permits(auth.ScopeFaultsInject), PermitHint: "the " + auth.ScopeFaultsInject + " scope",
+	}
+	// Every API route behind the guard, with its scope; health and
+	// metrics stay open.
 	s.handler = httpapi.ServiceHandler(httpapi.Routes{
-		"POST /v1/payments":                     s.handleCharge,
-		"POST /v1/payments/{payment_id}/refund": s.handleRefund,
-		"GET /v1/payments":                      httpapi.ListHandler("payments", s.store.list),
-		"GET /v1/payments/{payment_id}":         s.handleGet,
+		"POST /v1/payments":                     g.Write(auth.ScopePaymentsWrite, s.handleCharge),
+		"POST /v1/payments/{payment_id}/refund": g.Write(auth.ScopePaymentsRefund, s.handleRefund),
+		"GET /v1/payments":                      g.Read(auth.ScopePaymentsRead, httpapi.ListHandler("payments", s.store.list)),
+		"GET /v1/payments/{payment_id}":         g.Read(auth.ScopePaymentsRead, s.handleGet),
 	}, store.Ping, tp, prop, logger)
 	return s, nil
 }
@@ -106,6 +122,10 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) error {
 	// The key is required like on every write, but not stored: a refund is
 	// idempotent by the payment's state.
 	if _, err := httpapi.RequireIdempotencyKey(r); err != nil {
+		return err
+	}
+	// No body is read, but one past the limit is still refused (413).
+	if err := httpapi.DiscardBody(r); err != nil {
 		return err
 	}
 	plan, err := s.faults.Plan(r)

@@ -10,7 +10,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
 // PendingSource answers what is applied but not yet committed for a
@@ -20,10 +22,19 @@ type PendingSource interface {
 	Pending(ctx context.Context, profile string) (d Delta, owned bool, err error)
 }
 
+// ServerConfig configures the scores API.
+type ServerConfig struct {
+	// Auth checks every API request's bearer token (audience "scoring",
+	// scope scores:read); a server without a public key refuses to start
+	// unless Auth.Disabled.
+	Auth auth.Config
+}
+
 // Server serves the scores API.
 type Server struct {
 	store   *Store
 	pending PendingSource
+	guard   *auth.Guard
 	tp      trace.TracerProvider
 	prop    propagation.TextMapPropagator
 	logger  *slog.Logger
@@ -31,8 +42,13 @@ type Server struct {
 
 // NewServer returns the scores API over store; pending, which may be nil,
 // adds what is still in hot and cold when a client asks for ?fresh=true.
-func NewServer(store *Store, pending PendingSource, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) *Server {
-	return &Server{store: store, pending: pending, tp: tp, prop: prop, logger: logger}
+func NewServer(cfg ServerConfig, store *Store, pending PendingSource, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) (*Server, error) {
+	// The API only reads: no writes to rate-limit, no bodies to bound.
+	g, err := auth.NewGuard(cfg.Auth, auth.AudienceScoring, ratelimit.Config{}, httpapi.DefaultMaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{store: store, pending: pending, guard: g, tp: tp, prop: prop, logger: logger}, nil
 }
 
 // ScoreView is the answer of GET /v1/scores/{profile_id}. With ?fresh=true,
@@ -51,12 +67,13 @@ type PendingView struct {
 	Owned bool `json:"owned"`
 }
 
-// Handler routes GET /v1/scores/{profile_id}, GET /v1/scores?top=N and the
-// health endpoints, with one access-log line per request.
+// Handler routes GET /v1/scores/{profile_id}, GET /v1/scores?top=N (both
+// behind the guard) and the open health endpoints, with one access-log
+// line per request.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	httpapi.Handle(mux, "GET /v1/scores/{profile_id}", httpapi.HandlerFunc(s.getScore), s.tp, s.prop)
-	httpapi.Handle(mux, "GET /v1/scores", httpapi.HandlerFunc(s.top), s.tp, s.prop)
+	httpapi.Handle(mux, "GET /v1/scores/{profile_id}", s.guard.Read(auth.ScopeScoresRead, s.getScore), s.tp, s.prop)
+	httpapi.Handle(mux, "GET /v1/scores", s.guard.Read(auth.ScopeScoresRead, s.top), s.tp, s.prop)
 	mux.Handle("GET /healthz", httpapi.Healthz())
 	mux.Handle("GET /readyz", httpapi.Readyz(s.store.db.PingContext))
 	mux.Handle("/", httpapi.RouteNotFound())

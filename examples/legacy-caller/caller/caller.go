@@ -1,7 +1,7 @@
 // Package caller is a service that still traces with jaeger-client-go
 // (OpenTracing), calling sagatrace's payment API. It shows that such a
-// caller needs nothing from sagatrace: it injects Jaeger's uber-trace-id
-// header as it always did, the payment service (whose propagator accepts
+// caller needs nothing from sagatrace but a bearer token: it injects
+// Jaeger's uber-trace-id header as it always did, the payment service (whose propagator accepts
 // uber-trace-id besides W3C traceparent) continues that trace, and both
 // report to the same Jaeger — one trace, two tracers.
 package caller
@@ -33,6 +33,9 @@ type Config struct {
 	CollectorEndpoint string
 	// PaymentURL is the payment service's base URL.
 	PaymentURL string
+	// Token is the bearer token sent as "Authorization: Bearer <Token>":
+	// audience payment, scope payments:write. Empty sends none.
+	Token string
 	// HTTP sends the request; nil means a client with a 10 s timeout.
 	HTTP   *http.Client
 	Logger *slog.Logger
@@ -114,6 +117,9 @@ func post(ctx context.Context, cfg Config, tracer opentracing.Tracer, span opent
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", ch.IdempotencyKey)
+	if cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+cfg.Token)
+	}
 	ext.HTTPMethod.Set(span, req.Method)
 	ext.HTTPUrl.Set(span, url)
 	// The OpenTracing way: the tracer writes uber-trace-id into the headers.

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/auth"
+)
+
+// devKeyFile is where `sagatrace dev`, run with its default --data-dir,
+// keeps the issuer's private key; `token`, `drill` and `bench saga` use it
+// by default, as they use the dev stack's addresses.
+var devKeyFile = filepath.Join(".sagatrace", "auth", "issuer.key")
+
+const tokenSynopsis = `Prints a bearer token (a JWT signed with the issuer's Ed25519 private key)
+for calling the service APIs with curl or your own client:
+  Authorization: Bearer <token>
+
+Audiences and the scopes they check:
+  payment   payments:write (charge), payments:refund, payments:read, faults:inject
+  order     orders:write (create), orders:cancel, orders:read, faults:inject
+  scoring   scores:read
+faults:inject lets a request's X-Sagatrace-Faults plan count, on a service
+started with faults enabled. By default the key is the one ` + "`sagatrace dev`" + ` keeps
+in its data dir.`
+
+const tokenExample = `  curl -H "Authorization: Bearer $(go run ./cmd/sagatrace token --aud payment --scope payments:read)" http://127.0.0.1:8081/v1/payments
+  sagatrace token --aud payment,order --scope payments:write,payments:refund,payments:read,orders:write,orders:cancel,orders:read --subject saga-worker --ttl 24h --key /keys/issuer.key`
+
+func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("token --aud AUDIENCE --scope SCOPE [flags]", tokenSynopsis, tokenExample, stderr)
+	var g auth.Grant
+	fs.Func("aud", "service the token is for: payment, order or scoring (repeatable, or comma-separated)", func(v string) error {
+		g.Audience = append(g.Audience, auth.SplitList(v)...)
+		return nil
+	})
+	fs.Func("scope", "scope to grant, e.g. payments:read (repeatable, or comma-separated)", func(v string) error {
+		g.Scopes = append(g.Scopes, auth.SplitList(v)...)
+		return nil
+	})
+	key := fs.String("key", devKeyFile, "`file` of the issuer's Ed25519 private key, PEM")
+	fs.DurationVar(&g.TTL, "ttl", time.Hour, "how long the token is valid")
+	fs.StringVar(&g.Subject, "subject", "cli", "the caller the token names (sub); writes are rate-limited per subject")
+	issuer := fs.String("issuer", auth.DefaultIssuer, "the iss claim (the services' --auth-issuer)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if len(g.Audience) == 0 || len(g.Scopes) == 0 {
+		return usageError{"token needs --aud and --scope, e.g. --aud payment --scope payments:read; see `sagatrace token --help`"}
+	}
+	if err := g.Validate(); err != nil {
+		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
+	priv, err := auth.LoadPrivateKey(*key)
+	if errors.Is(err, os.ErrNotExist) && *key == devKeyFile {
+		return fmt.Errorf("%w; `sagatrace dev` makes it in its data dir on first start (run from the same directory), or pass --key", err)
+	}
+	if err != nil {
+		return fmt.Errorf("--key: %w", err)
+	}
+	tok, err := auth.NewIssuer(priv, *issuer).Mint(g)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+const keygenSynopsis = `Makes the Ed25519 key pair of the token issuer, unless the private key file
+exists already (then it is kept, and the public key file rewritten from it):
+the private key (mode 0600) goes to whoever mints tokens — the worker and the
+console (--auth-key), ` + "`sagatrace token`" + ` —, the public key to every service
+(--auth-public-key). ` + "`sagatrace dev`" + ` does this itself in its data dir.`
+
+func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("keygen [flags]", keygenSynopsis,
+		"  sagatrace keygen --private-key /keys/issuer.key --public-key /keys-public/issuer.pub", stderr)
+	priv := fs.String("private-key", devKeyFile, "`file` of the private key (PKCS #8 PEM)")
+	pub := fs.String("public-key", strings.TrimSuffix(devKeyFile, ".key")+".pub", "`file` of the public key (PKIX PEM)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, statErr := os.Stat(*priv)
+	kp, err := auth.EnsureKeyPair(*priv, *pub)
+	if err != nil {
+		return err
+	}
+	what := "made"
+	if statErr == nil {
+		what = "kept"
+	}
+	fmt.Fprintf(stdout, "private key  %s  (%s; for the token issuers: --auth-key)\npublic key   %s  (for the services: --auth-public-key)\n", kp.PrivateKeyFile, what, kp.PublicKeyFile)
+	return nil
+}

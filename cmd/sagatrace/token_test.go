@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sagatrace/sagatrace/internal/auth"
+)
+
+// keygen then token, as an operator would: the token verifies with the
+// public key keygen wrote, for the audience and scopes asked for.
+func TestKeygenThenToken(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "issuer.key"), filepath.Join(dir, "issuer.pub")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keygen", "--private-key", priv, "--public-key", pub}, &out, &out); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "made") {
+		t.Errorf("keygen output: %s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"keygen", "--private-key", priv, "--public-key", pub}, &out, &out); err != nil || !strings.Contains(out.String(), "kept") {
+		t.Errorf("second keygen: %v %s, want the pair kept", err, out.String())
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:read,payments:write", "--subject", "ops"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("token: %v\n%s", err, stderr.String())
+	}
+	key, err := auth.LoadPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(key, "", auth.AudiencePayment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.Verify(strings.TrimSpace(stdout.String()))
+	if err != nil || c.Subject != "ops" || !c.Has(auth.ScopePaymentsRead) || !c.Has(auth.ScopePaymentsWrite) || c.Has(auth.ScopePaymentsRefund) {
+		t.Errorf("token verifies as %+v, %v", c, err)
+	}
+}
+
+func TestTokenRefusesWhatWouldNotWork(t *testing.T) {
+	dir := t.TempDir()
+	priv := filepath.Join(dir, "issuer.key")
+	if _, err := auth.EnsureKeyPair(priv, filepath.Join(dir, "issuer.pub")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantReason string
+	}{
+		{"no_audience", []string{"token", "--key", priv, "--scope", "payments:read"}, 2, "--aud"},
+		{"unknown_audience", []string{"token", "--key", priv, "--aud", "payments", "--scope", "payments:read"}, 2, `unknown audience "payments"`},
+		{"typo_in_scope", []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:raed"}, 2, `unknown scope "payments:raed"`},
+		{"no_key", []string{"token", "--key", filepath.Join(dir, "none"), "--aud", "payment", "--scope", "payments:read"}, 1, "no such file"},
+		{"public_key_as_key", []string{"token", "--key", filepath.Join(dir, "issuer.pub"), "--aud", "payment", "--scope", "payments:read"}, 1, "PRIVATE KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args, &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != tt.wantCode || !strings.Contains(stderr.String(), tt.wantReason) {
+				t.Errorf("exit %d, stderr %q; want %d saying %q", code, stderr.String(), tt.wantCode, tt.wantReason)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("printed a token anyway: %s", stdout.String())
+			}
+		})
+	}
+}
+
+// A service with no public key does not start, and says which flag is
+// missing; --auth-disabled must be said out loud.
+func TestServiceWithoutAKeyRefusesToStart(t *testing.T) {
+	for _, component := range []string{"payment", "order"} {
+		t.Run(component, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), []string{"serve", component, "--listen", "127.0.0.1:0",
+				"--database-url", filepath.Join(t.TempDir(), component+".db"), "--otlp-endpoint", "http://127.0.0.1:1"}, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), "--auth-public-key is required") || !strings.Contains(err.Error(), "--auth-disabled") {
+				t.Errorf("serve %s without a key = %v, want an error naming --auth-public-key and --auth-disabled", component, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,182 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Key files are PEM: the private key PKCS #8 ("PRIVATE KEY", what
+// `openssl genpkey -algorithm ed25519` writes), the public key PKIX
+// ("PUBLIC KEY", `openssl pkey -pubout`).
+
+// KeyPair is the issuer's key pair and where it is kept.
+type KeyPair struct {
+	Private        ed25519.PrivateKey
+	Public         ed25519.PublicKey
+	PrivateKeyFile string
+	PublicKeyFile  string
+}
+
+// GenerateKey returns a new Ed25519 key pair.
+func GenerateKey() (ed25519.PublicKey, ed25519.PrivateKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate Ed25519 key: %w", err)
+	}
+	return pub, priv, nil
+}
+
+// EncodePrivateKey returns key as a PKCS #8 PEM block.
+func EncodePrivateKey(key ed25519.PrivateKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("encode private key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// EncodePublicKey returns key as a PKIX PEM block.
+func EncodePublicKey(key ed25519.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// ParsePrivateKey reads an Ed25519 private key from PEM.
+func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, errors.New(`not a PEM "PRIVATE KEY" block (PKCS #8)`)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("a %T, not an Ed25519 private key", k)
+	}
+	return priv, nil
+}
+
+// ParsePublicKey reads an Ed25519 public key from PEM.
+func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, errors.New(`not a PEM "PUBLIC KEY" block (PKIX)`)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("a %T, not an Ed25519 public key", k)
+	}
+	return pub, nil
+}
+
+// LoadPrivateKey reads the issuer's private key file.
+func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read private key: %w", err)
+	}
+	k, err := ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("private key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// LoadPublicKey reads the issuer's public key file.
+func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	k, err := ParsePublicKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("public key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// EnsureKeyPair returns the key pair kept in privPath and pubPath, making
+// it first when privPath does not exist: the private key readable by its
+// owner only (0600), the public key by anyone. An existing private key is
+// kept (tokens minted with it stay valid across restarts) and its public
+// key file rewritten when missing or different.
+func EnsureKeyPair(privPath, pubPath string) (KeyPair, error) {
+	kp := KeyPair{PrivateKeyFile: privPath, PublicKeyFile: pubPath}
+	priv, err := LoadPrivateKey(privPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if _, priv, err = GenerateKey(); err != nil {
+			return kp, err
+		}
+		pemBytes, err := EncodePrivateKey(priv)
+		if err != nil {
+			return kp, err
+		}
+		if err := writeFile(privPath, pemBytes, 0o600); err != nil {
+			return kp, err
+		}
+	case err != nil:
+		return kp, err
+	}
+	kp.Private = priv
+	kp.Public = priv.Public().(ed25519.PublicKey)
+	pubPEM, err := EncodePublicKey(kp.Public)
+	if err != nil {
+		return kp, err
+	}
+	if old, err := os.ReadFile(pubPath); err != nil || !bytes.Equal(old, pubPEM) {
+		if err := writeFile(pubPath, pubPEM, 0o644); err != nil {
+			return kp, err
+		}
+	}
+	return kp, nil
+}
+
+// writeFile writes data to path through a temporary file and a rename, so
+// that a reader never sees half a key.
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	dirPerm := os.FileMode(0o700) // a directory made for a private key stays private
+	if perm&0o044 != 0 {
+		dirPerm = 0o755
+	}
+	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
+		return fmt.Errorf("key directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

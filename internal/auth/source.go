@@ -1,0 +1,207 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// TokenSource gives the bearer token of an outgoing request.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// MintTTL is the lifetime of the tokens a component mints for itself:
+// short, so a leaked one is soon worthless; re-minted well before expiry.
+const MintTTL = 5 * time.Minute
+
+// mintingSource mints a token for one grant and reuses it until it is
+// past half its lifetime.
+type mintingSource struct {
+	issuer *Issuer
+	grant  Grant
+
+	mu      sync.Mutex
+	token   string
+	renewAt time.Time
+}
+
+// Source returns a TokenSource that mints tokens for g (TTL 0 means
+// MintTTL) and reuses each for half its lifetime.
+func (i *Issuer) Source(g Grant) TokenSource {
+	if g.TTL == 0 {
+		g.TTL = MintTTL
+	}
+	return &mintingSource{issuer: i, grant: g}
+}
+
+func (s *mintingSource) Token(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.issuer.now()
+	if s.token != "" && now.Before(s.renewAt) {
+		return s.token, nil
+	}
+	t, err := s.issuer.Mint(s.grant)
+	if err != nil {
+		return "", err
+	}
+	s.token, s.renewAt = t, now.Add(s.grant.TTL/2)
+	return t, nil
+}
+
+// fileSource reads a token from a file, again at most every
+// fileRereadEvery, so that a token rotated on disk (a mounted secret) is
+// picked up without a restart.
+type fileSource struct {
+	path string
+	now  func() time.Time
+
+	mu     sync.Mutex
+	token  string
+	readAt time.Time
+}
+
+const fileRereadEvery = 30 * time.Second
+
+// FileSource returns a TokenSource that reads the token in path.
+func FileSource(path string) TokenSource { return &fileSource{path: path, now: time.Now} }
+
+func (s *fileSource) Token(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.token != "" && now.Sub(s.readAt) < fileRereadEvery {
+		return s.token, nil
+	}
+	b, err := os.ReadFile(s.path)
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("token file %s is empty", s.path)
+	}
+	s.token, s.readAt = t, now
+	return t, nil
+}
+
+// StaticToken is a TokenSource of one fixed token.
+type StaticToken string
+
+// Token returns the token.
+func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
+
+// Transport adds "Authorization: Bearer <token>" from Source to every
+// request that has none, and sends it with Base.
+type Transport struct {
+	Base   http.RoundTripper
+	Source TokenSource
+}
+
+// RoundTrip sends a copy of req with the token: a RoundTripper must not
+// change the request it is given.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" {
+		return t.base().RoundTrip(req)
+	}
+	token, err := t.Source.Token(req.Context())
+	if err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close() // RoundTrip owns the body, even on error
+		}
+		return nil, fmt.Errorf("bearer token: %w", err)
+	}
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+token)
+	return t.base().RoundTrip(req)
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+// Client returns a copy of hc whose requests carry tokens from src; the
+// copy shares hc's transport, so its connection pool. A nil src returns hc.
+// Make one per service called: a token is for one audience, and must not
+// reach anyone else (a tracing backend read with the same client).
+func Client(hc *http.Client, src TokenSource) *http.Client {
+	if src == nil {
+		return hc
+	}
+	c := *hc
+	c.Transport = &Transport{Base: hc.Transport, Source: src}
+	return &c
+}
+
+// ClientConfig says where a component calling the services gets its
+// tokens: it mints short-lived ones with the issuer's private key
+// (KeyFile), or sends the one in TokenFile (a token whose audience lists
+// every service the component calls, with the scopes it needs there).
+type ClientConfig struct {
+	KeyFile   string
+	TokenFile string
+	// Issuer is the iss claim of minted tokens; "" means DefaultIssuer.
+	Issuer string
+}
+
+// Configured reports whether c names a key or a token.
+func (c ClientConfig) Configured() bool { return c.KeyFile != "" || c.TokenFile != "" }
+
+// Credentials hand out a component's tokens, per service.
+type Credentials struct {
+	subject string
+	issuer  *Issuer
+	file    TokenSource
+}
+
+// NewCredentials loads cfg for a component named subject. With neither a
+// key nor a token file it returns nil credentials, whose requests carry
+// no token (for services running with authentication disabled).
+func NewCredentials(cfg ClientConfig, subject string) (*Credentials, error) {
+	switch {
+	case cfg.KeyFile != "" && cfg.TokenFile != "":
+		return nil, errors.New("give the issuer's private key or a token file, not both")
+	case cfg.KeyFile != "":
+		key, err := LoadPrivateKey(cfg.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return &Credentials{subject: subject, issuer: NewIssuer(key, cfg.Issuer)}, nil
+	case cfg.TokenFile != "":
+		src := FileSource(cfg.TokenFile)
+		if _, err := src.Token(context.Background()); err != nil {
+			return nil, err
+		}
+		return &Credentials{subject: subject, file: src}, nil
+	default:
+		return nil, nil
+	}
+}
+
+// Source returns the token source for calls to audience that need scopes.
+// Nil credentials give a nil source (no token).
+func (c *Credentials) Source(audience string, scopes ...string) TokenSource {
+	switch {
+	case c == nil:
+		return nil
+	case c.issuer != nil:
+		return c.issuer.Source(Grant{Subject: c.subject, Audience: []string{audience}, Scopes: scopes})
+	default:
+		return c.file
+	}
+}
+
+// Client returns hc sending tokens for audience with scopes (hc itself for
+// nil credentials).
+func (c *Credentials) Client(hc *http.Client, audience string, scopes ...string) *http.Client {
+	return Client(hc, c.Source(audience, scopes...))
+}

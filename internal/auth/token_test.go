@@ -1,0 +1,136 @@
+package auth
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func mustKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
+	t.Helper()
+	pub, priv, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub, priv
+}
+
+func TestMintAndVerify(t *testing.T) {
+	pub, priv := mustKey(t)
+	_, otherPriv := mustKey(t)
+	v, err := NewVerifier(pub, "", AudiencePayment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Grant{Subject: "saga-worker", Audience: []string{AudiencePayment, AudienceOrder}, Scopes: []string{ScopePaymentsWrite, ScopeOrdersWrite}, TTL: time.Minute}
+	past := func(i *Issuer) *Issuer { i.now = func() time.Time { return time.Now().Add(-time.Hour) }; return i }
+	future := func(i *Issuer) *Issuer { i.now = func() time.Time { return time.Now().Add(time.Hour) }; return i }
+	tests := []struct {
+		name       string
+		issuer     *Issuer
+		grant      Grant
+		mangle     func(string) string
+		wantReason string // "" means valid
+	}{
+		{name: "valid", issuer: NewIssuer(priv, ""), grant: good},
+		{name: "bad_signature", issuer: NewIssuer(otherPriv, ""), grant: good, wantReason: "signature is invalid"},
+		{name: "expired", issuer: past(NewIssuer(priv, "")), grant: good, wantReason: "expired"},
+		{name: "not_yet_valid", issuer: future(NewIssuer(priv, "")), grant: good, wantReason: "not valid yet"},
+		{name: "wrong_audience", issuer: NewIssuer(priv, ""), grant: Grant{Subject: "x", Audience: []string{AudienceScoring}, TTL: time.Minute}, wantReason: "audience"},
+		{name: "wrong_issuer", issuer: NewIssuer(priv, "someone-else"), grant: good, wantReason: "unknown issuer"},
+		{name: "malformed", issuer: NewIssuer(priv, ""), grant: good, mangle: func(string) string { return "not.a.jwt" }, wantReason: "malformed"},
+		{name: "tampered_scope", issuer: NewIssuer(priv, ""), grant: good, mangle: tamper, wantReason: "signature is invalid"},
+		{name: "alg_none", issuer: NewIssuer(priv, ""), grant: good, mangle: func(string) string { return unsigned(t) }, wantReason: "signature is invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := tt.issuer.Mint(tt.grant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.mangle != nil {
+				tok = tt.mangle(tok)
+			}
+			c, err := v.Verify(tok)
+			if tt.wantReason == "" {
+				if err != nil || c.Subject != "saga-worker" || !c.Has(ScopePaymentsWrite) || c.Has(ScopePaymentsRefund) {
+					t.Fatalf("Verify = %+v, %v", c, err)
+				}
+				return
+			}
+			var te *TokenError
+			if !errors.As(err, &te) || !strings.Contains(te.Reason, tt.wantReason) {
+				t.Fatalf("Verify error = %v, want a TokenError with %q", err, tt.wantReason)
+			}
+		})
+	}
+}
+
+// tamper widens the token's scope without re-signing it.
+func tamper(tok string) string {
+	parts := strings.Split(tok, ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	payload = []byte(strings.Replace(string(payload), `"scope":"`, `"scope":"payments:refund `, 1))
+	parts[1] = base64.RawURLEncoding.EncodeToString(payload)
+	return strings.Join(parts, ".")
+}
+
+// unsigned is a token with alg "none", the classic forgery.
+func unsigned(t *testing.T) string {
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{
+		"iss": DefaultIssuer, "sub": "saga-worker", "aud": AudiencePayment, "scope": ScopePaymentsWrite,
+		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix(),
+	}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestGrantValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		grant   Grant
+		wantErr []string
+	}{
+		{name: "valid", grant: Grant{Subject: "cli", Audience: []string{AudiencePayment}, Scopes: []string{ScopePaymentsRead}, TTL: time.Hour}},
+		{name: "everything_wrong", grant: Grant{Audience: []string{"payments"}, Scopes: []string{"payments:wirte"}},
+			wantErr: []string{"subject", `unknown audience "payments"`, `unknown scope "payments:wirte"`, "lifetime"}},
+		{name: "no_audience", grant: Grant{Subject: "cli", TTL: time.Hour}, wantErr: []string{"needs an audience"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.grant.Validate()
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, w := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate = %v, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCallerScopes(t *testing.T) {
+	c := Caller{Subject: "console", Scopes: []string{ScopePaymentsRead}}
+	if !c.Has(ScopePaymentsRead) || c.Has(ScopeFaultsInject) {
+		t.Errorf("Has is wrong for %+v", c)
+	}
+	if a := Anonymous(); !a.Has(ScopeFaultsInject) || !a.Has(ScopePaymentsWrite) {
+		t.Error("the anonymous caller of a service with auth disabled lacks a scope")
+	}
+	if got := SplitList("payments:read, orders:read scores:read"); !slices.Equal(got, []string{ScopePaymentsRead, ScopeOrdersRead, ScopeScoresRead}) {
+		t.Errorf("SplitList = %v", got)
+	}
+}

@@ -1,0 +1,55 @@
+package component
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/sagatrace/sagatrace/internal/auth"
+)
+
+// ServiceAuth is how a service checks bearer tokens, as its flags give it.
+type ServiceAuth struct {
+	// PublicKeyFile is the issuer's Ed25519 public key, PEM (--auth-public-key).
+	PublicKeyFile string
+	// Issuer is the iss claim tokens must carry (--auth-issuer); "" means auth.DefaultIssuer.
+	Issuer string
+	// Disabled serves the API without authentication (--auth-disabled):
+	// never implied by a missing key, never in production.
+	Disabled bool
+}
+
+// load reads the key. A service with neither a key nor Disabled is an
+// error naming the flag: it never starts open by omission.
+func (a ServiceAuth) load(name string, logger *slog.Logger) (auth.Config, error) {
+	switch {
+	case a.Disabled && a.PublicKeyFile != "":
+		return auth.Config{}, fmt.Errorf("%s: --auth-public-key and --auth-disabled exclude each other", name)
+	case a.Disabled:
+		logger.Warn("authentication is DISABLED (--auth-disabled): anyone who reaches this port may call every operation, faults included when enabled")
+		return auth.Config{Disabled: true}, nil
+	case a.PublicKeyFile == "":
+		return auth.Config{}, fmt.Errorf("%s: --auth-public-key is required: the issuer's Ed25519 public key (PEM) that checks the bearer tokens of API calls "+
+			"(`sagatrace keygen` makes a key pair); to serve the API without authentication, say so with --auth-disabled (never in production)", name)
+	}
+	key, err := auth.LoadPublicKey(a.PublicKeyFile)
+	if err != nil {
+		return auth.Config{}, fmt.Errorf("%s: --auth-public-key: %w", name, err)
+	}
+	return auth.Config{PublicKey: key, Issuer: a.Issuer}, nil
+}
+
+// credentials loads what a component calling the services (worker,
+// console) sends: tokens minted with --auth-key, or the one in
+// --auth-token-file. With neither it sends none, which only services
+// started with --auth-disabled accept, and says so.
+func credentials(name string, cfg auth.ClientConfig, logger *slog.Logger) (*auth.Credentials, error) {
+	creds, err := auth.NewCredentials(cfg, name)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("%s: --auth-key / --auth-token-file", name), err)
+	}
+	if creds == nil {
+		logger.Warn("no --auth-key or --auth-token-file: calls to the services carry no bearer token and are refused (401) unless the services run with --auth-disabled")
+	}
+	return creds, nil
+}
