@@ -14,6 +14,8 @@ type ChargeInput struct {
 	CustomerID     string            `json:"customer_id"`
 	AmountCents    int64             `json:"amount_cents"`
 	Currency       string            `json:"currency"`
+	CardToken      string            `json:"card_token,omitempty"`
+	CardLast4      string            `json:"card_last4,omitempty"`
 	Faults         map[string]string `json:"faults,omitempty"`
 }
 
@@ -29,6 +31,7 @@ func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeR
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: "payment.charge", faults: in.Faults})
 	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, payment.ChargeRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, AmountCents: in.AmountCents, Currency: in.Currency,
+		CardToken: in.CardToken, CardLast4: in.CardLast4,
 	})
 	if err == nil && p.State != payment.StateCompleted {
 		err = fmt.Errorf("payment %s ended %s, not completed", p.PaymentID, p.State)

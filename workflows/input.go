@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/money"
 	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 // The input is checked against the services' own bounds (money, order,
@@ -43,6 +45,9 @@ func (in Input) Validate(dtid string) error {
 		errs = append(errs, fmt.Errorf("currency: %q is not a supported ISO 4217 code", in.Currency))
 	}
 	errs = append(errs, in.validateItems()...)
+	for _, p := range payment.CardProblems(in.CardToken, in.CardLast4) {
+		errs = append(errs, errors.New(p))
+	}
 	// Sorted, because this runs inside the workflow: map order would make the
 	// failure message differ between a run and its replay. (workflowcheck
 	// sees maps.Keys iterate a map; the sort makes the order fixed.)
@@ -92,6 +97,8 @@ func checkID(field, v string) error {
 		return fmt.Errorf("%s: is required", field)
 	case len(v) > httpapi.MaxIDLen:
 		return fmt.Errorf("%s: is %d characters long, at most %d are allowed", field, len(v), httpapi.MaxIDLen)
+	case carddata.Contains(v):
+		return fmt.Errorf("%s: holds a card number; a saga never takes one (card_token and card_last4 only)", field)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/sagatrace/sagatrace/internal/carddata"
 )
 
 func validInput() Input {
@@ -144,6 +146,10 @@ func TestOrderSagaRejectsInvalidInputBeforeAnyActivity(t *testing.T) {
 		{"bad_dtid", func(in *Input) { in.DTID = "has space" }, "dtid"},
 		{"unknown_fault_operation", func(in *Input) { in.Faults = map[string]string{"bank.rob": "error"} }, "faults"},
 		{"unknown_fault_kind", func(in *Input) { in.Faults = map[string]string{"order.create": "sometimes"} }, "faults"},
+		{"card_number_as_customer", func(in *Input) { in.CustomerID = "4111111111111111" }, "customer_id: holds a card number"},
+		{"card_number_as_sku", func(in *Input) { in.Items[0].SKU = "4111-1111-1111-1111" }, "items[0].sku: holds a card number"},
+		{"card_number_as_token", func(in *Input) { in.CardToken, in.CardLast4 = "4111111111111111", "1111" }, "card_token holds a card number"},
+		{"last4_without_token", func(in *Input) { in.CardLast4 = "1111" }, "send both or neither"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +166,9 @@ func TestOrderSagaRejectsInvalidInputBeforeAnyActivity(t *testing.T) {
 			}
 			if !strings.Contains(app.Error(), tt.wantField) {
 				t.Errorf("error %q does not name the field %q", app.Error(), tt.wantField)
+			}
+			if carddata.Contains(app.Error()) {
+				t.Errorf("error %q repeats a card number", app.Error())
 			}
 			if calls := f.calledOps(); len(calls) != 0 {
 				t.Errorf("activities called on invalid input: %v", calls)

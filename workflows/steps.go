@@ -18,7 +18,8 @@ func (s *saga) charge(ctx workflow.Context) error {
 	var out activities.ChargeResult
 	err := workflow.ExecuteActivity(ctx, a.ChargePayment, activities.ChargeInput{
 		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "payment.charge"),
-		CustomerID: s.in.CustomerID, AmountCents: s.in.AmountCents, Currency: s.in.Currency, Faults: s.in.Faults,
+		CustomerID: s.in.CustomerID, AmountCents: s.in.AmountCents, Currency: s.in.Currency,
+		CardToken: s.in.CardToken, CardLast4: s.in.CardLast4, Faults: s.in.Faults,
 	}).Get(ctx, &out)
 	s.state.PaymentID = out.PaymentID
 	s.record(StepPayment, "payment.charge", false, out.HopResult, err)

@@ -70,6 +70,10 @@ type Input struct {
 	AmountCents int64  `json:"amount_cents"`
 	Currency    string `json:"currency"`
 	Items       []Item `json:"items"`
+	// CardToken and CardLast4 name the card: the processor's token and its
+	// last four digits, both or neither. A card number is refused.
+	CardToken string `json:"card_token,omitempty"`
+	CardLast4 string `json:"card_last4,omitempty"`
 	// Faults maps an operation (payment.charge, order.create, …) to a fault
 	// kind; services honour it only when started with faults enabled.
 	Faults map[string]string `json:"faults,omitempty"`

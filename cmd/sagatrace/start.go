@@ -56,6 +56,8 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&amount, "amount", "", "amount in major units, e.g. 12.99 (required)")
 	fs.StringVar(&in.Currency, "currency", "USD", "ISO 4217 currency code")
 	fs.StringVar(&sku, "sku", "sku-1", "SKU of the single order line")
+	fs.StringVar(&in.CardToken, "card-token", "", "the card processor's token for the card, e.g. tok_visa_4242 (never a card number)")
+	fs.StringVar(&in.CardLast4, "card-last4", "", "the card's last four digits, with --card-token")
 	fs.Func("fault", "inject a fault, operation=kind (repeatable), e.g. order.create=error", func(v string) error {
 		op, kind, ok := strings.Cut(v, "=")
 		if !ok || op == "" || kind == "" {
@@ -145,6 +147,7 @@ func printStarted(w io.Writer, dtid, wfID, runID, namespace string, l links) {
 	fmt.Fprintf(w, "  Jaeger        %s/api/traces?service=payment&tags=%s  (also order, scoring, saga-worker)\n", l.jaeger, tags)
 	fmt.Fprintf(w, "  payments      %s/v1/payments?dtid=%s\n", l.payment, dtid)
 	fmt.Fprintf(w, "  orders        %s/v1/orders?dtid=%s\n", l.order, dtid)
+	fmt.Fprintln(w, `                (with a bearer token: curl -H "Authorization: Bearer $(sagatrace token --aud payment,order --scope payments:read,orders:read)" …)`)
 	fmt.Fprintf(w, "  Temporal CLI  go tool -modfile=tools/go.mod temporal workflow list --query 'DTID=\"%s\"'\n", dtid)
 }
 

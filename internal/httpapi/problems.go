@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
@@ -38,11 +39,15 @@ func (p *Problems) CheckDTID(dtid, headerDTID string) {
 	}
 }
 
-// CheckID checks a required identifier of at most MaxIDLen characters.
+// CheckID checks a required identifier of at most MaxIDLen characters
+// that is not a card number (an ID field is the first place a careless
+// client puts one; the problem does not repeat it).
 func (p *Problems) CheckID(field, value string) {
 	switch {
 	case strings.TrimSpace(value) == "":
 		p.Addf("%s is required", field)
+	case carddata.Contains(value):
+		p.Addf("%s holds a card number; sagatrace never takes one (send card_token and card_last4 with a charge)", field)
 	case len(value) > MaxIDLen:
 		p.Addf("%s is longer than %d characters", field, MaxIDLen)
 	}
@@ -54,5 +59,7 @@ func (p Problems) Err() error {
 	if len(p) == 0 {
 		return nil
 	}
-	return Invalid(TypeInvalidField, strings.Join(p, "; "))
+	// A problem may quote a bad value back ("currency \"…\""); a card
+	// number is never quoted, not even to the client that sent it.
+	return Invalid(TypeInvalidField, carddata.Redact(strings.Join(p, "; ")))
 }

@@ -13,7 +13,8 @@ import (
 // LogHandler stamps every record with the identities found in its context:
 // trace_id and span_id of the current span, the dtid and the correlation_id
 // of the hop. Log lines then join their traces without anyone remembering to
-// add the fields.
+// add the fields. It also redacts card numbers from the message and the
+// attributes (see redact.go).
 type LogHandler struct{ next slog.Handler }
 
 // NewLogHandler wraps next.
@@ -39,12 +40,12 @@ func (h *LogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if cid := ids.CorrelationIDFrom(ctx); cid != "" {
 		r.AddAttrs(slog.String(ids.AttrCorrelationID, cid))
 	}
-	return h.next.Handle(ctx, r)
+	return h.next.Handle(ctx, redactRecord(r))
 }
 
 // WithAttrs returns a handler whose records carry attrs.
 func (h *LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &LogHandler{next: h.next.WithAttrs(attrs)}
+	return &LogHandler{next: h.next.WithAttrs(redactAttrs(attrs))}
 }
 
 // WithGroup returns a handler that nests later attributes under name.

@@ -62,7 +62,7 @@ func NewTracerProvider(ctx context.Context, cfg Config) (*sdktrace.TracerProvide
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: OTLP exporter for %s: %w", cfg.ServiceName, err)
 		}
-		opts = append(opts, sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Second)))
+		opts = append(opts, sdktrace.WithBatcher(redactingExporter{next: exp}, sdktrace.WithBatchTimeout(time.Second)))
 	}
 	return sdktrace.NewTracerProvider(opts...), nil
 }

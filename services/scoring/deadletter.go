@@ -10,24 +10,39 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
+
+// redactBytes returns data with card numbers redacted; data itself when
+// it holds none.
+func redactBytes(data []byte) []byte {
+	if s := string(data); carddata.Contains(s) {
+		return []byte(carddata.Redact(s))
+	}
+	return data
+}
 
 // deadLetter publishes a refused event to scoring.dlq.<reason> with its
 // original payload and headers plus the error, retrying until the server
 // takes it: a refused event is kept, never dropped. The DLQ publish is
 // deduplicated by stream sequence, so a redelivery cannot dead-letter twice.
+// Card numbers are redacted from the payload and headers (the DLQ is kept
+// on disk; the scoring stream itself keeps the original only until it is
+// acked, as a work queue would — see the README).
 func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, cause error) error {
 	reason := ReasonNotJSON
 	var de *DecodeError
 	if errors.As(cause, &de) {
 		reason = de.Reason
 	}
-	dlq := &nats.Msg{Subject: DLQPrefix + reason, Data: msg.Data(), Header: nats.Header{}}
-	for k, v := range msg.Headers() {
-		dlq.Header[k] = v
+	dlq := &nats.Msg{Subject: DLQPrefix + reason, Data: redactBytes(msg.Data()), Header: nats.Header{}}
+	for k, vs := range msg.Headers() {
+		for _, v := range vs {
+			dlq.Header.Add(k, carddata.Redact(v))
+		}
 	}
-	dlq.Header.Set(ids.NATSHeaderError, cause.Error())
+	dlq.Header.Set(ids.NATSHeaderError, carddata.Redact(cause.Error()))
 	dlq.Header.Set("Sagatrace-Original-Subject", msg.Subject())
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
 		pubCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -44,7 +59,26 @@ func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint6
 		case <-time.After(backoff):
 		}
 	}
+	if reason == ReasonCardData || carddata.Contains(string(msg.Data())) {
+		p.eraseFromStream(ctx, seq)
+	}
 	p.c.metrics.dlq.WithLabelValues(reason).Inc()
 	p.log.Warn("event dead-lettered", slog.String("reason", reason), slog.Uint64("stream_seq", seq), slog.Any("error", cause))
 	return nil
+}
+
+// eraseFromStream removes a card-holding event from the scoring stream
+// (overwriting it on disk) once its redacted copy is in the DLQ, so the
+// number is not kept for the stream's MaxAge. Failing that is logged, not
+// fatal: the event is dead-lettered either way.
+func (p *partition) eraseFromStream(ctx context.Context, seq uint64) {
+	s, err := p.c.js.Stream(ctx, StreamName)
+	if err == nil {
+		err = s.SecureDeleteMsg(ctx, seq)
+	}
+	if err != nil {
+		p.log.Error("could not erase an event holding a card number from the stream; erase it by hand",
+			slog.Uint64("stream_seq", seq), slog.String("command", "nats stream rmm "+StreamName+" "+strconv.FormatUint(seq, 10)),
+			slog.Any("error", err))
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json"
+
+	"github.com/sagatrace/sagatrace/internal/carddata"
 )
 
 // Event is one scoring event, as published to scoring.events.<profile_id>.
@@ -36,6 +38,9 @@ const (
 	ReasonBadDelta     = "bad_delta"
 	ReasonBadKind      = "bad_kind"
 	ReasonTooLarge     = "too_large"
+	// ReasonCardData: a field holds a card number. The dead letter keeps
+	// the event with the number redacted (see deadLetter).
+	ReasonCardData = "card_data"
 )
 
 // DecodeError says why an event was refused.
@@ -75,6 +80,13 @@ func Decode(data []byte) (Event, error) {
 }
 
 func (ev Event) check() error {
+	for _, f := range []struct{ name, value string }{
+		{"profile_id", ev.ProfileID}, {"kind", ev.Kind}, {"event_id", ev.EventID}, {"dtid", ev.DTID},
+	} {
+		if carddata.Contains(f.value) {
+			return refuse(ReasonCardData, "%s holds a card number; scoring events never carry one", f.name)
+		}
+	}
 	switch {
 	case ev.ProfileID == "":
 		return refuse(ReasonBadProfile, "profile_id is required")

@@ -28,6 +28,9 @@ func TestDecode(t *testing.T) {
 		{name: "string_delta", data: `{"profile_id":"p-1","kind":"like","delta":"1"}`, wantReason: ReasonBadDelta},
 		{name: "absurd_delta", data: `{"profile_id":"p-1","kind":"like","delta":1000000000}`, wantReason: ReasonBadDelta},
 		{name: "missing_kind", data: `{"profile_id":"p-1","delta":1}`, wantReason: ReasonBadKind},
+		{name: "card_number_as_profile", data: `{"profile_id":"4111111111111111","kind":"like","delta":1}`, wantReason: ReasonCardData},
+		{name: "card_number_in_kind", data: `{"profile_id":"p-1","kind":"card 4111 1111 1111 1111","delta":1}`, wantReason: ReasonCardData},
+		{name: "card_number_as_event_id", data: `{"event_id":"5555555555554444","profile_id":"p-1","kind":"like","delta":1}`, wantReason: ReasonCardData},
 		{name: "too_large", data: `{"profile_id":"p-1","kind":"` + strings.Repeat("k", MaxEventBytes) + `","delta":1}`, wantReason: ReasonTooLarge},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,167 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/sagatrace/sagatrace/internal/carddata"
+)
+
+// Card numbers are refused wherever input enters (see carddata), but an
+// error may still echo a refused value: "currency \"4111…\" is not
+// supported". Logs and exported spans leave the process for good, so both
+// pass through carddata.Redact on the way out.
+
+// redactAttr returns a with card numbers redacted from its string value,
+// from errors and Stringers (rendered as text), and inside groups.
+func redactAttr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		if s := v.String(); carddata.Contains(s) {
+			return slog.String(a.Key, carddata.Redact(s))
+		}
+	case slog.KindGroup:
+		group := v.Group()
+		out := make([]slog.Attr, len(group))
+		for i, g := range group {
+			out[i] = redactAttr(g)
+		}
+		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}
+	case slog.KindAny:
+		var s string
+		switch x := v.Any().(type) {
+		case error:
+			s = x.Error()
+		case fmt.Stringer:
+			s = x.String()
+		default:
+			return a
+		}
+		if carddata.Contains(s) {
+			return slog.String(a.Key, carddata.Redact(s))
+		}
+	}
+	return a
+}
+
+// redactRecord returns r with card numbers redacted from its message and
+// attributes; r itself when there is nothing to redact.
+func redactRecord(r slog.Record) slog.Record {
+	dirty := carddata.Contains(r.Message)
+	attrs := make([]slog.Attr, 0, r.NumAttrs())
+	r.Attrs(func(a slog.Attr) bool {
+		ra := redactAttr(a)
+		dirty = dirty || !ra.Equal(a)
+		attrs = append(attrs, ra)
+		return true
+	})
+	if !dirty {
+		return r
+	}
+	out := slog.NewRecord(r.Time, r.Level, carddata.Redact(r.Message), r.PC)
+	out.AddAttrs(attrs...)
+	return out
+}
+
+func redactAttrs(attrs []slog.Attr) []slog.Attr {
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = redactAttr(a)
+	}
+	return out
+}
+
+// redactingExporter redacts card numbers from span names, attributes,
+// events, links and status before next exports them. Spans without any
+// are passed on as they are.
+type redactingExporter struct{ next sdktrace.SpanExporter }
+
+func (e redactingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	out := spans
+	copied := false // the batch is the SDK's: copy before changing it
+	for i, s := range spans {
+		if !spanHoldsCardData(s) {
+			continue
+		}
+		if !copied {
+			out, copied = append([]sdktrace.ReadOnlySpan(nil), spans...), true
+		}
+		out[i] = redactSpan(s)
+	}
+	return e.next.ExportSpans(ctx, out)
+}
+
+func (e redactingExporter) Shutdown(ctx context.Context) error { return e.next.Shutdown(ctx) }
+
+func attrsHoldCardData(kvs []attribute.KeyValue) bool {
+	for _, kv := range kvs {
+		if kv.Value.Type() == attribute.STRING && carddata.Contains(kv.Value.AsString()) {
+			return true
+		}
+		if kv.Value.Type() == attribute.STRINGSLICE {
+			for _, s := range kv.Value.AsStringSlice() {
+				if carddata.Contains(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func spanHoldsCardData(s sdktrace.ReadOnlySpan) bool {
+	if carddata.Contains(s.Name()) || carddata.Contains(s.Status().Description) || attrsHoldCardData(s.Attributes()) {
+		return true
+	}
+	for _, ev := range s.Events() {
+		if carddata.Contains(ev.Name) || attrsHoldCardData(ev.Attributes) {
+			return true
+		}
+	}
+	for _, l := range s.Links() {
+		if attrsHoldCardData(l.Attributes) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactKVs(kvs []attribute.KeyValue) []attribute.KeyValue {
+	out := make([]attribute.KeyValue, len(kvs))
+	for i, kv := range kvs {
+		switch kv.Value.Type() {
+		case attribute.STRING:
+			out[i] = attribute.String(string(kv.Key), carddata.Redact(kv.Value.AsString()))
+		case attribute.STRINGSLICE:
+			ss := kv.Value.AsStringSlice()
+			for j := range ss {
+				ss[j] = carddata.Redact(ss[j])
+			}
+			out[i] = attribute.StringSlice(string(kv.Key), ss)
+		default:
+			out[i] = kv
+		}
+	}
+	return out
+}
+
+func redactSpan(s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
+	stub := tracetest.SpanStubFromReadOnlySpan(s)
+	stub.Name = carddata.Redact(stub.Name)
+	stub.Status.Description = carddata.Redact(stub.Status.Description)
+	stub.Attributes = redactKVs(stub.Attributes)
+	for i := range stub.Events {
+		stub.Events[i].Name = carddata.Redact(stub.Events[i].Name)
+		stub.Events[i].Attributes = redactKVs(stub.Events[i].Attributes)
+	}
+	for i := range stub.Links {
+		stub.Links[i].Attributes = redactKVs(stub.Links[i].Attributes)
+	}
+	return stub.Snapshot()
+}
