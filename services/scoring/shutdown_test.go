@@ -1,0 +1,114 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sagatrace/sagatrace/internal/telemetry"
+)
+
+// A graceful stop under load writes what hot and cold hold and acks it:
+// the stored offset is the consumer's ack floor, so the next instance
+// redoes nothing that was applied.
+func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
+	r := newRig(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A long interval: while events flow, only the stop itself flushes what
+	// arrived after the first events.
+	reg := prometheus.NewRegistry()
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1, FlushInterval: 10 * time.Second},
+		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+
+	// Publish on while the consumer stops, so the stop lands mid-stream.
+	// (on a connection of its own, as a real publisher would be).
+	pub, err := nats.Connect(r.nc.ConnectedUrl())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	const events = 200_000
+	published := make(chan error, 1)
+	go func() {
+		for i := range events {
+			p := fmt.Sprintf("p-%d", i%50)
+			if err := pub.Publish(Subject(p), []byte(`{"profile_id":"`+p+`","kind":"like","delta":1}`)); err != nil {
+				published <- err
+				return
+			}
+		}
+		published <- pub.Flush()
+	}()
+	time.Sleep(time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("consumer stopped with %v", err)
+	}
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+
+	offset, err := r.store.Offset(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := r.js.Consumer(t.Context(), StreamName, "scoring-p0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Events the client had prefetched but the shard never applied stay
+	// pending: not applied, not acked, redelivered to the next instance.
+	if info.AckFloor.Stream != offset {
+		t.Errorf("after the stop: ack floor %d, stored offset %d; want everything committed acked", info.AckFloor.Stream, offset)
+	}
+	// Every event taken into the shard was written: the stop flushed hot.
+	taken := counterTotal(t, reg, "scoring_events_in_total")
+	if taken == 0 || uint64(taken) != offset {
+		t.Errorf("the shard took %v events, %d were committed; want all of them, and more than none", taken, offset)
+	}
+	var total int64
+	for i := range 50 {
+		s, err := r.store.Score(t.Context(), fmt.Sprintf("p-%d", i))
+		if err == nil {
+			total += s.Score
+		}
+	}
+	if uint64(total) != offset {
+		t.Errorf("stored scores add up to %d, but the offset says %d events were applied", total, offset)
+	}
+	t.Logf("stopped after applying %d of %d events (%d prefetched, not applied)", offset, events, info.NumAckPending)
+}
+
+// counterTotal sums a counter over its labels.
+func counterTotal(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}
