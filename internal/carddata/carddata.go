@@ -21,9 +21,10 @@ const (
 // number: a run of 13 to 19 digits, possibly grouped by single spaces or
 // dashes, not glued to further digits or letters, that passes the Luhn
 // check. A random digit run passes Luhn one time in ten, so an identifier
-// made of 13+ digits may be refused; that is the price of never storing a
-// card number, and identifiers of sagatrace itself (UUIDs, trace IDs) mix
-// in letters and never form such runs.
+// made of 13 to 19 digits may be refused; that is the price of never
+// storing a card number. Identifiers of sagatrace itself never form such
+// runs: trace IDs glue digits to letters, and UUIDs group theirs 8-4-4-4-12,
+// which no card number does (see cardGrouping).
 func Contains(s string) bool {
 	found := false
 	scan(s, func(int, int) bool { found = true; return false })
@@ -64,7 +65,8 @@ func scan(s string, found func(start, end int) bool) {
 			continue
 		}
 		end, n := run(s, i)
-		if n >= minDigits && n <= maxDigits && (end == len(s) || !isWordByte(s[end])) && luhn(digitsOf(s[i:end])) {
+		if n >= minDigits && n <= maxDigits && (end == len(s) || !isWordByte(s[end])) &&
+			cardGrouping(s[i:end]) && luhn(digitsOf(s[i:end])) {
 			if !found(i, end) {
 				return
 			}
@@ -90,6 +92,43 @@ func run(s string, i int) (end, digits int) {
 		}
 	}
 	return end, digits
+}
+
+// cardGrouping reports whether a digit run is written as card numbers
+// are: contiguously, or in groups of four (the last one shorter) or 4-6-5
+// and 4-6-4 (American Express, Diners), with one kind of separator. Other
+// groupings are not cards: a UUID (8-4-4-4-12) whose first groups happen
+// to be all digits would otherwise pass one time in ten.
+func cardGrouping(run string) bool {
+	var sep byte
+	var groups []int
+	n := 0
+	for i := range len(run) {
+		if isDigit(run[i]) {
+			n++
+			continue
+		}
+		if sep != 0 && run[i] != sep {
+			return false
+		}
+		sep = run[i]
+		groups = append(groups, n)
+		n = 0
+	}
+	groups = append(groups, n)
+	if len(groups) == 1 {
+		return true
+	}
+	if len(groups) == 3 && groups[0] == 4 && groups[1] == 6 && (groups[2] == 5 || groups[2] == 4) {
+		return true
+	}
+	for i, g := range groups {
+		last := i == len(groups)-1
+		if (!last && g != 4) || (last && (g < 1 || g > 4)) {
+			return false
+		}
+	}
+	return true
 }
 
 func digitsOf(s string) string {
