@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/bench"
@@ -89,6 +90,7 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "| %-48s | %8.1f | %8.0f | %8.0f | %8.0f |\n", c.Name, c.Rate, c.P50ms, c.P95ms, c.P99ms)
 	}
 	fmt.Fprintf(stdout, "\nratio 2/1 (real saga vs no-op baseline): %.2f×   ratio 2/3 (traced vs tracing off): %.2f×\n", res.RealVsBaseline, res.TracedVsUntraced)
+	fmt.Fprintf(stdout, "round by round: 2/1 %s   2/3 %s\n", spread(res.RealVsBaselineRounds), spread(res.TracedVsUntracedRounds))
 	return nil
 }
 
@@ -103,4 +105,17 @@ func writeProfile(path, name string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// spread renders per-round ratios as "median 0.97× (0.88–1.05×)".
+func spread(ratios []float64) string {
+	if len(ratios) == 0 {
+		return "-"
+	}
+	sorted := slices.Sorted(slices.Values(ratios))
+	mid := sorted[len(sorted)/2]
+	if len(sorted)%2 == 0 {
+		mid = (sorted[len(sorted)/2-1] + mid) / 2
+	}
+	return fmt.Sprintf("median %.2f× (%.2f–%.2f×)", mid, sorted[0], sorted[len(sorted)-1])
 }

@@ -14,9 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -113,15 +111,7 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	defer c.Close()
 
 	wfID := workflows.WorkflowID(in.DTID)
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        wfID,
-		TaskQueue: workflows.TaskQueue,
-		// Same DTID, same workflow: a second start joins the running saga
-		// and is refused after it closed, so nothing is charged twice.
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.DTIDSearchAttribute.ValueSet(in.DTID)),
-	}, workflows.WorkflowType, in)
+	run, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.DTID, workflows.TaskQueue), workflows.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		fmt.Fprintf(stdout, "A saga for DTID %s already ran; it is not started again.\n", in.DTID)

@@ -53,6 +53,10 @@ type SagaResult struct {
 	RealVsBaseline float64 `json:"real_vs_baseline"`
 	// TracedVsUntraced is the real saga traced over untraced (2/3).
 	TracedVsUntraced float64 `json:"traced_vs_untraced"`
+	// The same ratios round by round: their spread is the machine's noise,
+	// which a ratio over all rounds hides.
+	RealVsBaselineRounds   []float64 `json:"real_vs_baseline_rounds"`
+	TracedVsUntracedRounds []float64 `json:"traced_vs_untraced_rounds"`
 }
 
 // Task queues of the benchmark's own workers, so that the three cases run
@@ -90,6 +94,7 @@ func RunSaga(ctx context.Context, o SagaOptions) (SagaResult, error) {
 	latencies := make([][]time.Duration, len(cases))
 	seconds := make([]float64, len(cases))
 	for r := range rounds {
+		rate := make([]float64, len(cases))
 		for k := range cases {
 			i := k
 			if r%2 == 1 {
@@ -118,7 +123,10 @@ func RunSaga(ctx context.Context, o SagaOptions) (SagaResult, error) {
 			}
 			latencies[i] = append(latencies[i], lat...)
 			seconds[i] += secs
+			rate[i] = float64(len(lat)) / secs
 		}
+		res.RealVsBaselineRounds = append(res.RealVsBaselineRounds, rate[1]/rate[0])
+		res.TracedVsUntracedRounds = append(res.TracedVsUntracedRounds, rate[1]/rate[2])
 	}
 	for i, cs := range cases {
 		res.Cases = append(res.Cases, summarize(cs.name, latencies[i], seconds[i]))
@@ -138,7 +146,8 @@ func startOrderSaga(ctx context.Context, c client.Client, queue string) (client.
 		DTID: dtid, CustomerID: "bench", ProfileID: "bench-" + dtid[len(dtid)-4:], AmountCents: 1299, Currency: "USD",
 		Items: []workflows.Item{{SKU: "sku-1", Qty: 1, PriceCents: 1299}},
 	}
-	return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(dtid), TaskQueue: queue}, workflows.WorkflowType, in)
+	// As `sagatrace start` starts it: with the DTID search attribute set.
+	return c.ExecuteWorkflow(ctx, workflows.StartOptions(dtid, queue), workflows.WorkflowType, in)
 }
 
 // runMany runs n workflows, at most concurrency at a time, each timed from
@@ -238,7 +247,7 @@ func startBenchWorkers(ctx context.Context, o SagaOptions) (stop func(), err err
 		return nil, err
 	}
 	stops = append(stops, closeClient)
-	w := worker.New(c, queueNoop, worker.Options{})
+	w := worker.New(c, queueNoop, component.WorkerOptions())
 	w.RegisterWorkflowWithOptions(NoopSaga, workflow.RegisterOptions{Name: "NoopSaga"})
 	w.RegisterActivity(NoopActivity)
 	if err := w.Start(); err != nil {

@@ -110,11 +110,7 @@ func (d *driver) runOne(ctx context.Context, sc Scenario, in workflows.Input, st
 	defer span.End()
 
 	id := workflows.WorkflowID(in.DTID)
-	wr, err := d.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: workflows.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.DTIDSearchAttribute.ValueSet(in.DTID)),
-	}, workflows.WorkflowType, in)
+	wr, err := d.temporal.ExecuteWorkflow(ctx, workflows.StartOptions(in.DTID, workflows.TaskQueue), workflows.WorkflowType, in)
 	if err != nil {
 		r.err = fmt.Errorf("start saga: %w", err)
 		return r
