@@ -59,6 +59,11 @@ func Redact(s string) string {
 // scan calls found(start, end) for each card number in s, left to right,
 // until found returns false.
 func scan(s string, found func(start, end int) bool) {
+	// Most strings checked (profile IDs, kinds, SKUs) are too short to
+	// hold a card number; scoring checks every event's fields.
+	if len(s) < minDigits {
+		return
+	}
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) || (i > 0 && isWordByte(s[i-1])) {
 			i++

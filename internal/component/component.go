@@ -129,3 +129,17 @@ func startOrCleanup(ctx context.Context, r *Running, start func() error) (*Runni
 	}
 	return r, nil
 }
+
+// setting is one flag of a component's configuration and its value.
+type setting struct{ flag, value string }
+
+// required reports, at once, every setting of component that is empty.
+func required(component string, settings ...setting) error {
+	var errs []error
+	for _, s := range settings {
+		if s.value == "" {
+			errs = append(errs, fmt.Errorf("%s: %s is required", component, s.flag))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -3,8 +3,6 @@ package component
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -43,16 +41,10 @@ type ConsoleConfig struct {
 
 // Validate reports every missing setting at once.
 func (c ConsoleConfig) Validate() error {
-	var errs []error
-	for _, s := range []struct{ flag, value string }{
-		{"--listen", c.Listen}, {"--temporal-address", c.TemporalAddress}, {"--namespace", c.Namespace},
-		{"--jaeger-url", c.JaegerURL}, {"--payment-url", c.PaymentURL}, {"--order-url", c.OrderURL}, {"--scoring-url", c.ScoringURL},
-	} {
-		if s.value == "" {
-			errs = append(errs, fmt.Errorf("console: %s is required", s.flag))
-		}
-	}
-	return errors.Join(errs...)
+	return required("console",
+		setting{"--listen", c.Listen}, setting{"--temporal-address", c.TemporalAddress}, setting{"--namespace", c.Namespace},
+		setting{"--jaeger-url", c.JaegerURL}, setting{"--payment-url", c.PaymentURL}, setting{"--order-url", c.OrderURL},
+		setting{"--scoring-url", c.ScoringURL})
 }
 
 // jaegerReadTimeout bounds one read of Jaeger's API by a console page.

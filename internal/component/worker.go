@@ -2,7 +2,6 @@ package component
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -35,16 +34,9 @@ type WorkerConfig struct {
 
 // Validate reports every missing setting at once.
 func (c WorkerConfig) Validate() error {
-	var errs []error
-	for _, s := range []struct{ flag, value string }{
-		{"--temporal-address", c.TemporalAddress}, {"--namespace", c.Namespace},
-		{"--payment-url", c.PaymentURL}, {"--order-url", c.OrderURL}, {"--nats-url", c.NATSURL},
-	} {
-		if s.value == "" {
-			errs = append(errs, fmt.Errorf("worker: %s is required", s.flag))
-		}
-	}
-	return errors.Join(errs...)
+	return required("worker",
+		setting{"--temporal-address", c.TemporalAddress}, setting{"--namespace", c.Namespace},
+		setting{"--payment-url", c.PaymentURL}, setting{"--order-url", c.OrderURL}, setting{"--nats-url", c.NATSURL})
 }
 
 // workerStopTimeout bounds how long a stopping worker lets its activities

@@ -50,7 +50,25 @@ func newBenchRig(t testing.TB, partitions int) *rig {
 func startRig(t testing.TB, dbURL string, partitions int) *rig {
 	t.Helper()
 	ctx := t.Context()
-	srv, err := devstack.StartNATS(ctx, devstack.NATSOptions{StoreDir: t.TempDir()})
+	nc, js := startJetStream(t, partitions)
+	db, err := database.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store, err := NewStore(ctx, db, noop.NewTracerProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{nc: nc, js: js, store: store}
+}
+
+// startJetStream starts an in-process NATS server with JetStream on a
+// free port, with the scoring streams of partitions partitions, and
+// connects to it; all of it is stopped when the test ends.
+func startJetStream(t testing.TB, partitions int) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +82,10 @@ func startRig(t testing.TB, dbURL string, partitions int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureStreams(ctx, js, StreamConfig{Partitions: partitions}); err != nil {
+	if err := EnsureStreams(t.Context(), js, StreamConfig{Partitions: partitions}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store, err := NewStore(ctx, db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rig{nc: nc, js: js, store: store}
+	return nc, js
 }
 
 // run starts a consumer for all partitions until the test ends.

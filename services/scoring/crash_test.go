@@ -20,7 +20,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -140,23 +139,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		t.Skip("-short: kills and restarts a scoring process several times")
 	}
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(srv.Shutdown)
-		nc, err := nats.Connect(srv.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := EnsureStreams(t.Context(), js, StreamConfig{Partitions: crashParts}); err != nil {
-			t.Fatal(err)
-		}
+		nc, js := startJetStream(t, crashParts)
 		// The helpers open the same database; on PostgreSQL they connect to
 		// this process's cluster.
 		dbURL := backend.URL(t)
@@ -187,7 +170,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		}()
 
 		for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
-			cmd, lines := startHelper(t, srv.ClientURL(), dbURL, point)
+			cmd, lines := startHelper(t, nc.ConnectedUrl(), dbURL, point)
 			waitLine(t, lines, crashMarker, 60*time.Second)
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
@@ -198,7 +181,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		if err := <-published; err != nil {
 			t.Fatal(err)
 		}
-		_, lines := startHelper(t, srv.ClientURL(), dbURL, "none")
+		_, lines := startHelper(t, nc.ConnectedUrl(), dbURL, "none")
 		waitLine(t, lines, "READY", 30*time.Second)
 
 		db, err := database.Open(t.Context(), dbURL)

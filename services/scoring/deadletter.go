@@ -14,15 +14,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// redactBytes returns data with card numbers redacted; data itself when
-// it holds none.
-func redactBytes(data []byte) []byte {
-	if s := string(data); carddata.Contains(s) {
-		return []byte(carddata.Redact(s))
-	}
-	return data
-}
-
 // deadLetter publishes a refused event to scoring.dlq.<reason> with its
 // original payload and headers plus the error, retrying until the server
 // takes it: a refused event is kept, never dropped. The DLQ publish is
@@ -36,7 +27,12 @@ func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint6
 	if errors.As(cause, &de) {
 		reason = de.Reason
 	}
-	dlq := &nats.Msg{Subject: DLQPrefix + reason, Data: redactBytes(msg.Data()), Header: nats.Header{}}
+	holdsCard := carddata.Contains(string(msg.Data()))
+	data := msg.Data()
+	if holdsCard {
+		data = []byte(carddata.Redact(string(data)))
+	}
+	dlq := &nats.Msg{Subject: DLQPrefix + reason, Data: data, Header: nats.Header{}}
 	for k, vs := range msg.Headers() {
 		for _, v := range vs {
 			dlq.Header.Add(k, carddata.Redact(v))
@@ -59,7 +55,7 @@ func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint6
 		case <-time.After(backoff):
 		}
 	}
-	if reason == ReasonCardData || carddata.Contains(string(msg.Data())) {
+	if reason == ReasonCardData || holdsCard {
 		p.eraseFromStream(ctx, seq)
 	}
 	p.c.metrics.dlq.WithLabelValues(reason).Inc()
