@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -67,7 +68,19 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 	})
 
 	t.Run("jaeger_finds_the_orchestration_and_each_hop_by_dtid", func(t *testing.T) {
-		traces := tracesOf(t, dtid, charge.CorrelationID, create.CorrelationID, publish.CorrelationID)
+		// Each process batches its spans on its own clock: a hop trace may
+		// be in Jaeger with the worker's spans before the service's arrive.
+		wantServices := map[string]string{charge.CorrelationID: "payment", create.CorrelationID: "order"}
+		var traces map[string]jaegerquery.Trace
+		eventually(t, 20*time.Second, func() (bool, string) {
+			traces = tracesOf(t, dtid, charge.CorrelationID, create.CorrelationID, publish.CorrelationID)
+			for cid, svc := range wantServices {
+				if !servicesOf(traces[cid])[svc] {
+					return false, fmt.Sprintf("hop trace %s has no span of service %s: %v", cid, svc, servicesOf(traces[cid]))
+				}
+			}
+			return true, ""
+		})
 		orch, ok := orchestrationTrace(traces)
 		if !ok {
 			t.Fatalf("no orchestration trace among %d traces of dtid %s", len(traces), dtid)
@@ -77,12 +90,6 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 				t.Errorf("hop %s shares the orchestration trace", hop.Operation)
 			}
 			requireHopTrace(t, traces[hop.CorrelationID], hop, dtid, orch.TraceID)
-		}
-		wantServices := map[string]string{charge.CorrelationID: "payment", create.CorrelationID: "order"}
-		for cid, svc := range wantServices {
-			if !servicesOf(traces[cid])[svc] {
-				t.Errorf("hop trace %s has no span of service %s: %v", cid, svc, servicesOf(traces[cid]))
-			}
 		}
 	})
 
