@@ -8,25 +8,26 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // Payments is what the saga needs of the payment service.
 type Payments interface {
-	Charge(ctx context.Context, idempotencyKey string, req payment.ChargeRequest) (payment.Payment, error)
-	Refund(ctx context.Context, idempotencyKey, paymentID string) (payment.Payment, error)
-	List(ctx context.Context, f payment.ListFilter) (payment.Page, error)
+	Charge(ctx context.Context, idempotencyKey string, req paymentapi.ChargeRequest) (paymentapi.Payment, error)
+	Refund(ctx context.Context, idempotencyKey, paymentID string) (paymentapi.Payment, error)
+	List(ctx context.Context, f paymentapi.ListFilter) (paymentapi.Page, error)
 }
 
 // Orders is what the saga needs of the order service.
 type Orders interface {
-	Create(ctx context.Context, idempotencyKey string, req order.CreateRequest) (order.Order, error)
-	Cancel(ctx context.Context, idempotencyKey, orderID string) (order.Order, error)
-	List(ctx context.Context, f order.ListFilter) (order.Page, error)
+	Create(ctx context.Context, idempotencyKey string, req orderapi.CreateRequest) (orderapi.Order, error)
+	Cancel(ctx context.Context, idempotencyKey, orderID string) (orderapi.Order, error)
+	List(ctx context.Context, f orderapi.ListFilter) (orderapi.Page, error)
 }
 
 // ScoreEvents is what the saga needs of the scoring stream.

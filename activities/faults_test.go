@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
@@ -35,14 +36,14 @@ func (r *recorder) note(ctx context.Context) {
 	r.attempts = append(r.attempts, faults.AttemptFrom(ctx))
 }
 
-func (r *recorder) Charge(ctx context.Context, _ string, _ payment.ChargeRequest) (payment.Payment, error) {
+func (r *recorder) Charge(ctx context.Context, _ string, _ paymentapi.ChargeRequest) (paymentapi.Payment, error) {
 	r.note(ctx)
-	return payment.Payment{PaymentID: "p-1", State: payment.StateCompleted}, nil
+	return paymentapi.Payment{PaymentID: "p-1", State: paymentapi.StateCompleted}, nil
 }
 
-func (r *recorder) Refund(ctx context.Context, _, _ string) (payment.Payment, error) {
+func (r *recorder) Refund(ctx context.Context, _, _ string) (paymentapi.Payment, error) {
 	r.note(ctx)
-	return payment.Payment{PaymentID: "p-1", State: payment.StateRefunded}, nil
+	return paymentapi.Payment{PaymentID: "p-1", State: paymentapi.StateRefunded}, nil
 }
 
 func (r *recorder) Publish(_ context.Context, ev scoring.Event) (uint64, error) {

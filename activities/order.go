@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
 // CreateOrderInput asks the order service to confirm the saga's order.
@@ -15,7 +15,7 @@ type CreateOrderInput struct {
 	PaymentID      string            `json:"payment_id"`
 	AmountCents    int64             `json:"amount_cents"`
 	Currency       string            `json:"currency"`
-	Items          []order.Item      `json:"items"`
+	Items          []orderapi.Item   `json:"items"`
 	Faults         map[string]string `json:"faults,omitempty"`
 }
 
@@ -28,7 +28,7 @@ type CreateOrderResult struct {
 // CreateOrder confirms the order once per idempotency key.
 func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (CreateOrderResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: "order.create", faults: in.Faults})
-	o, err := a.Orders.Create(ctx, in.IdempotencyKey, order.CreateRequest{
+	o, err := a.Orders.Create(ctx, in.IdempotencyKey, orderapi.CreateRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, PaymentID: in.PaymentID,
 		AmountCents: in.AmountCents, Currency: in.Currency, Items: in.Items,
 	})
@@ -60,7 +60,7 @@ func (a *Activities) cancel(ctx context.Context, in CancelOrderInput) error {
 		_, err := a.Orders.Cancel(ctx, in.IdempotencyKey, in.OrderID)
 		return err
 	}
-	page, err := a.Orders.List(ctx, order.ListFilter{DTID: in.DTID, Limit: 200})
+	page, err := a.Orders.List(ctx, orderapi.ListFilter{DTID: in.DTID, Limit: 200})
 	if err != nil {
 		return fmt.Errorf("list orders of dtid %s: %w", in.DTID, err)
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // ChargeInput asks the payment service to take the saga's money.
@@ -29,11 +29,11 @@ type ChargeResult struct {
 // often Temporal retries it.
 func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: "payment.charge", faults: in.Faults})
-	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, payment.ChargeRequest{
+	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, paymentapi.ChargeRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, AmountCents: in.AmountCents, Currency: in.Currency,
 		CardToken: in.CardToken, CardLast4: in.CardLast4,
 	})
-	if err == nil && p.State != payment.StateCompleted {
+	if err == nil && p.State != paymentapi.StateCompleted {
 		err = fmt.Errorf("payment %s ended %s, not completed", p.PaymentID, p.State)
 	}
 	return ChargeResult{HopResult: h.result(), PaymentID: p.PaymentID}, h.end(ctx, err)
@@ -66,7 +66,7 @@ func (a *Activities) refund(ctx context.Context, in RefundInput) error {
 		_, err := a.Payments.Refund(ctx, in.IdempotencyKey, in.PaymentID)
 		return err
 	}
-	page, err := a.Payments.List(ctx, payment.ListFilter{DTID: in.DTID, Limit: 200})
+	page, err := a.Payments.List(ctx, paymentapi.ListFilter{DTID: in.DTID, Limit: 200})
 	if err != nil {
 		return fmt.Errorf("list payments of dtid %s: %w", in.DTID, err)
 	}

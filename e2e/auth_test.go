@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 // operatorTransport makes the tests an operator holding every scope: a
@@ -118,7 +119,7 @@ func TestServiceAPIsRefuseCallersWithoutTheRightToken(t *testing.T) {
 			}
 		})
 	}
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, s.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 0 {
 		t.Errorf("refused charges wrote %d payments", len(page.Items))

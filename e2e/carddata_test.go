@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -84,7 +85,7 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 	if _, err := runSaga(t, in); err != nil {
 		t.Fatalf("saga with a card token: %v", err)
 	}
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+in.DTID, &page)
 	if len(page.Items) != 1 || page.Items[0].CardLast4 != "4242" || page.Items[0].CardToken != "tok_visa_4242" {
 		t.Errorf("payments = %+v, want one with card tok_visa_4242 / 4242", page.Items)

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -43,7 +44,7 @@ func TestSagaFromTemporalCLIUsesWorkflowIDAsDTID(t *testing.T) {
 	if err := startFromCLI(t, wfID, in); err != nil {
 		t.Fatalf("saga started from the CLI failed: %v", err)
 	}
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+wfID, &page)
 	if len(page.Items) != 1 {
 		t.Fatalf("payments of dtid %s = %d, want 1", wfID, len(page.Items))
@@ -72,7 +73,7 @@ func TestSameDTIDTwiceChargesOnce(t *testing.T) {
 			t.Fatalf("run %d failed: %v", i, err)
 		}
 	}
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 1 {
 		t.Fatalf("two sagas of one DTID made %d payments, want 1", len(page.Items))
@@ -97,7 +98,7 @@ func TestInvalidInputFailsBeforeAnyService(t *testing.T) {
 			t.Errorf("error %q does not name %s", app.Error(), field)
 		}
 	}
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 0 {
 		t.Errorf("invalid saga wrote payments: %+v", page.Items)
@@ -124,7 +125,7 @@ func TestMalformedCLIInputFailsNamingTheField(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantField) {
 				t.Fatalf("workflow error = %v, want a failure naming %s", err, tt.wantField)
 			}
-			var page payment.Page
+			var page paymentapi.Page
 			getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+wfID, &page)
 			if len(page.Items) != 0 {
 				t.Errorf("malformed input reached the payment service: %+v", page.Items)

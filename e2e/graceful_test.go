@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/services/order"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -62,9 +63,9 @@ func TestStoppingWorkerFinishesItsActivityInFlight(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 	t.Logf("the worker stopped in %s", time.Since(began).Round(time.Millisecond))
-	var orders order.Page
+	var orders orderapi.Page
 	getJSON(t, s.Order.URL()+"/v1/orders?dtid="+in.DTID, &orders)
-	if len(orders.Items) != 1 || orders.Items[0].State != order.StateConfirmed {
+	if len(orders.Items) != 1 || orders.Items[0].State != orderapi.StateConfirmed {
 		t.Fatalf("orders after the stop = %+v, want the one the activity in flight confirmed", orders.Items)
 	}
 

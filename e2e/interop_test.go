@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/examples/legacy-caller/caller"
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
-	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 // A caller still on jaeger-client-go reports its span over thrift HTTP and
@@ -66,7 +67,7 @@ func TestLegacyJaegerClientCallerJoinsThePaymentTrace(t *testing.T) {
 		t.Errorf("payment's server span %+v is not a child of the caller's span %s", serverSpan.References, callerSpan.SpanID)
 	}
 
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 1 {
 		t.Fatalf("payments of %s = %d, want 1", dtid, len(page.Items))

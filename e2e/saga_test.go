@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -32,13 +33,13 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 	charge, create, publish := res.Hops[0], res.Hops[1], res.Hops[2]
 
 	t.Run("payment_rows_share_the_dtid_and_carry_the_hop_correlation_id", func(t *testing.T) {
-		var page payment.Page
+		var page paymentapi.Page
 		raw := getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
 		if len(page.Items) != 1 {
 			t.Fatalf("payments of dtid = %d, want 1: %s", len(page.Items), raw)
 		}
 		p := page.Items[0]
-		if p.DTID != dtid || p.State != payment.StateCompleted || p.PaymentID != res.PaymentID {
+		if p.DTID != dtid || p.State != paymentapi.StateCompleted || p.PaymentID != res.PaymentID {
 			t.Errorf("payment = %+v", p)
 		}
 		var states []string
@@ -57,9 +58,9 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 	})
 
 	t.Run("order_row_carries_the_create_hop_correlation_id", func(t *testing.T) {
-		var page order.Page
+		var page orderapi.Page
 		getJSON(t, shared.stack.Order.URL()+"/v1/orders?dtid="+dtid, &page)
-		if len(page.Items) != 1 || page.Items[0].State != order.StateConfirmed || page.Items[0].PaymentID != res.PaymentID {
+		if len(page.Items) != 1 || page.Items[0].State != orderapi.StateConfirmed || page.Items[0].PaymentID != res.PaymentID {
 			t.Fatalf("orders of dtid = %+v, want one confirmed for payment %s", page.Items, res.PaymentID)
 		}
 		if h := page.Items[0].History; len(h) == 0 || h[len(h)-1].CorrelationID != create.CorrelationID {
@@ -146,16 +147,16 @@ func TestOrderFailureRefundsThePaymentInItsOwnTrace(t *testing.T) {
 	}
 	refund := res.Hops[2]
 
-	var page payment.Page
+	var page paymentapi.Page
 	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 || page.Items[0].State != payment.StateRefunded {
+	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateRefunded {
 		t.Fatalf("payments = %+v, want one refunded", page.Items)
 	}
 	last := page.Items[0].History[len(page.Items[0].History)-1]
-	if last.State != payment.StateRefunded || last.CorrelationID != refund.CorrelationID {
+	if last.State != paymentapi.StateRefunded || last.CorrelationID != refund.CorrelationID {
 		t.Errorf("last payment row = %+v, want refunded by correlation_id %s", last, refund.CorrelationID)
 	}
-	var orders order.Page
+	var orders orderapi.Page
 	getJSON(t, shared.stack.Order.URL()+"/v1/orders?dtid="+dtid, &orders)
 	if len(orders.Items) != 0 {
 		t.Errorf("a refused order left rows: %+v", orders.Items)

@@ -9,13 +9,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/money"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 // The input is checked against the services' own bounds (money, order,
@@ -45,7 +46,7 @@ func (in Input) Validate(dtid string) error {
 		errs = append(errs, fmt.Errorf("currency: %q is not a supported ISO 4217 code", in.Currency))
 	}
 	errs = append(errs, in.validateItems()...)
-	for _, p := range payment.CardProblems(in.CardToken, in.CardLast4) {
+	for _, p := range paymentapi.CardProblems(in.CardToken, in.CardLast4) {
 		errs = append(errs, errors.New(p))
 	}
 	// Sorted, because this runs inside the workflow: map order would make the
@@ -68,8 +69,8 @@ func (in Input) validateItems() []error {
 	if len(in.Items) == 0 {
 		return []error{errors.New("items: at least one item is required")}
 	}
-	if len(in.Items) > order.MaxItems {
-		return []error{fmt.Errorf("items: %d items, at most %d are allowed", len(in.Items), order.MaxItems)}
+	if len(in.Items) > orderapi.MaxItems {
+		return []error{fmt.Errorf("items: %d items, at most %d are allowed", len(in.Items), orderapi.MaxItems)}
 	}
 	var errs []error
 	var sum int64
@@ -77,8 +78,8 @@ func (in Input) validateItems() []error {
 		if err := checkID(fmt.Sprintf("items[%d].sku", i), it.SKU); err != nil {
 			errs = append(errs, err)
 		}
-		if it.Qty < 1 || it.Qty > order.MaxQty {
-			errs = append(errs, fmt.Errorf("items[%d].qty: must be between 1 and %d, got %d", i, order.MaxQty, it.Qty))
+		if it.Qty < 1 || it.Qty > orderapi.MaxQty {
+			errs = append(errs, fmt.Errorf("items[%d].qty: must be between 1 and %d, got %d", i, orderapi.MaxQty, it.Qty))
 		}
 		if it.PriceCents < 0 || it.PriceCents > money.MaxAmountCents {
 			errs = append(errs, fmt.Errorf("items[%d].price_cents: must be between 0 and %d, got %d", i, money.MaxAmountCents, it.PriceCents))

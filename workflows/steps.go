@@ -3,12 +3,13 @@ package workflows
 import (
 	"errors"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/services/order"
 )
 
 // a is only used for its method names; the worker registers a real one.
@@ -37,9 +38,9 @@ func (s *saga) refund(ctx workflow.Context, priorAttempts int32) error {
 }
 
 func (s *saga) createOrder(ctx workflow.Context) error {
-	items := make([]order.Item, len(s.in.Items))
+	items := make([]orderapi.Item, len(s.in.Items))
 	for i, it := range s.in.Items {
-		items[i] = order.Item{SKU: it.SKU, Qty: it.Qty, PriceCents: it.PriceCents}
+		items[i] = orderapi.Item{SKU: it.SKU, Qty: it.Qty, PriceCents: it.PriceCents}
 	}
 	var out activities.CreateOrderResult
 	err := workflow.ExecuteActivity(ctx, a.CreateOrder, activities.CreateOrderInput{

@@ -9,28 +9,33 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
 // guarded serves one read and one write route behind g; reached counts
 // the requests that got to a handler (the "store").
-func guarded(t *testing.T, g *Guard) (url string, reached *int) {
+func guarded(t *testing.T, g *Guard, limits ratelimit.Config, maxBody int64) (url string, reached *int) {
 	t.Helper()
+	lim, err := ratelimit.New(limits)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/things", g.Read(ScopePaymentsRead, func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("GET /v1/things", httpserver.Chain(func(w http.ResponseWriter, r *http.Request) error {
 		n++
 		c, _ := CallerFrom(r.Context())
-		return httpapi.WriteJSON(w, http.StatusOK, map[string]string{"subject": c.Subject})
-	}))
-	mux.Handle("POST /v1/things", g.Write(ScopePaymentsWrite, func(w http.ResponseWriter, r *http.Request) error {
+		return httpserver.WriteJSON(w, http.StatusOK, map[string]string{"subject": c.Subject})
+	}, g.Require(ScopePaymentsRead)))
+	mux.Handle("POST /v1/things", httpserver.Chain(func(w http.ResponseWriter, r *http.Request) error {
 		var body map[string]any
-		if err := httpapi.DecodeJSON(w, r, &body, 1<<20); err != nil { // the guard's limit is the tighter one
+		if err := httpserver.DecodeJSON(w, r, &body, 1<<20); err != nil { // the guard's limit is the tighter one
 			return err
 		}
 		n++
-		return httpapi.WriteJSON(w, http.StatusCreated, body)
-	}))
+		return httpserver.WriteJSON(w, http.StatusCreated, body)
+	}, g.Require(ScopePaymentsWrite), lim.PerCaller(CallerKey), httpserver.MaxBody(maxBody)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL, &n
@@ -63,11 +68,11 @@ func send(t *testing.T, method, url, token, body string) (*http.Response, httpap
 func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 	pub, priv := mustKey(t)
 	_, otherPriv := mustKey(t)
-	g, err := NewGuard(Config{PublicKey: pub}, AudiencePayment, ratelimit.Config{}, 64)
+	g, err := NewGuard(Config{PublicKey: pub}, AudiencePayment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, reached := guarded(t, g)
+	url, reached := guarded(t, g, ratelimit.Config{}, 64)
 	mint := func(i *Issuer, aud string, scopes ...string) string {
 		tok, err := i.Mint(Grant{Subject: "tester", Audience: []string{aud}, Scopes: scopes, TTL: time.Minute})
 		if err != nil {
@@ -129,11 +134,11 @@ func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 
 func TestGuardLimitsEachCallersWrites(t *testing.T) {
 	pub, priv := mustKey(t)
-	g, err := NewGuard(Config{PublicKey: pub}, AudiencePayment, ratelimit.Config{Rate: 0.5, Burst: 2}, 1024)
+	g, err := NewGuard(Config{PublicKey: pub}, AudiencePayment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, reached := guarded(t, g)
+	url, reached := guarded(t, g, ratelimit.Config{Rate: 0.5, Burst: 2}, 1024)
 	iss := NewIssuer(priv, "")
 	token := func(sub string) string {
 		tok, _ := iss.Mint(Grant{Subject: sub, Audience: []string{AudiencePayment}, Scopes: []string{ScopePaymentsWrite, ScopePaymentsRead}, TTL: time.Minute})
@@ -145,7 +150,7 @@ func TestGuardLimitsEachCallersWrites(t *testing.T) {
 		}
 	}
 	resp, p := send(t, "POST", url+"/v1/things", token("busy"), `{}`)
-	if resp.StatusCode != 429 || p.Slug() != TypeRateLimited || resp.Header.Get("Retry-After") != "2" {
+	if resp.StatusCode != 429 || p.Slug() != ratelimit.TypeRateLimited || resp.Header.Get("Retry-After") != "2" {
 		t.Fatalf("write over the burst: %d Retry-After %q %+v, want 429 with Retry-After 2 (0.5/s)", resp.StatusCode, resp.Header.Get("Retry-After"), p)
 	}
 	if *reached != 2 {
@@ -173,7 +178,7 @@ func TestNewGuardNeverSilentlyOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, err := NewGuard(tt.cfg, AudienceOrder, ratelimit.Config{}, 64)
+			g, err := NewGuard(tt.cfg, AudienceOrder)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("NewGuard = %v, want an error with %q", err, tt.wantErr)
@@ -188,11 +193,11 @@ func TestNewGuardNeverSilentlyOpen(t *testing.T) {
 }
 
 func TestDisabledGuardAdmitsAnonymous(t *testing.T) {
-	g, err := NewGuard(Config{Disabled: true}, AudiencePayment, ratelimit.Config{}, 64)
+	g, err := NewGuard(Config{Disabled: true}, AudiencePayment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, _ := guarded(t, g)
+	url, _ := guarded(t, g, ratelimit.Config{}, 64)
 	resp, _ := send(t, "GET", url+"/v1/things", "", "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d, want 200 without a token", resp.StatusCode)

@@ -140,7 +140,7 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 }
 
 // Permits returns a check that ctx's caller holds scope (for
-// httpapi.FaultGate.Permit).
+// faulthttp.Gate.Permit).
 func Permits(scope string) func(context.Context) bool {
 	return func(ctx context.Context) bool {
 		c, ok := CallerFrom(ctx)

@@ -8,15 +8,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/console"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 // ConsoleConfig locates everything the saga console reads.
@@ -77,15 +79,15 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		hc := httpapi.NewHTTPClient(tp, telemetry.Propagator())
+		hc := httpclient.NewHTTPClient(tp, telemetry.Propagator())
 		srv, err := console.NewServer(console.Config{
 			Sagas: &timeline.Fetcher{
 				Temporal: &timeline.Temporal{Client: tc, Namespace: cfg.Namespace},
 				Jaeger:   &jaegerquery.Client{BaseURL: strings.TrimRight(cfg.JaegerURL, "/"), HTTP: &http.Client{Timeout: jaegerReadTimeout}},
 				Links:    links, Logger: logger,
 			},
-			Payments: payment.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
-			Orders:   order.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
+			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
+			Orders:   orderapi.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
 			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead)},
 			Logger:   logger,
 		})

@@ -6,15 +6,17 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+
 	"go.temporal.io/sdk/worker"
 
 	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/auth"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -104,15 +106,15 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 			payScopes = append(payScopes, auth.ScopeFaultsInject)
 			orderScopes = append(orderScopes, auth.ScopeFaultsInject)
 		}
-		hc := httpapi.NewHTTPClient(tp, prop)
+		hc := httpclient.NewHTTPClient(tp, prop)
 		// On Stop the worker stops polling at once and gives the activities
 		// in flight workerStopTimeout to finish before their contexts are
 		// cancelled (the SDK's default is to cancel them at once).
 		w := worker.New(tc, cfg.TaskQueue, WorkerOptions())
 		workflows.Register(w)
 		w.RegisterActivity(&activities.Activities{
-			Payments:      payment.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, payScopes...)),
-			Orders:        order.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, orderScopes...)),
+			Payments:      paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, payScopes...)),
+			Orders:        orderapi.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, orderScopes...)),
 			Scores:        scoring.NewPublisher(js, tp, prop),
 			Tracer:        tp.Tracer("github.com/sagatrace/sagatrace/activities"),
 			Logger:        logger,

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
@@ -24,8 +27,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -210,17 +211,17 @@ func fakeJaeger(t *testing.T, traces map[string][]jaegerquery.Trace) *httptest.S
 
 // fakeRows are the services' rows of every DTID.
 type fakeRows struct {
-	payments map[string][]payment.Payment
-	orders   map[string][]order.Order
+	payments map[string][]paymentapi.Payment
+	orders   map[string][]orderapi.Order
 }
 
 type fakePayments fakeRows
 type fakeOrders fakeRows
 
-func (f fakePayments) List(_ context.Context, q payment.ListFilter) (payment.Page, error) {
-	return payment.Page{Items: f.payments[q.DTID]}, nil
+func (f fakePayments) List(_ context.Context, q paymentapi.ListFilter) (paymentapi.Page, error) {
+	return paymentapi.Page{Items: f.payments[q.DTID]}, nil
 }
 
-func (f fakeOrders) List(_ context.Context, q order.ListFilter) (order.Page, error) {
-	return order.Page{Items: f.orders[q.DTID]}, nil
+func (f fakeOrders) List(_ context.Context, q orderapi.ListFilter) (orderapi.Page, error) {
+	return orderapi.Page{Items: f.orders[q.DTID]}, nil
 }

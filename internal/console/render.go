@@ -7,7 +7,8 @@ import (
 	"html/template"
 	"net/http"
 
-	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"github.com/sagatrace/sagatrace/internal/timeline"
 )
 
@@ -38,7 +39,7 @@ type layoutData struct {
 func (s *Server) render(w http.ResponseWriter, status int, name string, data layoutData) error {
 	var buf bytes.Buffer
 	if err := s.pages[name].Execute(&buf, data); err != nil {
-		return httpapi.Internal(fmt.Errorf("render %s: %w", name, err))
+		return httpserver.Internal(fmt.Errorf("render %s: %w", name, err))
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -56,7 +57,7 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request) error) http.Han
 		e := asHTTPError(err)
 		status := e.Kind.Status()
 		detail := e.Msg
-		if e.Kind == httpapi.KindInternal {
+		if e.Kind == httpserver.KindInternal {
 			detail = "Something went wrong inside the console; its log has the details."
 			s.cfg.Logger.ErrorContext(r.Context(), "console page failed", "path", r.URL.Path, "error", err)
 		}
@@ -76,16 +77,16 @@ type errorView struct {
 
 // asHTTPError maps what the console's sources fail with onto the problem
 // kinds: an unknown DTID is a 404, a source that fails a 503 naming it.
-func asHTTPError(err error) *httpapi.Error {
-	var e *httpapi.Error
+func asHTTPError(err error) *httpserver.Error {
+	var e *httpserver.Error
 	var source *timeline.SourceError
 	switch {
 	case errors.As(err, &e):
 		return e
 	case errors.Is(err, timeline.ErrUnknownDTID):
-		return httpapi.NotFound("unknown-dtid", err.Error())
+		return httpserver.NotFound("unknown-dtid", err.Error())
 	case errors.As(err, &source):
-		return httpapi.Unavailable("source-unavailable", err.Error())
+		return httpserver.Unavailable("source-unavailable", err.Error())
 	}
-	return httpapi.Internal(err)
+	return httpserver.Internal(err)
 }

@@ -7,12 +7,15 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -24,9 +27,9 @@ type sagaView struct {
 	// ByCorrelation names the hop of a correlation ID, for the service rows.
 	ByCorrelation map[string]string
 	JaegerURL     string
-	Payments      []payment.Payment
+	Payments      []paymentapi.Payment
 	PaymentsError string
-	Orders        []order.Order
+	Orders        []orderapi.Order
 	OrdersError   string
 	// CanRetry offers the retry-compensation button.
 	CanRetry  bool
@@ -56,14 +59,14 @@ func (s *Server) showSaga(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) serviceRows(ctx context.Context, dtid string, v *sagaView) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		page, err := s.cfg.Payments.List(ctx, payment.ListFilter{DTID: dtid, Limit: 50})
+		page, err := s.cfg.Payments.List(ctx, paymentapi.ListFilter{DTID: dtid, Limit: 50})
 		v.Payments = page.Items
 		if err != nil {
 			v.PaymentsError = err.Error()
 		}
 	})
 	wg.Go(func() {
-		page, err := s.cfg.Orders.List(ctx, order.ListFilter{DTID: dtid, Limit: 50})
+		page, err := s.cfg.Orders.List(ctx, orderapi.ListFilter{DTID: dtid, Limit: 50})
 		v.Orders = page.Items
 		if err != nil {
 			v.OrdersError = err.Error()
@@ -83,17 +86,17 @@ func (s *Server) retryCompensation(w http.ResponseWriter, r *http.Request) error
 	}
 	saga, err := s.cfg.Sagas.Temporal.Saga(r.Context(), dtid)
 	if errors.Is(err, timeline.ErrNoWorkflow) {
-		return httpapi.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
+		return httpserver.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
 	}
 	if err != nil {
 		return err
 	}
 	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
-		return httpapi.Conflict("not-waiting-for-operator", "saga "+dtid+" is not in compensation_failed: nothing to retry")
+		return httpserver.Conflict("not-waiting-for-operator", "saga "+dtid+" is not in compensation_failed: nothing to retry")
 	}
 	ctx, err := temporalclient.WithDTIDBaggage(r.Context(), dtid)
 	if err != nil {
-		return httpapi.Internal(err)
+		return httpserver.Internal(err)
 	}
 	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, saga.WorkflowID, saga.RunID); err != nil {
 		return &timeline.SourceError{Source: "Temporal", Err: err}
@@ -113,13 +116,13 @@ func (s *Server) sagaJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return asHTTPError(err)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, tl)
+	return httpserver.WriteJSON(w, http.StatusOK, tl)
 }
 
 func dtidOf(r *http.Request) (string, error) {
 	dtid := r.PathValue("dtid")
 	if err := ids.ValidateDTID(dtid); err != nil {
-		return "", httpapi.Invalid(httpapi.TypeInvalidField, err.Error())
+		return "", httpserver.Invalid(httpapi.TypeInvalidField, err.Error())
 	}
 	return dtid, nil
 }

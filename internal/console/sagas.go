@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/timeline"
@@ -32,17 +34,17 @@ func (s *Server) listSagas(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	lq := timeline.ListQuery{Status: q.Get("status"), DTID: q.Get("dtid"), PageSize: listPageSize}
 	if lq.Status != "" && !slices.Contains(timeline.Statuses, lq.Status) {
-		return httpapi.Invalid(httpapi.TypeInvalidField, "status must be one of the listed statuses")
+		return httpserver.Invalid(httpapi.TypeInvalidField, "status must be one of the listed statuses")
 	}
 	if lq.DTID != "" {
 		if err := ids.ValidateDTID(lq.DTID); err != nil {
-			return httpapi.Invalid(httpapi.TypeInvalidField, "dtid: "+err.Error())
+			return httpserver.Invalid(httpapi.TypeInvalidField, "dtid: "+err.Error())
 		}
 	}
 	if tok := q.Get("page"); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
 		if err != nil {
-			return httpapi.Invalid(httpapi.TypeInvalidField, "page is not a page link this console made")
+			return httpserver.Invalid(httpapi.TypeInvalidField, "page is not a page link this console made")
 		}
 		lq.PageToken = raw
 	}

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
@@ -28,7 +30,7 @@ const LeaderboardSize = 10
 // Leaderboard returns the top profiles.
 func (c *ScoringClient) Leaderboard(ctx context.Context) ([]scoring.Score, error) {
 	var board scoring.Leaderboard
-	err := httpapi.Do(ctx, c.HTTP, http.MethodGet, fmt.Sprintf("%s/v1/scores?top=%d", c.BaseURL, LeaderboardSize), nil, nil, &board)
+	err := httpclient.Do(ctx, c.HTTP, http.MethodGet, fmt.Sprintf("%s/v1/scores?top=%d", c.BaseURL, LeaderboardSize), nil, nil, &board)
 	if err != nil {
 		return nil, fmt.Errorf("scoring leaderboard: %w", err)
 	}
@@ -128,5 +130,5 @@ func (s *Server) showScoring(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) scoringJSON(w http.ResponseWriter, r *http.Request) error {
-	return httpapi.WriteJSON(w, http.StatusOK, s.readScoring(r.Context()))
+	return httpserver.WriteJSON(w, http.StatusOK, s.readScoring(r.Context()))
 }

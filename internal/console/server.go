@@ -16,10 +16,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/timeline"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 //go:embed templates/*.html
@@ -28,14 +31,14 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Payments lists the payments of a DTID; *payment.Client is one.
+// Payments lists the payments of a DTID; *paymentapi.Client is one.
 type Payments interface {
-	List(ctx context.Context, f payment.ListFilter) (payment.Page, error)
+	List(ctx context.Context, f paymentapi.ListFilter) (paymentapi.Page, error)
 }
 
-// Orders lists the orders of a DTID; *order.Client is one.
+// Orders lists the orders of a DTID; *orderapi.Client is one.
 type Orders interface {
-	List(ctx context.Context, f order.ListFilter) (order.Page, error)
+	List(ctx context.Context, f orderapi.ListFilter) (orderapi.Page, error)
 }
 
 // Config is what the console reads from.
@@ -100,16 +103,16 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /sagas/{dtid}", s.page(s.showSaga))
 	mux.Handle("POST /sagas/{dtid}/retry-compensation", s.page(s.retryCompensation))
 	mux.Handle("GET /scoring", s.page(s.showScoring))
-	mux.Handle("GET /api/sagas/{dtid}", httpapi.HandlerFunc(s.sagaJSON))
-	mux.Handle("GET /api/scoring", httpapi.HandlerFunc(s.scoringJSON))
+	mux.Handle("GET /api/sagas/{dtid}", httpserver.HandlerFunc(s.sagaJSON))
+	mux.Handle("GET /api/scoring", httpserver.HandlerFunc(s.scoringJSON))
 	static, _ := fs.Sub(staticFS, "static") // "static" is embedded above; Sub cannot fail
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.Handle("GET /healthz", httpapi.Healthz())
-	mux.Handle("GET /readyz", httpapi.Readyz(func(context.Context) error { return nil }))
+	mux.Handle("GET /healthz", httpserver.Healthz())
+	mux.Handle("GET /readyz", httpserver.Readyz(func(context.Context) error { return nil }))
 	mux.Handle("/", s.page(func(_ http.ResponseWriter, r *http.Request) error {
-		return httpapi.NotFound(httpapi.TypeRouteNotFound, "no page at "+r.URL.Path)
+		return httpserver.NotFound(httpapi.TypeRouteNotFound, "no page at "+r.URL.Path)
 	}))
-	return httpapi.AccessLog(s.cfg.Logger, securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
+	return httpserver.AccessLog(s.cfg.Logger, securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
 }
 
 func securityHeaders(next http.Handler) http.Handler {

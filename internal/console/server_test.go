@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/timeline"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -53,8 +54,8 @@ func newRig(t *testing.T, jaegerURL string) *rig {
 			hopTrace(createID, "order.create", false, 80*time.Millisecond, `order rejected <script>alert("x")</script>`),
 		}}).URL
 	}
-	rows := fakeRows{payments: map[string][]payment.Payment{"d-comp": {{PaymentID: "p-1", DTID: "d-comp", State: payment.StateRefunded,
-		History: []payment.StateChange{{State: payment.StateCompleted, CorrelationID: chargeID}, {State: payment.StateRefunded, CorrelationID: refundID}}}}}}
+	rows := fakeRows{payments: map[string][]paymentapi.Payment{"d-comp": {{PaymentID: "p-1", DTID: "d-comp", State: paymentapi.StateRefunded,
+		History: []paymentapi.StateChange{{State: paymentapi.StateCompleted, CorrelationID: chargeID}, {State: paymentapi.StateRefunded, CorrelationID: refundID}}}}}}
 	links := timeline.Links{JaegerURL: jaegerURL, TemporalUIURL: "http://temporal-ui", Namespace: "default"}
 	scoring := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/metrics" {

@@ -125,8 +125,8 @@ type auditView struct {
 	At            time.Time
 }
 
-// auditRow is a template function: the service types differ (payment.State,
-// order.State), the row does not.
+// auditRow is a template function: the service types differ (paymentapi.State,
+// orderapi.State), the row does not.
 func auditRow(v sagaView, state any, correlationID string, at time.Time) auditView {
 	return auditView{State: fmt.Sprint(state), CorrelationID: correlationID, At: at,
 		TraceURL: jaegerquery.TraceAPIURL(v.JaegerURL, correlationID), Hop: v.ByCorrelation[correlationID]}

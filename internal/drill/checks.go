@@ -1,8 +1,8 @@
 package drill
 
 import (
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -12,7 +12,7 @@ import (
 func checkMoney(l Ledger, add addFunc) {
 	var net int64
 	for _, p := range l.Payments {
-		if p.State == payment.StateCompleted {
+		if p.State == paymentapi.StateCompleted {
 			net += p.AmountCents
 		}
 	}
@@ -35,7 +35,7 @@ func checkOrderPaid(l Ledger, add addFunc) {
 		switch {
 		case !ok:
 			add(InvOrderPaid, "order %s is confirmed, but its payment %q is not a payment of the transaction", o.OrderID, o.PaymentID)
-		case p.State != payment.StateCompleted:
+		case p.State != paymentapi.StateCompleted:
 			add(InvOrderPaid, "order %s is confirmed, but its payment %s is %s", o.OrderID, p.PaymentID, p.State)
 		}
 	}
@@ -44,11 +44,11 @@ func checkOrderPaid(l Ledger, add addFunc) {
 func checkChargeAccounted(l Ledger, add addFunc) {
 	for _, p := range l.Payments {
 		switch p.State {
-		case payment.StateCompleted:
+		case paymentapi.StateCompleted:
 			if !orderedWith(l.Orders, p.PaymentID) {
 				add(InvChargeAccounted, "payment %s is charged, but no confirmed order refers to it and it was not refunded", p.PaymentID)
 			}
-		case payment.StateStored, payment.StateInitiated:
+		case paymentapi.StateStored, paymentapi.StateInitiated:
 			add(InvChargeAccounted, "payment %s was left %s", p.PaymentID, p.State)
 		}
 	}
@@ -101,17 +101,17 @@ func checkTraced(l Ledger, add addFunc) {
 	}
 }
 
-func confirmedOrders(orders []order.Order) []order.Order {
-	var out []order.Order
+func confirmedOrders(orders []orderapi.Order) []orderapi.Order {
+	var out []orderapi.Order
 	for _, o := range orders {
-		if o.State == order.StateConfirmed {
+		if o.State == orderapi.StateConfirmed {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-func orderedWith(orders []order.Order, paymentID string) bool {
+func orderedWith(orders []orderapi.Order, paymentID string) bool {
 	for _, o := range confirmedOrders(orders) {
 		if o.PaymentID == paymentID {
 			return true
@@ -120,11 +120,11 @@ func orderedWith(orders []order.Order, paymentID string) bool {
 	return false
 }
 
-func paymentByID(payments []payment.Payment, id string) (payment.Payment, bool) {
+func paymentByID(payments []paymentapi.Payment, id string) (paymentapi.Payment, bool) {
 	for _, p := range payments {
 		if p.PaymentID == id {
 			return p, true
 		}
 	}
-	return payment.Payment{}, false
+	return paymentapi.Payment{}, false
 }

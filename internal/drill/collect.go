@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -118,7 +120,7 @@ func (d *driver) score(ctx context.Context, profile string, expected bool) (*sco
 	deadline := time.Now().Add(scoreWait)
 	for {
 		var view scoring.ScoreView
-		err := httpapi.Do(ctx, d.scores, http.MethodGet, d.o.ScoringURL+"/v1/scores/"+url.PathEscape(profile)+"?fresh=true", nil, nil, &view)
+		err := httpclient.Do(ctx, d.scores, http.MethodGet, d.o.ScoringURL+"/v1/scores/"+url.PathEscape(profile)+"?fresh=true", nil, nil, &view)
 		var pe *httpapi.ProblemError
 		switch {
 		case err == nil && (!expected || view.Events > 0):

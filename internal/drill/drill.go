@@ -15,6 +15,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 
@@ -22,8 +25,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 )
 
 // Options say which scenarios to run, how hard, and where the stack is.
@@ -83,8 +84,8 @@ type driver struct {
 	tracer   trace.Tracer
 	http     *http.Client // Jaeger's API: no token
 	scores   *http.Client // the scores API: a token with scores:read
-	payments *payment.Client
-	orders   *order.Client
+	payments *paymentapi.Client
+	orders   *orderapi.Client
 	jaeger   *jaegerquery.Client
 	progress io.Writer
 }
@@ -124,8 +125,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	d := &driver{
 		o: o, temporal: tc, tracer: tp.Tracer("github.com/sagatrace/sagatrace/internal/drill"), http: hc,
 		scores:   creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead),
-		payments: payment.NewClient(o.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
-		orders:   order.NewClient(o.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
+		payments: paymentapi.NewClient(o.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
+		orders:   orderapi.NewClient(o.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
 		jaeger:   &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress,
 	}
 	var rep Report

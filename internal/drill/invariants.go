@@ -3,9 +3,10 @@ package drill
 import (
 	"fmt"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/activities"
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -57,8 +58,8 @@ type Ledger struct {
 	ParkedEvent bool
 	// Hops are saga_state's hops.
 	Hops     []workflows.Hop
-	Payments []payment.Payment
-	Orders   []order.Order
+	Payments []paymentapi.Payment
+	Orders   []orderapi.Order
 	// Score of the saga's profile; nil when the scoring service has none.
 	Score *scoring.Score
 	// Traces holds the IDs of the traces Jaeger finds by the DTID tag.

@@ -4,8 +4,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/sagatrace/sagatrace/services/order"
-	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -19,10 +20,10 @@ func completedLedger() Ledger {
 			{Operation: "order.create", CorrelationID: "c-create", Attempt: 1},
 			{Operation: "scoring.publish", CorrelationID: "c-publish", Attempt: 1},
 		},
-		Payments: []payment.Payment{{PaymentID: "p-1", AmountCents: 1299, State: payment.StateCompleted,
-			History: []payment.StateChange{{State: "stored", CorrelationID: "c-charge"}, {State: "completed", CorrelationID: "c-charge"}}}},
-		Orders: []order.Order{{OrderID: "o-1", PaymentID: "p-1", State: order.StateConfirmed,
-			History: []order.StateChange{{State: "confirmed", CorrelationID: "c-create"}}}},
+		Payments: []paymentapi.Payment{{PaymentID: "p-1", AmountCents: 1299, State: paymentapi.StateCompleted,
+			History: []paymentapi.StateChange{{State: "stored", CorrelationID: "c-charge"}, {State: "completed", CorrelationID: "c-charge"}}}},
+		Orders: []orderapi.Order{{OrderID: "o-1", PaymentID: "p-1", State: orderapi.StateConfirmed,
+			History: []orderapi.StateChange{{State: "confirmed", CorrelationID: "c-create"}}}},
 		Score:  &scoring.Score{ProfileID: "drill-d-1", Score: 12, Events: 1},
 		Traces: map[string]bool{"c-charge": true, "c-create": true, "c-publish": true},
 	}
@@ -39,8 +40,8 @@ func compensatedLedger() Ledger {
 		{Operation: "payment.refund", Compensation: true, CorrelationID: "c-refund-8", Attempt: 8, Outcome: "error"},
 		{Operation: "payment.refund", Compensation: true, CorrelationID: "c-refund", Attempt: 2},
 	}
-	l.Payments[0].State = payment.StateRefunded
-	l.Payments[0].History = append(l.Payments[0].History, payment.StateChange{State: "refunded", CorrelationID: "c-refund"})
+	l.Payments[0].State = paymentapi.StateRefunded
+	l.Payments[0].History = append(l.Payments[0].History, paymentapi.StateChange{State: "refunded", CorrelationID: "c-refund"})
 	l.Orders, l.Score = nil, nil
 	l.Traces = map[string]bool{"c-charge": true, "c-create": true, "c-refund-8": true, "c-refund": true}
 	return l
@@ -65,18 +66,18 @@ func TestCheckCatchesBrokenLedgers(t *testing.T) {
 		{"outcome_parked_without_span_event", compensatedLedger, func(l *Ledger) { l.ParkedEvent = false }, []string{InvOutcome}},
 
 		{"money_charged_more_than_the_amount", completedLedger, func(l *Ledger) { l.Payments[0].AmountCents = 2598 }, []string{InvMoney}},
-		{"money_refund_lost", compensatedLedger, func(l *Ledger) { l.Payments[0].State = payment.StateCompleted },
+		{"money_refund_lost", compensatedLedger, func(l *Ledger) { l.Payments[0].State = paymentapi.StateCompleted },
 			[]string{InvMoney, InvChargeAccounted}},
 
 		{"order_paid_twice_confirmed", completedLedger, func(l *Ledger) {
-			l.Orders = append(l.Orders, order.Order{OrderID: "o-2", PaymentID: "p-1", State: order.StateConfirmed})
+			l.Orders = append(l.Orders, orderapi.Order{OrderID: "o-2", PaymentID: "p-1", State: orderapi.StateConfirmed})
 		}, []string{InvOrderPaid}},
 		{"order_confirmed_without_payment", completedLedger, func(l *Ledger) { l.Payments = nil },
 			[]string{InvMoney, InvOrderPaid}},
 
-		{"charge_left_initiated", compensatedLedger, func(l *Ledger) { l.Payments[0].State = payment.StateInitiated }, []string{InvChargeAccounted}},
+		{"charge_left_initiated", compensatedLedger, func(l *Ledger) { l.Payments[0].State = paymentapi.StateInitiated }, []string{InvChargeAccounted}},
 		{"charge_kept_after_the_order_was_cancelled", completedLedger, func(l *Ledger) {
-			l.Orders[0].State = order.StateCancelled
+			l.Orders[0].State = orderapi.StateCancelled
 			l.Outcome = workflows.StatusCompensated
 			l.Score = nil
 		}, []string{InvMoney, InvChargeAccounted}},

@@ -1,16 +1,12 @@
+// Package httpapi is the wire contract every sagatrace service shares: the
+// RFC 9457 problem an error is answered with, the problem types a client
+// may branch on, paged lists, and the bounds both sides check. It holds no
+// server and no client; internal/httpserver answers with it and
+// internal/httpclient reads it, so a service's contract package can name
+// these types without pulling either in.
 package httpapi
 
-import (
-	"encoding/json"
-	"errors"
-	"net/http"
-	"strings"
-
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/sagatrace/sagatrace/internal/ids"
-)
+import "strings"
 
 // ContentTypeProblem is the media type of RFC 9457 problem details.
 const ContentTypeProblem = "application/problem+json"
@@ -19,6 +15,35 @@ const ContentTypeProblem = "application/problem+json"
 // RFC 9457 wants an absolute URI; clients compare it as a string and never
 // need to dereference it.
 const ProblemTypeBase = "https://sagatrace.dev/problems/"
+
+// Problem types every service may answer with; each service's contract
+// package adds its own.
+const (
+	TypeInvalidBody           = "invalid-body"
+	TypeInvalidField          = "invalid-field"
+	TypeInvalidIdempotencyKey = "invalid-idempotency-key"
+	// TypeBodyTooLarge is answered with 413 when a body is over the limit.
+	TypeBodyTooLarge = "body-too-large"
+	// TypeRouteNotFound is the problem type for a path no route serves.
+	TypeRouteNotFound = "route-not-found"
+	// TypeNotReady is answered by /readyz while a dependency is down.
+	TypeNotReady = "not-ready"
+	// TypeInvalidFaults is the problem type of a malformed fault plan.
+	TypeInvalidFaults = "invalid-faults"
+	// TypeInjectedFault is the problem type of an injected failure.
+	TypeInjectedFault = "injected-fault"
+)
+
+// Bounds both sides of an API check.
+const (
+	// MaxIDLen bounds the identifiers a client names in a body
+	// (customer_id, payment_id, a SKU): longer is a bug on the client's
+	// side, not an ID.
+	MaxIDLen = 128
+	// MaxIdempotencyKeyLen bounds the Idempotency-Key header: it is stored
+	// in a unique column.
+	MaxIdempotencyKeyLen = 255
+)
 
 // Problem is an RFC 9457 problem details object, with the two identities
 // every sagatrace answer carries as extension members.
@@ -38,65 +63,4 @@ func (p *Problem) Slug() string {
 		return ""
 	}
 	return strings.TrimPrefix(p.Type, ProblemTypeBase)
-}
-
-// WriteError answers err as a problem. An *Error anywhere in err's chain
-// chooses status, type and detail; anything else is a 500 with a generic
-// detail, because its text may hold internals. For 5xx the real error is
-// recorded on the span and handed to the access log.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	kind, typ, detail := KindInternal, "", "internal error"
-	var e *Error
-	if errors.As(err, &e) {
-		kind, typ = e.Kind, e.Type
-		if kind != KindInternal {
-			detail = e.Msg
-		}
-	}
-	status := kind.Status()
-	if status >= http.StatusInternalServerError {
-		span := trace.SpanFromContext(r.Context())
-		span.RecordError(err)
-		span.SetStatus(codes.Error, detail)
-		noteError(r.Context(), err)
-	}
-	if kind == KindUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	ctx := r.Context()
-	writeProblem(w, Problem{
-		Type:          typeURI(typ),
-		Title:         title(typ, status),
-		Status:        status,
-		Detail:        detail,
-		Instance:      r.URL.Path,
-		DTID:          ids.DTIDFrom(ctx),
-		CorrelationID: ids.CorrelationIDFrom(ctx),
-	})
-}
-
-func writeProblem(w http.ResponseWriter, p Problem) {
-	w.Header().Set("Content-Type", ContentTypeProblem)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	// The status line is already sent; a failed write means the client left.
-	_ = json.NewEncoder(w).Encode(p)
-}
-
-func typeURI(slug string) string {
-	if slug == "" {
-		return "about:blank"
-	}
-	return ProblemTypeBase + slug
-}
-
-// title is stable per problem type, as RFC 9457 asks: the slug made
-// readable ("payment-declined" → "Payment declined"), or the status text
-// for about:blank.
-func title(slug string, status int) string {
-	if slug == "" {
-		return http.StatusText(status)
-	}
-	t := strings.ReplaceAll(slug, "-", " ")
-	return strings.ToUpper(t[:1]) + t[1:]
 }

@@ -19,13 +19,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -74,7 +75,7 @@ func New(t testing.TB, service, dbURL string, build Build) *Env {
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	bearer := AllScopes(t)
-	hc := auth.Client(httpapi.NewHTTPClient(clientTP, telemetry.Propagator()), auth.StaticToken(strings.TrimPrefix(bearer, "Bearer ")))
+	hc := auth.Client(httpclient.NewHTTPClient(clientTP, telemetry.Propagator()), auth.StaticToken(strings.TrimPrefix(bearer, "Bearer ")))
 	return &Env{
 		DB:          db,
 		URL:         ts.URL,

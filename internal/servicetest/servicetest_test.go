@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -32,9 +35,9 @@ func newThings(t *testing.T) *servicetest.Env {
 		if _, err := db.ExecContext(ctx, `CREATE TABLE thing_events (dtid TEXT, state TEXT, correlation_id TEXT)`); err != nil {
 			return nil, err
 		}
-		return httpapi.ServiceHandler(httpapi.Routes{
+		return httpserver.ServiceHandler(httpserver.Routes{
 			"POST /v1/things": func(w http.ResponseWriter, r *http.Request) error {
-				if _, err := httpapi.RequireIdempotencyKey(r); err != nil {
+				if _, err := httpserver.RequireIdempotencyKey(r); err != nil {
 					return err
 				}
 				ctx := r.Context()
@@ -42,10 +45,10 @@ func newThings(t *testing.T) *servicetest.Env {
 				if err != nil {
 					return err
 				}
-				return httpapi.WriteJSON(w, http.StatusCreated, struct{}{})
+				return httpserver.WriteJSON(w, http.StatusCreated, struct{}{})
 			},
 			"GET /v1/things": func(w http.ResponseWriter, r *http.Request) error {
-				q, err := httpapi.ParseListQuery(r)
+				q, err := httpserver.ParseListQuery(r)
 				if err != nil {
 					return err
 				}
@@ -57,7 +60,7 @@ func newThings(t *testing.T) *servicetest.Env {
 				if last := page.Items[len(page.Items)-1]; last < 5 {
 					page.NextCursor = cursorPrefix + strconv.Itoa(last)
 				}
-				return httpapi.WritePage(w, page)
+				return httpserver.WritePage(w, page)
 			},
 		}, db.PingContext, tp, telemetry.Propagator(), logger), nil
 	})
@@ -67,7 +70,7 @@ func TestEnvRecordsTheHop(t *testing.T) {
 	e := newThings(t)
 	dtid := ids.NewDTID()
 	ctx, traceID := e.Hop(t, dtid)
-	if err := httpapi.Do(ctx, e.HTTPClient, http.MethodPost, e.URL+"/v1/things", httpapi.WriteHeaders(ctx, "k-1", ""), struct{}{}, nil); err != nil {
+	if err := httpclient.Do(ctx, e.HTTPClient, http.MethodPost, e.URL+"/v1/things", httpclient.WriteHeaders(ctx, "k-1", ""), struct{}{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := e.Events(t, `SELECT dtid, state, correlation_id FROM thing_events`)
@@ -102,7 +105,7 @@ func TestPostAndAtOnce(t *testing.T) {
 func TestListAllFollowsCursors(t *testing.T) {
 	e := newThings(t)
 	list := func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[int], error) {
-		return httpapi.GetPage[int](ctx, e.HTTPClient, e.URL+"/v1/things", q)
+		return httpclient.GetPage[int](ctx, e.HTTPClient, e.URL+"/v1/things", q)
 	}
 	items, sizes := servicetest.ListAll(t, list, httpapi.ListQuery{Limit: 2})
 	if !slices.Equal(items, []int{1, 2, 3, 4, 5}) || !slices.Equal(sizes, []int{2, 2, 1}) {

@@ -7,6 +7,10 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
+	"github.com/sagatrace/sagatrace/internal/faults"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -40,15 +44,15 @@ func TestCancel(t *testing.T) {
 					if attempt == 0 {
 						cancelTrace = traceID
 					}
-					got, err := e.client.Cancel(httpapi.WithFaults(ctx, tt.faults), ids.IdempotencyKey(dtid, "order.cancel"), o.OrderID)
+					got, err := e.client.Cancel(faults.WithPlan(ctx, tt.faults), ids.IdempotencyKey(dtid, "order.cancel"), o.OrderID)
 					if tt.wantStatus != 0 {
 						var pe *httpapi.ProblemError
-						if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != order.TypeCancelUnavailable || !pe.Retryable() {
+						if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != orderapi.TypeCancelUnavailable || !pe.Retryable() {
 							t.Fatalf("attempt %d: err = %v, want retryable %d", attempt+1, err, tt.wantStatus)
 						}
 						continue
 					}
-					if err != nil || got.State != order.StateCancelled {
+					if err != nil || got.State != orderapi.StateCancelled {
 						t.Fatalf("attempt %d: %+v, %v", attempt+1, got, err)
 					}
 				}
@@ -78,8 +82,8 @@ func TestUnknownOrderIsNotFound(t *testing.T) {
 			"get":    func() error { _, err := e.client.Get(ctx, missing); return err },
 		} {
 			var pe *httpapi.ProblemError
-			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != order.TypeOrderNotFound {
-				t.Errorf("%s: err = %v, want 404 %s", name, err, order.TypeOrderNotFound)
+			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != orderapi.TypeOrderNotFound {
+				t.Errorf("%s: err = %v, want 404 %s", name, err, orderapi.TypeOrderNotFound)
 			}
 		}
 		if status, _, body := e.Raw(t, "POST", "/v1/orders/"+missing+"/cancel", nil, ""); status != 400 {
@@ -107,7 +111,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		}
 		sort.Strings(want)
 
-		items, sizes := servicetest.ListAll(t, e.client.List, order.ListFilter{DTID: dtid, Limit: 2})
+		items, sizes := servicetest.ListAll(t, e.client.List, orderapi.ListFilter{DTID: dtid, Limit: 2})
 		var got []string
 		for _, o := range items {
 			if o.DTID != dtid || len(o.History) != 1 || len(o.Items) != 2 {
@@ -119,7 +123,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 			t.Errorf("pages %v of %v, want [2 1] of %v", sizes, got, want)
 		}
 		var pe *httpapi.ProblemError
-		if _, err := e.client.List(context.Background(), order.ListFilter{Limit: 500}); !errors.As(err, &pe) || pe.Status != 400 {
+		if _, err := e.client.List(context.Background(), orderapi.ListFilter{Limit: 500}); !errors.As(err, &pe) || pe.Status != 400 {
 			t.Errorf("limit 500: err = %v, want 400", err)
 		}
 	})

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
+	"github.com/sagatrace/sagatrace/internal/faults"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -23,7 +27,7 @@ func TestCreateConfirmsWithTheHopsCorrelationID(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := createReq(dtid)
-		if o.State != order.StateConfirmed || o.DTID != dtid || o.OrderID == "" || o.PaymentID != want.PaymentID ||
+		if o.State != orderapi.StateConfirmed || o.DTID != dtid || o.OrderID == "" || o.PaymentID != want.PaymentID ||
 			o.AmountCents != want.AmountCents || !slices.Equal(o.Items, want.Items) {
 			t.Fatalf("order = %+v", o)
 		}
@@ -45,17 +49,17 @@ func TestCreateReplay(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		tests := []struct {
 			name     string
-			change   func(order.CreateRequest) order.CreateRequest
+			change   func(orderapi.CreateRequest) orderapi.CreateRequest
 			faults   string
 			wantType string // "" means: the same order comes back
 		}{
-			{name: "same_request_returns_same_order", change: func(r order.CreateRequest) order.CreateRequest { return r }},
-			{name: "replay_ignores_a_later_fault", change: func(r order.CreateRequest) order.CreateRequest { return r }, faults: "order.create=error"},
-			{name: "different_items_are_refused", change: func(r order.CreateRequest) order.CreateRequest {
-				r.Items = []order.Item{{SKU: "sku-9", Qty: 1, PriceCents: 2299}}
+			{name: "same_request_returns_same_order", change: func(r orderapi.CreateRequest) orderapi.CreateRequest { return r }},
+			{name: "replay_ignores_a_later_fault", change: func(r orderapi.CreateRequest) orderapi.CreateRequest { return r }, faults: "order.create=error"},
+			{name: "different_items_are_refused", change: func(r orderapi.CreateRequest) orderapi.CreateRequest {
+				r.Items = []orderapi.Item{{SKU: "sku-9", Qty: 1, PriceCents: 2299}}
 				return r
-			}, wantType: order.TypeIdempotencyKeyReused},
-			{name: "different_payment_is_refused", change: func(r order.CreateRequest) order.CreateRequest { r.PaymentID = "p-2"; return r }, wantType: order.TypeIdempotencyKeyReused},
+			}, wantType: orderapi.TypeIdempotencyKeyReused},
+			{name: "different_payment_is_refused", change: func(r orderapi.CreateRequest) orderapi.CreateRequest { r.PaymentID = "p-2"; return r }, wantType: orderapi.TypeIdempotencyKeyReused},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +72,7 @@ func TestCreateReplay(t *testing.T) {
 					t.Fatal(err)
 				}
 				ctx, _ = e.Hop(t, dtid)
-				again, err := e.client.Create(httpapi.WithFaults(ctx, tt.faults), key, tt.change(createReq(dtid)))
+				again, err := e.client.Create(faults.WithPlan(ctx, tt.faults), key, tt.change(createReq(dtid)))
 				if tt.wantType == "" {
 					if err != nil || again.OrderID != first.OrderID || len(again.History) != 1 {
 						t.Fatalf("replay = %+v, %v; want order %s", again, err, first.OrderID)
@@ -112,10 +116,10 @@ func TestCreateRejectedByFaultWritesNothing(t *testing.T) {
 		dtid := ids.NewDTID()
 		key := ids.IdempotencyKey(dtid, "order")
 		ctx, traceID := e.Hop(t, dtid)
-		_, err := e.client.Create(httpapi.WithFaults(ctx, "payment.charge=error,order.create=error"), key, createReq(dtid))
+		_, err := e.client.Create(faults.WithPlan(ctx, "payment.charge=error,order.create=error"), key, createReq(dtid))
 		var pe *httpapi.ProblemError
-		if !errors.As(err, &pe) || pe.Status != 422 || pe.Type != order.TypeOrderRejected || pe.Retryable() {
-			t.Fatalf("err = %v, want 422 %s", err, order.TypeOrderRejected)
+		if !errors.As(err, &pe) || pe.Status != 422 || pe.Type != orderapi.TypeOrderRejected || pe.Retryable() {
+			t.Fatalf("err = %v, want 422 %s", err, orderapi.TypeOrderRejected)
 		}
 		if pe.DTID != dtid || pe.CorrelationID != traceID {
 			t.Errorf("problem identities = %q %q", pe.DTID, pe.CorrelationID)
@@ -125,7 +129,7 @@ func TestCreateRejectedByFaultWritesNothing(t *testing.T) {
 		}
 		// Nothing was written, so the key is still free.
 		ctx, _ = e.Hop(t, dtid)
-		if o, err := e.client.Create(ctx, key, createReq(dtid)); err != nil || o.State != order.StateConfirmed {
+		if o, err := e.client.Create(ctx, key, createReq(dtid)); err != nil || o.State != orderapi.StateConfirmed {
 			t.Errorf("create after rejection = %+v, %v", o, err)
 		}
 	})
@@ -137,8 +141,8 @@ func TestCreateFaultsIgnoredWhenDisabled(t *testing.T) {
 		for range 2 {
 			dtid := ids.NewDTID()
 			ctx, _ := e.Hop(t, dtid)
-			o, err := e.client.Create(httpapi.WithFaults(ctx, "order.create=error"), ids.IdempotencyKey(dtid, "order"), createReq(dtid))
-			if err != nil || o.State != order.StateConfirmed {
+			o, err := e.client.Create(faults.WithPlan(ctx, "order.create=error"), ids.IdempotencyKey(dtid, "order"), createReq(dtid))
+			if err != nil || o.State != orderapi.StateConfirmed {
 				t.Fatalf("create = %+v, %v; want confirmed", o, err)
 			}
 		}
@@ -154,7 +158,7 @@ func TestConcurrentCreatesWithOneKeyCreateOneOrder(t *testing.T) {
 		dtid := ids.NewDTID()
 		key := ids.IdempotencyKey(dtid, "order")
 		const n = 20
-		results := make([]order.Order, n)
+		results := make([]orderapi.Order, n)
 		errs := make([]error, n)
 		servicetest.AtOnce(n, func(i int) {
 			ctx, _ := e.Hop(t, dtid)

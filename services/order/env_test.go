@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
@@ -17,10 +19,10 @@ import (
 )
 
 // env is one order server on the shared rig (a real database, served by
-// httptest, spans of both sides recorded), reached through the real Client.
+// httptest, spans of both sides recorded), reached through the real orderapi.Client.
 type env struct {
 	*servicetest.Env
-	client *order.Client
+	client *orderapi.Client
 }
 
 // backends runs each test on SQLite and on PostgreSQL; its cluster starts
@@ -46,7 +48,7 @@ func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 		}
 		return srv.Handler(), nil
 	})
-	return &env{Env: e, client: order.NewClient(e.URL, e.HTTPClient)}
+	return &env{Env: e, client: orderapi.NewClient(e.URL, e.HTTPClient)}
 }
 
 // event is an audit row as stored; a local type, so tests write it unkeyed.
@@ -65,10 +67,10 @@ func (e *env) events(t *testing.T, orderID string) []event {
 }
 
 // createReq is a valid order of two lines worth 1299 + 2*500 cents.
-func createReq(dtid string) order.CreateRequest {
-	return order.CreateRequest{
+func createReq(dtid string) orderapi.CreateRequest {
+	return orderapi.CreateRequest{
 		DTID: dtid, CustomerID: "c-1", PaymentID: "0197a1b2-0000-7000-8000-000000000001",
 		AmountCents: 2299, Currency: "USD",
-		Items: []order.Item{{SKU: "sku-1", Qty: 1, PriceCents: 1299}, {SKU: "sku-2", Qty: 2, PriceCents: 500}},
+		Items: []orderapi.Item{{SKU: "sku-1", Qty: 1, PriceCents: 1299}, {SKU: "sku-2", Qty: 2, PriceCents: 500}},
 	}
 }

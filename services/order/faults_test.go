@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -33,10 +35,10 @@ func TestCreateFaultKinds(t *testing.T) {
 				var orderIDs []string
 				for i, want := range tt.wantStatus {
 					ctx, _ := e.Hop(t, dtid)
-					ctx = faults.WithAttempt(httpapi.WithFaults(ctx, "order.create="+tt.fault), i+1)
+					ctx = faults.WithAttempt(faults.WithPlan(ctx, "order.create="+tt.fault), i+1)
 					o, err := e.client.Create(ctx, key, createReq(dtid))
 					if want == 0 {
-						if err != nil || o.State != order.StateConfirmed {
+						if err != nil || o.State != orderapi.StateConfirmed {
 							t.Fatalf("attempt %d: %+v, %v; want confirmed", i+1, o, err)
 						}
 						orderIDs = append(orderIDs, o.OrderID)
@@ -47,7 +49,7 @@ func TestCreateFaultKinds(t *testing.T) {
 						t.Fatalf("attempt %d: err = %v, want a retryable %d", i+1, err, want)
 					}
 				}
-				page, err := e.client.List(context.Background(), order.ListFilter{DTID: dtid})
+				page, err := e.client.List(context.Background(), orderapi.ListFilter{DTID: dtid})
 				if err != nil || len(page.Items) != 1 || page.Items[0].OrderID != orderIDs[0] {
 					t.Fatalf("orders of the DTID = %+v, %v; want the one answered (%v)", page.Items, err, orderIDs)
 				}
@@ -70,14 +72,14 @@ func TestCancelCrashAfterCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := ids.IdempotencyKey(dtid, "order.cancel")
-		ctx = httpapi.WithFaults(ctx, "order.cancel=crash-after-commit")
+		ctx = faults.WithPlan(ctx, "order.cancel=crash-after-commit")
 		_, err = e.client.Cancel(ctx, key, o.OrderID)
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 500 {
 			t.Fatalf("first cancel: err = %v, want 500", err)
 		}
 		again, err := e.client.Cancel(ctx, key, o.OrderID)
-		if err != nil || again.State != order.StateCancelled || len(again.History) != 2 {
+		if err != nil || again.State != orderapi.StateCancelled || len(again.History) != 2 {
 			t.Fatalf("retried cancel = %+v, %v; want cancelled with two audit rows", again, err)
 		}
 	})

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+	"github.com/sagatrace/sagatrace/internal/ledger"
+
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"github.com/sagatrace/sagatrace/internal/faults"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
@@ -17,10 +21,10 @@ const maxSteps = 4
 // create confirms the order named by key, or returns the one an earlier
 // request with the same key created. A rejected order writes nothing, so
 // the key stays free: the saga compensates and never retries it anyway.
-func (s *Server) create(ctx context.Context, key string, req CreateRequest, plan httpapi.Faults) (Order, bool, error) {
-	hash, err := httpapi.Fingerprint(req)
+func (s *Server) create(ctx context.Context, key string, req orderapi.CreateRequest, plan faults.Plan) (orderapi.Order, bool, error) {
+	hash, err := ledger.Fingerprint(req)
 	if err != nil {
-		return Order{}, false, err
+		return orderapi.Order{}, false, err
 	}
 	// A replay answers what the first request got, whatever its faults say.
 	existing, err := s.store.byKey(ctx, key, hash)
@@ -28,15 +32,15 @@ func (s *Server) create(ctx context.Context, key string, req CreateRequest, plan
 	case err == nil:
 		return existing, false, nil
 	case errors.Is(err, errKeyReused):
-		return Order{}, false, keyReused()
+		return orderapi.Order{}, false, keyReused()
 	case !errors.Is(err, errNotFound):
-		return Order{}, false, fmt.Errorf("look up idempotency key: %w", err)
+		return orderapi.Order{}, false, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if plan.Has(FaultCreate, faults.Error) {
-		return Order{}, false, httpapi.Refused(TypeOrderRejected, "the order was rejected (injected fault "+FaultCreate+")")
+	if plan.Has(orderapi.FaultCreate, faults.Error) {
+		return orderapi.Order{}, false, httpserver.Refused(orderapi.TypeOrderRejected, "the order was rejected (injected fault "+orderapi.FaultCreate+")")
 	}
 	t := now()
-	o, created, err := s.store.create(ctx, key, hash, Order{
+	o, created, err := s.store.create(ctx, key, hash, orderapi.Order{
 		OrderID:     ids.NewUUID(),
 		DTID:        req.DTID,
 		CustomerID:  req.CustomerID,
@@ -44,51 +48,51 @@ func (s *Server) create(ctx context.Context, key string, req CreateRequest, plan
 		AmountCents: req.AmountCents,
 		Currency:    req.Currency,
 		Items:       req.Items,
-		State:       StateConfirmed,
+		State:       orderapi.StateConfirmed,
 		CreatedAt:   t,
 		UpdatedAt:   t,
 	}, ids.CorrelationIDFrom(ctx))
 	switch {
 	case errors.Is(err, errKeyReused): // a concurrent request won with another body
-		return Order{}, false, keyReused()
+		return orderapi.Order{}, false, keyReused()
 	case err != nil:
-		return Order{}, false, fmt.Errorf("record order: %w", err)
+		return orderapi.Order{}, false, fmt.Errorf("record order: %w", err)
 	}
 	return o, created, nil
 }
 
 func keyReused() error {
-	return httpapi.Refused(TypeIdempotencyKeyReused,
+	return httpserver.Refused(orderapi.TypeIdempotencyKeyReused,
 		"Idempotency-Key was already used for a different order; use a new key for a new order")
 }
 
 // cancel cancels an order; a cancelled order is returned unchanged.
 // cancelled reports whether this request made the change.
-func (s *Server) cancel(ctx context.Context, orderID string, plan httpapi.Faults) (o Order, cancelled bool, err error) {
+func (s *Server) cancel(ctx context.Context, orderID string, plan faults.Plan) (o orderapi.Order, cancelled bool, err error) {
 	o, err = s.store.get(ctx, orderID)
 	if errors.Is(err, errNotFound) {
-		return Order{}, false, httpapi.NotFound(TypeOrderNotFound, fmt.Sprintf("no order %q", orderID))
+		return orderapi.Order{}, false, httpserver.NotFound(orderapi.TypeOrderNotFound, fmt.Sprintf("no order %q", orderID))
 	}
 	if err != nil {
-		return Order{}, false, fmt.Errorf("read order %s: %w", orderID, err)
+		return orderapi.Order{}, false, fmt.Errorf("read order %s: %w", orderID, err)
 	}
 	if ids.DTIDFrom(ctx) == "" {
-		ctx = httpapi.BindDTID(ctx, o.DTID)
+		ctx = httpserver.BindDTID(ctx, o.DTID)
 	}
 	for range maxSteps {
-		if o.State == StateCancelled {
+		if o.State == orderapi.StateCancelled {
 			return o, cancelled, nil
 		}
 		// Checked only when a change would happen: a finished cancel is
 		// not affected by an outage.
-		if plan.Has(FaultCancel, faults.Error) {
-			return Order{}, false, httpapi.Unavailable(TypeCancelUnavailable, "the order cannot be cancelled right now; retry later")
+		if plan.Has(orderapi.FaultCancel, faults.Error) {
+			return orderapi.Order{}, false, httpserver.Unavailable(orderapi.TypeCancelUnavailable, "the order cannot be cancelled right now; retry later")
 		}
 		var moved bool
-		if o, moved, err = s.store.advance(ctx, orderID, o.State, StateCancelled, ids.CorrelationIDFrom(ctx)); err != nil {
-			return Order{}, false, fmt.Errorf("cancel order %s: %w", orderID, err)
+		if o, moved, err = s.store.advance(ctx, orderID, o.State, orderapi.StateCancelled, ids.CorrelationIDFrom(ctx)); err != nil {
+			return orderapi.Order{}, false, fmt.Errorf("cancel order %s: %w", orderID, err)
 		}
 		cancelled = cancelled || moved
 	}
-	return Order{}, false, fmt.Errorf("cancel of order %s did not settle after %d steps", orderID, maxSteps)
+	return orderapi.Order{}, false, fmt.Errorf("cancel of order %s did not settle after %d steps", orderID, maxSteps)
 }

@@ -1,17 +1,21 @@
 package order
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 
+	"github.com/sagatrace/sagatrace/internal/faults/faulthttp"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+	"github.com/sagatrace/sagatrace/internal/ledger"
+
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
@@ -20,7 +24,7 @@ type Config struct {
 	// FaultsEnabled honours X-Sagatrace-Faults. The dev stack enables it;
 	// production must not.
 	FaultsEnabled bool
-	// MaxBodyBytes bounds a request body; 0 means httpapi.DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds a request body; 0 means httpserver.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Auth checks every API request's bearer token (audience "order"); a
 	// server without a public key refuses to start unless Auth.Disabled.
@@ -42,7 +46,7 @@ type Server struct {
 	cfg     Config
 	store   *Store
 	tracer  trace.Tracer
-	faults  httpapi.FaultGate
+	faults  faulthttp.Gate
 	handler http.Handler
 }
 
@@ -60,24 +64,34 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 		return nil, err
 	}
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = httpapi.DefaultMaxBodyBytes
+		cfg.MaxBodyBytes = httpserver.DefaultMaxBodyBytes
 	}
-	g, err := auth.NewGuard(cfg.Auth, auth.AudienceOrder, cfg.Limits, cfg.MaxBodyBytes)
+	g, err := auth.NewGuard(cfg.Auth, auth.AudienceOrder)
 	if err != nil {
 		return nil, err
 	}
+	lim, err := ratelimit.New(cfg.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", auth.AudienceOrder, err)
+	}
+	write := func(scope string, h httpserver.HandlerFunc) httpserver.HandlerFunc {
+		return httpserver.Chain(h, g.Require(scope), lim.PerCaller(auth.CallerKey), httpserver.MaxBody(cfg.MaxBodyBytes))
+	}
+	read := func(scope string, h httpserver.HandlerFunc) httpserver.HandlerFunc {
+		return httpserver.Chain(h, g.Require(scope))
+	}
 	s := &Server{cfg: cfg, store: store, tracer: tp.Tracer("order")}
-	s.faults = httpapi.FaultGate{
+	s.faults = faulthttp.Gate{
 		Enabled: cfg.FaultsEnabled, Logger: logger,
 		Permit: auth.Permits(auth.ScopeFaultsInject), PermitHint: "the " + auth.ScopeFaultsInject + " scope",
 	}
 	// Every API route behind the guard, with its scope; health and
 	// metrics stay open.
-	s.handler = httpapi.ServiceHandler(httpapi.Routes{
-		"POST /v1/orders":                   g.Write(auth.ScopeOrdersWrite, s.handleCreate),
-		"POST /v1/orders/{order_id}/cancel": g.Write(auth.ScopeOrdersCancel, s.handleCancel),
-		"GET /v1/orders":                    g.Read(auth.ScopeOrdersRead, httpapi.ListHandler("orders", s.store.list)),
-		"GET /v1/orders/{order_id}":         g.Read(auth.ScopeOrdersRead, s.handleGet),
+	s.handler = httpserver.ServiceHandler(httpserver.Routes{
+		"POST /v1/orders":                   write(auth.ScopeOrdersWrite, s.handleCreate),
+		"POST /v1/orders/{order_id}/cancel": write(auth.ScopeOrdersCancel, s.handleCancel),
+		"GET /v1/orders":                    read(auth.ScopeOrdersRead, httpserver.ListHandler("orders", s.store.list)),
+		"GET /v1/orders/{order_id}":         read(auth.ScopeOrdersRead, s.handleGet),
 	}, store.Ping, tp, prop, logger)
 	return s, nil
 }
@@ -85,21 +99,13 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Run serves on addr until ctx is done.
-func (s *Server) Run(ctx context.Context, addr string) error {
-	if err := httpapi.ListenAndServe(ctx, addr, s.handler); err != nil {
-		return fmt.Errorf("order: %w", err)
-	}
-	return nil
-}
-
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) error {
-	req, err := httpapi.DecodeWrite(w, r, s.cfg.MaxBodyBytes, &s.faults, CreateRequest.validate)
+	req, err := ledger.DecodeWrite(w, r, s.cfg.MaxBodyBytes, &s.faults, validateCreate)
 	if err != nil {
 		return err
 	}
-	ctx := httpapi.BindDTID(r.Context(), req.Body.DTID)
-	if err := httpapi.InjectBefore(ctx, req.Faults, FaultCreate); err != nil {
+	ctx := httpserver.BindDTID(r.Context(), req.Body.DTID)
+	if err := faulthttp.InjectBefore(ctx, req.Faults, orderapi.FaultCreate); err != nil {
 		return err
 	}
 	o, created, err := s.create(ctx, req.Key, req.Body, req.Faults)
@@ -108,49 +114,49 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Only the request that committed the order crashes: its retry finds
 	// the order by the Idempotency-Key and is answered as usual.
-	if created && httpapi.Crashes(req.Faults, FaultCreate) {
-		httpapi.AnswerCrash(w, r.WithContext(ctx), FaultCreate)
+	if created && faulthttp.Crashes(req.Faults, orderapi.FaultCreate) {
+		faulthttp.AnswerCrash(w, r.WithContext(ctx), orderapi.FaultCreate)
 		return nil
 	}
-	return httpapi.WriteCreated(w, created, "/v1/orders/"+o.OrderID, o)
+	return httpserver.WriteCreated(w, created, "/v1/orders/"+o.OrderID, o)
 }
 
 func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	// The key is required like on every write, but not stored: a cancel is
 	// idempotent by the order's state.
-	if _, err := httpapi.RequireIdempotencyKey(r); err != nil {
+	if _, err := httpserver.RequireIdempotencyKey(r); err != nil {
 		return err
 	}
 	// No body is read, but one past the limit is still refused (413).
-	if err := httpapi.DiscardBody(r); err != nil {
+	if err := httpserver.DiscardBody(r); err != nil {
 		return err
 	}
 	plan, err := s.faults.Plan(r)
 	if err != nil {
 		return err
 	}
-	if err := httpapi.InjectBefore(r.Context(), plan, FaultCancel); err != nil {
+	if err := faulthttp.InjectBefore(r.Context(), plan, orderapi.FaultCancel); err != nil {
 		return err
 	}
 	o, cancelled, err := s.cancel(r.Context(), r.PathValue("order_id"), plan)
 	if err != nil {
 		return err
 	}
-	if cancelled && httpapi.Crashes(plan, FaultCancel) {
-		httpapi.AnswerCrash(w, r, FaultCancel)
+	if cancelled && faulthttp.Crashes(plan, orderapi.FaultCancel) {
+		faulthttp.AnswerCrash(w, r, orderapi.FaultCancel)
 		return nil
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, o)
+	return httpserver.WriteJSON(w, http.StatusOK, o)
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("order_id")
 	o, err := s.store.get(r.Context(), id)
 	if errors.Is(err, errNotFound) {
-		return httpapi.NotFound(TypeOrderNotFound, fmt.Sprintf("no order %q", id))
+		return httpserver.NotFound(orderapi.TypeOrderNotFound, fmt.Sprintf("no order %q", id))
 	}
 	if err != nil {
 		return fmt.Errorf("read order %s: %w", id, err)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, o)
+	return httpserver.WriteJSON(w, http.StatusOK, o)
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -55,12 +57,12 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // create records o, confirmed, with its audit row, unless key was used
 // before: then it returns that order (created false), or errKeyReused when
 // the earlier request differs. The unique key settles concurrent requests.
-func (s *Store) create(ctx context.Context, key, hash string, o Order, correlationID string) (out Order, created bool, err error) {
+func (s *Store) create(ctx context.Context, key, hash string, o orderapi.Order, correlationID string) (out orderapi.Order, created bool, err error) {
 	ctx, span := s.spans.Start(ctx, "create", o.DTID)
 	defer s.spans.End(span, &err)
 	items, err := json.Marshal(o.Items)
 	if err != nil {
-		return Order{}, false, fmt.Errorf("encode items: %w", err)
+		return orderapi.Order{}, false, fmt.Errorf("encode items: %w", err)
 	}
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var id int64
@@ -89,7 +91,7 @@ func (s *Store) create(ctx context.Context, key, hash string, o Order, correlati
 
 // byKey returns the order created with key, errNotFound when there is
 // none, or errKeyReused when it was created by a different request.
-func (s *Store) byKey(ctx context.Context, key, hash string) (out Order, err error) {
+func (s *Store) byKey(ctx context.Context, key, hash string) (out orderapi.Order, err error) {
 	ctx, span := s.spans.Start(ctx, "by_key", ids.DTIDFrom(ctx))
 	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -99,17 +101,17 @@ func (s *Store) byKey(ctx context.Context, key, hash string) (out Order, err err
 	return out, err
 }
 
-func replay(ctx context.Context, tx *sql.Tx, key, hash string) (Order, error) {
+func replay(ctx context.Context, tx *sql.Tx, key, hash string) (orderapi.Order, error) {
 	var orderID, storedHash string
 	err := tx.QueryRowContext(ctx, `SELECT order_id, request_hash FROM orders WHERE idempotency_key = $1`,
 		key).Scan(&orderID, &storedHash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return Order{}, errNotFound
+		return orderapi.Order{}, errNotFound
 	case err != nil:
-		return Order{}, fmt.Errorf("read order of idempotency key: %w", err)
+		return orderapi.Order{}, fmt.Errorf("read order of idempotency key: %w", err)
 	case storedHash != hash:
-		return Order{}, errKeyReused
+		return orderapi.Order{}, errKeyReused
 	}
 	return loadOrder(ctx, tx, orderID)
 }
@@ -117,7 +119,7 @@ func replay(ctx context.Context, tx *sql.Tx, key, hash string) (Order, error) {
 // advance moves an order from state from to state to with its audit row,
 // as a compare-and-set: when the order is no longer in from, it changes
 // nothing and returns the order as it is.
-func (s *Store) advance(ctx context.Context, orderID string, from, to State, correlationID string) (out Order, moved bool, err error) {
+func (s *Store) advance(ctx context.Context, orderID string, from, to orderapi.State, correlationID string) (out orderapi.Order, moved bool, err error) {
 	ctx, span := s.spans.Start(ctx, "advance", ids.DTIDFrom(ctx))
 	span.SetAttributes(attribute.String("order.state.from", string(from)), attribute.String("order.state.to", string(to)))
 	defer s.spans.End(span, &err)
@@ -148,7 +150,7 @@ func (s *Store) advance(ctx context.Context, orderID string, from, to State, cor
 }
 
 // insertEvent writes the audit row of an order entering state.
-func insertEvent(ctx context.Context, tx *sql.Tx, order int64, dtid string, state State, correlationID string) error {
+func insertEvent(ctx context.Context, tx *sql.Tx, order int64, dtid string, state orderapi.State, correlationID string) error {
 	return events().Insert(ctx, tx, order, dtid, database.AuditRow{State: string(state), CorrelationID: correlationID, At: now()})
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/sagatrace/sagatrace/internal/database"
@@ -19,7 +21,7 @@ func now() time.Time { return time.Now().UTC() }
 const orderColumns = `id, order_id, dtid, customer_id, payment_id, amount_cents, currency, items, state, created_at, updated_at`
 
 // get returns one order with its history, or errNotFound.
-func (s *Store) get(ctx context.Context, orderID string) (out Order, err error) {
+func (s *Store) get(ctx context.Context, orderID string) (out orderapi.Order, err error) {
 	ctx, span := s.spans.Start(ctx, "get", ids.DTIDFrom(ctx))
 	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -32,7 +34,7 @@ func (s *Store) get(ctx context.Context, orderID string) (out Order, err error) 
 // list returns one page of orders ordered by order_id, fetching one
 // extra row to know whether another page follows. Both queries share a
 // transaction, so each order's history matches its state.
-func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
+func (s *Store) list(ctx context.Context, f orderapi.ListFilter) (page orderapi.Page, err error) {
 	// A read is not part of the transaction it looks at: its span names the
 	// filter under another key, so a search by dtid finds only the saga's hops.
 	ctx, span := s.spans.Start(ctx, "list", "")
@@ -58,28 +60,28 @@ func (s *Store) list(ctx context.Context, f ListFilter) (page Page, err error) {
 }
 
 // loadOrder reads one order and its history.
-func loadOrder(ctx context.Context, q database.Queryer, orderID string) (Order, error) {
+func loadOrder(ctx context.Context, q database.Queryer, orderID string) (orderapi.Order, error) {
 	items, localIDs, err := scanOrders(q.QueryContext(ctx,
 		`SELECT `+orderColumns+` FROM orders WHERE order_id = $1`, orderID))
 	if err != nil {
-		return Order{}, err
+		return orderapi.Order{}, err
 	}
 	if len(items) == 0 {
-		return Order{}, errNotFound
+		return orderapi.Order{}, errNotFound
 	}
 	err = loadHistories(ctx, q, items, localIDs, "$1", localIDs[0])
 	return items[0], err
 }
 
 // scanOrders reads order rows; the local ids come back separately so they
-// can join the history but never sit in an Order.
-func scanOrders(rows *sql.Rows, err error) (items []Order, localIDs []int64, _ error) {
+// can join the history but never sit in an orderapi.Order.
+func scanOrders(rows *sql.Rows, err error) (items []orderapi.Order, localIDs []int64, _ error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("query orders: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p Order
+		var p orderapi.Order
 		var id int64
 		var itemsJSON, created, updated string
 		if err := rows.Scan(&id, &p.OrderID, &p.DTID, &p.CustomerID, &p.PaymentID, &p.AmountCents, &p.Currency, &itemsJSON, &p.State, &created, &updated); err != nil {
@@ -94,7 +96,7 @@ func scanOrders(rows *sql.Rows, err error) (items []Order, localIDs []int64, _ e
 		if p.UpdatedAt, err = database.ParseTime(updated); err != nil {
 			return nil, nil, err
 		}
-		p.History = []StateChange{}
+		p.History = []orderapi.StateChange{}
 		items, localIDs = append(items, p), append(localIDs, id)
 	}
 	if err := rows.Err(); err != nil {
@@ -105,8 +107,8 @@ func scanOrders(rows *sql.Rows, err error) (items []Order, localIDs []int64, _ e
 
 // loadHistories appends to items, whose local ids are localIDs, their
 // audit rows, as refs selects them (see database.AuditTable.Load).
-func loadHistories(ctx context.Context, q database.Queryer, items []Order, localIDs []int64, refs string, args ...any) error {
+func loadHistories(ctx context.Context, q database.Queryer, items []orderapi.Order, localIDs []int64, refs string, args ...any) error {
 	return events().Load(ctx, q, localIDs, refs, args, func(i int, row database.AuditRow) {
-		items[i].History = append(items[i].History, StateChange{State: State(row.State), CorrelationID: row.CorrelationID, At: row.At})
+		items[i].History = append(items[i].History, orderapi.StateChange{State: orderapi.State(row.State), CorrelationID: row.CorrelationID, At: row.At})
 	})
 }

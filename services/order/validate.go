@@ -3,23 +3,19 @@ package order
 import (
 	"strings"
 
-	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/internal/money"
-)
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 
-// Bounds of an order's items. With money.MaxAmountCents per price they
-// keep qty*price sums far from int64 overflow.
-const (
-	MaxItems = 100
-	MaxQty   = 10_000
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+
+	"github.com/sagatrace/sagatrace/internal/money"
 )
 
 // validate returns every problem of req at once, each naming its field.
 // headerDTID is X-DTID ("" when absent); body and header must agree. The
 // currency is checked like the payment's: an order is paid in its
 // payment's currency.
-func (req CreateRequest) validate(headerDTID string) httpapi.Problems {
-	var problems httpapi.Problems
+func validateCreate(req orderapi.CreateRequest, headerDTID string) httpserver.Problems {
+	var problems httpserver.Problems
 	problems.CheckDTID(req.DTID, headerDTID)
 	problems.CheckID("customer_id", req.CustomerID)
 	problems.CheckID("payment_id", req.PaymentID)
@@ -30,8 +26,8 @@ func (req CreateRequest) validate(headerDTID string) httpapi.Problems {
 	switch {
 	case len(req.Items) == 0:
 		problems.Addf("items must hold at least one item")
-	case len(req.Items) > MaxItems:
-		problems.Addf("items holds %d items, at most %d are allowed", len(req.Items), MaxItems)
+	case len(req.Items) > orderapi.MaxItems:
+		problems.Addf("items holds %d items, at most %d are allowed", len(req.Items), orderapi.MaxItems)
 	default:
 		validateItems(&problems, req.Items, req.AmountCents)
 	}
@@ -40,15 +36,15 @@ func (req CreateRequest) validate(headerDTID string) httpapi.Problems {
 
 // validateItems adds the problems of each line and, when every line is
 // valid, checks that they add up to amountCents.
-func validateItems(problems *httpapi.Problems, items []Item, amountCents int64) {
+func validateItems(problems *httpserver.Problems, items []orderapi.Item, amountCents int64) {
 	var sum int64
 	valid := true
 	for i, it := range items {
-		if strings.TrimSpace(it.SKU) == "" || len(it.SKU) > 64 {
-			problems.Addf("items[%d].sku must be 1 to 64 characters", i)
+		if strings.TrimSpace(it.SKU) == "" || len(it.SKU) > orderapi.MaxSKULen {
+			problems.Addf("items[%d].sku must be 1 to %d characters", i, orderapi.MaxSKULen)
 		}
-		if it.Qty < 1 || it.Qty > MaxQty {
-			problems.Addf("items[%d].qty must be from 1 to %d, got %d", i, MaxQty, it.Qty)
+		if it.Qty < 1 || it.Qty > orderapi.MaxQty {
+			problems.Addf("items[%d].qty must be from 1 to %d, got %d", i, orderapi.MaxQty, it.Qty)
 			valid = false
 		}
 		if it.PriceCents < 0 || it.PriceCents > money.MaxAmountCents {

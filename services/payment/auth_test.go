@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -133,7 +135,7 @@ func TestFaultsNeedTheFaultsInjectScope(t *testing.T) {
 		}{
 			{name: "without_faults_inject_the_plan_is_ignored", auth: k.scoped(auth.ScopePaymentsWrite), wantStatus: 201, wantState: `"state":"completed"`},
 			{name: "again_without_warning_twice", auth: k.scoped(auth.ScopePaymentsWrite), wantStatus: 201, wantState: `"state":"completed"`},
-			{name: "with_faults_inject_the_charge_is_declined", auth: k.scoped(auth.ScopePaymentsWrite, auth.ScopeFaultsInject), wantStatus: 422, wantState: payment.TypePaymentDeclined},
+			{name: "with_faults_inject_the_charge_is_declined", auth: k.scoped(auth.ScopePaymentsWrite, auth.ScopeFaultsInject), wantStatus: 422, wantState: paymentapi.TypePaymentDeclined},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -175,7 +177,7 @@ func TestWritesAreRateLimitedPerCaller(t *testing.T) {
 			}
 		}
 		status, header, answer := charge("busy")
-		if status != 429 || header.Get("Retry-After") != "1" || header.Get("Content-Type") != httpapi.ContentTypeProblem || !strings.Contains(answer, auth.TypeRateLimited) {
+		if status != 429 || header.Get("Retry-After") != "1" || header.Get("Content-Type") != httpapi.ContentTypeProblem || !strings.Contains(answer, ratelimit.TypeRateLimited) {
 			t.Fatalf("charge over the burst: %d Retry-After %q %s, want a 429 rate-limited problem with Retry-After 1", status, header.Get("Retry-After"), answer)
 		}
 		if n := e.Count(t, "payments"); n != 2 {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -23,7 +25,7 @@ func TestChargeWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.State != payment.StateCompleted || p.DTID != dtid || p.PaymentID == "" {
+		if p.State != paymentapi.StateCompleted || p.DTID != dtid || p.PaymentID == "" {
 			t.Fatalf("payment = %+v", p)
 		}
 		want := []event{{dtid, "stored", traceID}, {dtid, "initiated", traceID}, {dtid, "completed", traceID}}
@@ -35,7 +37,7 @@ func TestChargeWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 				t.Errorf("history entry %+v does not carry correlation ID %s", c, traceID)
 			}
 		}
-		if got := states(p.History); !slices.Equal(got, []payment.State{"stored", "initiated", "completed"}) {
+		if got := states(p.History); !slices.Equal(got, []paymentapi.State{"stored", "initiated", "completed"}) {
 			t.Errorf("history = %v", got)
 		}
 
@@ -74,13 +76,13 @@ func TestChargeReplay(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		tests := []struct {
 			name       string
-			change     func(payment.ChargeRequest) payment.ChargeRequest
+			change     func(paymentapi.ChargeRequest) paymentapi.ChargeRequest
 			wantStatus int
 			wantType   string
 		}{
-			{name: "same_request_returns_same_payment", change: func(r payment.ChargeRequest) payment.ChargeRequest { return r }, wantStatus: 200},
-			{name: "different_amount_is_refused", change: func(r payment.ChargeRequest) payment.ChargeRequest { r.AmountCents++; return r }, wantStatus: 422, wantType: payment.TypeIdempotencyKeyReused},
-			{name: "different_customer_is_refused", change: func(r payment.ChargeRequest) payment.ChargeRequest { r.CustomerID = "c-2"; return r }, wantStatus: 422, wantType: payment.TypeIdempotencyKeyReused},
+			{name: "same_request_returns_same_payment", change: func(r paymentapi.ChargeRequest) paymentapi.ChargeRequest { return r }, wantStatus: 200},
+			{name: "different_amount_is_refused", change: func(r paymentapi.ChargeRequest) paymentapi.ChargeRequest { r.AmountCents++; return r }, wantStatus: 422, wantType: paymentapi.TypeIdempotencyKeyReused},
+			{name: "different_customer_is_refused", change: func(r paymentapi.ChargeRequest) paymentapi.ChargeRequest { r.CustomerID = "c-2"; return r }, wantStatus: 422, wantType: paymentapi.TypeIdempotencyKeyReused},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -146,11 +148,11 @@ func TestChargeReplayResumesAfterCrash(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		tests := []struct {
 			name       string
-			leftIn     payment.State
+			leftIn     paymentapi.State
 			keptStates int
 		}{
-			{name: "left_in_stored", leftIn: payment.StateStored, keptStates: 1},
-			{name: "left_in_initiated", leftIn: payment.StateInitiated, keptStates: 2},
+			{name: "left_in_stored", leftIn: paymentapi.StateStored, keptStates: 1},
+			{name: "left_in_initiated", leftIn: paymentapi.StateInitiated, keptStates: 2},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +171,7 @@ func TestChargeReplayResumesAfterCrash(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if resumed.PaymentID != p.PaymentID || resumed.State != payment.StateCompleted {
+				if resumed.PaymentID != p.PaymentID || resumed.State != paymentapi.StateCompleted {
 					t.Fatalf("resumed = %+v", resumed)
 				}
 				var want []event
@@ -210,11 +212,11 @@ func TestChargeStoresTheCardTokenAndLast4(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		page, err := e.client.List(ctx, payment.ListFilter{DTID: dtid})
+		page, err := e.client.List(ctx, paymentapi.ListFilter{DTID: dtid})
 		if err != nil || len(page.Items) != 2 {
 			t.Fatalf("list = %+v, %v", page, err)
 		}
-		for _, p := range append([]payment.Payment{charged, got}, page.Items...) {
+		for _, p := range append([]paymentapi.Payment{charged, got}, page.Items...) {
 			want := [2]string{"tok_visa_9f8e7d", "4242"}
 			if p.PaymentID == plain.PaymentID {
 				want = [2]string{}
@@ -228,7 +230,7 @@ func TestChargeStoresTheCardTokenAndLast4(t *testing.T) {
 
 // crashBack rewinds a payment as if the process died after writing its
 // first keep states.
-func (e *env) crashBack(t *testing.T, paymentID string, state payment.State, keep int) {
+func (e *env) crashBack(t *testing.T, paymentID string, state paymentapi.State, keep int) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.DB.ExecContext(ctx, `DELETE FROM payment_events WHERE payment = (

@@ -3,6 +3,8 @@ package payment_test
 import (
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
@@ -17,7 +19,7 @@ func TestConcurrentChargesWithOneKeyCreateOnePayment(t *testing.T) {
 		dtid := ids.NewDTID()
 		key := ids.IdempotencyKey(dtid, "payment")
 		const n = 20
-		results := make([]payment.Payment, n)
+		results := make([]paymentapi.Payment, n)
 		errs := make([]error, n)
 		servicetest.AtOnce(n, func(i int) {
 			ctx, _ := e.Hop(t, dtid)
@@ -27,7 +29,7 @@ func TestConcurrentChargesWithOneKeyCreateOnePayment(t *testing.T) {
 			if errs[i] != nil {
 				t.Fatalf("charge %d: %v", i, errs[i])
 			}
-			if results[i].PaymentID != results[0].PaymentID || results[i].State != payment.StateCompleted {
+			if results[i].PaymentID != results[0].PaymentID || results[i].State != paymentapi.StateCompleted {
 				t.Errorf("charge %d = %s %s, want %s completed", i, results[i].PaymentID, results[i].State, results[0].PaymentID)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
@@ -18,10 +20,10 @@ import (
 
 // env is one payment server on the shared rig (a real database, served
 // by httptest, spans of both sides recorded), reached through the real
-// Client.
+// paymentapi.Client.
 type env struct {
 	*servicetest.Env
-	client *payment.Client
+	client *paymentapi.Client
 }
 
 // backends runs each test on SQLite and on PostgreSQL; its cluster starts
@@ -47,7 +49,7 @@ func newEnv(t *testing.T, backend dbtest.Backend, cfg payment.Config) *env {
 		}
 		return srv.Handler(), nil
 	})
-	return &env{Env: e, client: payment.NewClient(e.URL, e.HTTPClient)}
+	return &env{Env: e, client: paymentapi.NewClient(e.URL, e.HTTPClient)}
 }
 
 // event is an audit row as stored; a local type, so tests write it unkeyed.
@@ -65,12 +67,12 @@ func (e *env) events(t *testing.T, paymentID string) []event {
 	return out
 }
 
-func chargeReq(dtid string) payment.ChargeRequest {
-	return payment.ChargeRequest{DTID: dtid, CustomerID: "c-1", AmountCents: 1299, Currency: "USD"}
+func chargeReq(dtid string) paymentapi.ChargeRequest {
+	return paymentapi.ChargeRequest{DTID: dtid, CustomerID: "c-1", AmountCents: 1299, Currency: "USD"}
 }
 
-func states(h []payment.StateChange) []payment.State {
-	out := make([]payment.State, len(h))
+func states(h []paymentapi.StateChange) []paymentapi.State {
+	out := make([]paymentapi.State, len(h))
 	for i, c := range h {
 		out[i] = c.State
 	}

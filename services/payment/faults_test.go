@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -22,22 +24,22 @@ func TestChargeDeclinedByProcessor(t *testing.T) {
 		key := ids.IdempotencyKey(dtid, "payment")
 		for attempt := range 2 { // the replay answers the same and writes nothing
 			ctx, traceID := e.Hop(t, dtid)
-			ctx = httpapi.WithFaults(ctx, "payment.charge=error,order.create=error")
+			ctx = faults.WithPlan(ctx, "payment.charge=error,order.create=error")
 			_, err := e.client.Charge(ctx, key, chargeReq(dtid))
 			var pe *httpapi.ProblemError
-			if !errors.As(err, &pe) || pe.Status != 422 || pe.Type != payment.TypePaymentDeclined || pe.Retryable() {
-				t.Fatalf("attempt %d: err = %v, want 422 %s", attempt+1, err, payment.TypePaymentDeclined)
+			if !errors.As(err, &pe) || pe.Status != 422 || pe.Type != paymentapi.TypePaymentDeclined || pe.Retryable() {
+				t.Fatalf("attempt %d: err = %v, want 422 %s", attempt+1, err, paymentapi.TypePaymentDeclined)
 			}
 			if pe.DTID != dtid || pe.CorrelationID != traceID {
 				t.Errorf("problem identities = %q %q, want %q %q", pe.DTID, pe.CorrelationID, dtid, traceID)
 			}
 		}
-		page, err := e.client.List(context.Background(), payment.ListFilter{DTID: dtid})
+		page, err := e.client.List(context.Background(), paymentapi.ListFilter{DTID: dtid})
 		if err != nil || len(page.Items) != 1 {
 			t.Fatalf("list = %+v, %v", page, err)
 		}
 		p := page.Items[0]
-		if got := states(p.History); p.State != payment.StateDeclined || !slices.Equal(got, []payment.State{"stored", "initiated", "declined"}) {
+		if got := states(p.History); p.State != paymentapi.StateDeclined || !slices.Equal(got, []paymentapi.State{"stored", "initiated", "declined"}) {
 			t.Errorf("state %s, history %v", p.State, got)
 		}
 		if n := e.Count(t, "payment_events"); n != 3 {
@@ -52,8 +54,8 @@ func TestChargeFaultsIgnoredWhenDisabled(t *testing.T) {
 		for range 2 {
 			dtid := ids.NewDTID()
 			ctx, _ := e.Hop(t, dtid)
-			p, err := e.client.Charge(httpapi.WithFaults(ctx, "payment.charge=error"), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
-			if err != nil || p.State != payment.StateCompleted {
+			p, err := e.client.Charge(faults.WithPlan(ctx, "payment.charge=error"), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
+			if err != nil || p.State != paymentapi.StateCompleted {
 				t.Fatalf("charge = %+v, %v; want completed", p, err)
 			}
 		}
@@ -91,7 +93,7 @@ func TestChargeFaultKinds(t *testing.T) {
 				var paymentIDs []string
 				for i := range tt.attempts {
 					ctx, _ := e.Hop(t, dtid)
-					ctx = faults.WithAttempt(httpapi.WithFaults(ctx, "payment.charge="+tt.fault), i+1)
+					ctx = faults.WithAttempt(faults.WithPlan(ctx, "payment.charge="+tt.fault), i+1)
 					if tt.deadline > 0 {
 						var cancel context.CancelFunc
 						ctx, cancel = context.WithTimeout(ctx, tt.deadline)
@@ -100,7 +102,7 @@ func TestChargeFaultKinds(t *testing.T) {
 					p, err := e.client.Charge(ctx, key, chargeReq(dtid))
 					switch want := tt.wantStatus[i]; want {
 					case 0:
-						if err != nil || p.State != payment.StateCompleted {
+						if err != nil || p.State != paymentapi.StateCompleted {
 							t.Fatalf("attempt %d: %+v, %v; want completed", i+1, p, err)
 						}
 						paymentIDs = append(paymentIDs, p.PaymentID)
@@ -121,7 +123,7 @@ func TestChargeFaultKinds(t *testing.T) {
 				if len(paymentIDs) > 1 && paymentIDs[0] != paymentIDs[len(paymentIDs)-1] {
 					t.Errorf("answers name payments %v, want one", paymentIDs)
 				}
-				page, err := e.client.List(context.Background(), payment.ListFilter{DTID: dtid})
+				page, err := e.client.List(context.Background(), paymentapi.ListFilter{DTID: dtid})
 				if err != nil || len(page.Items) != tt.wantRows {
 					t.Fatalf("payments of the DTID = %+v, %v; want %d", page.Items, err, tt.wantRows)
 				}
@@ -137,7 +139,7 @@ func TestTransientFaultNeedsTheAttempt(t *testing.T) {
 		e := newEnv(t, backend, payment.Config{FaultsEnabled: true})
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		_, err := e.client.Charge(httpapi.WithFaults(ctx, "payment.charge=transient:1"), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
+		_, err := e.client.Charge(faults.WithPlan(ctx, "payment.charge=transient:1"), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 400 || pe.Type != httpapi.TypeInvalidFaults {
 			t.Fatalf("err = %v, want 400 %s", err, httpapi.TypeInvalidFaults)
@@ -156,17 +158,17 @@ func TestRefundCrashAfterCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := ids.IdempotencyKey(dtid, "payment.refund")
-		ctx = httpapi.WithFaults(ctx, "payment.refund=crash-after-commit")
+		ctx = faults.WithPlan(ctx, "payment.refund=crash-after-commit")
 		_, err = e.client.Refund(ctx, key, p.PaymentID)
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 500 {
 			t.Fatalf("first refund: err = %v, want 500", err)
 		}
 		again, err := e.client.Refund(ctx, key, p.PaymentID)
-		if err != nil || again.State != payment.StateRefunded {
+		if err != nil || again.State != paymentapi.StateRefunded {
 			t.Fatalf("retried refund = %+v, %v; want refunded", again, err)
 		}
-		if got := states(again.History); !slices.Equal(got, []payment.State{"stored", "initiated", "completed", "refunded"}) {
+		if got := states(again.History); !slices.Equal(got, []paymentapi.State{"stored", "initiated", "completed", "refunded"}) {
 			t.Errorf("history = %v, want one refunded row", got)
 		}
 	})

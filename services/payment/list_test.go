@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -35,7 +37,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		}
 		sort.Strings(want) // UUIDv7: text order is creation order
 
-		items, sizes := servicetest.ListAll(t, e.client.List, payment.ListFilter{DTID: dtid, Limit: 2})
+		items, sizes := servicetest.ListAll(t, e.client.List, paymentapi.ListFilter{DTID: dtid, Limit: 2})
 		var got []string
 		for _, p := range items {
 			if p.DTID != dtid || len(p.History) != 3 {
@@ -48,7 +50,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		}
 
 		ctx := context.Background()
-		all, err := e.client.List(ctx, payment.ListFilter{})
+		all, err := e.client.List(ctx, paymentapi.ListFilter{})
 		if err != nil || len(all.Items) != 7 || all.NextCursor != "" {
 			t.Errorf("unfiltered list: %d items, cursor %q, %v", len(all.Items), all.NextCursor, err)
 		}
@@ -64,12 +66,12 @@ func TestListRejectsBadParameters(t *testing.T) {
 		e := newEnv(t, backend, payment.Config{})
 		tests := []struct {
 			name string
-			f    payment.ListFilter
+			f    paymentapi.ListFilter
 		}{
-			{name: "limit_too_large", f: payment.ListFilter{Limit: httpapi.MaxListLimit + 1}},
-			{name: "negative_limit", f: payment.ListFilter{Limit: -1}},
-			{name: "cursor_not_a_payment_id", f: payment.ListFilter{Cursor: "42"}},
-			{name: "invalid_dtid", f: payment.ListFilter{DTID: "a b"}},
+			{name: "limit_too_large", f: paymentapi.ListFilter{Limit: httpapi.MaxListLimit + 1}},
+			{name: "negative_limit", f: paymentapi.ListFilter{Limit: -1}},
+			{name: "cursor_not_a_payment_id", f: paymentapi.ListFilter{Cursor: "42"}},
+			{name: "invalid_dtid", f: paymentapi.ListFilter{DTID: "a b"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +85,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 		if status, _, body := e.Raw(t, "GET", "/v1/payments?limit=ten", nil, ""); status != 400 {
 			t.Errorf("limit=ten: %d %s", status, body)
 		}
-		page, err := e.client.List(context.Background(), payment.ListFilter{DTID: ids.NewDTID()})
+		page, err := e.client.List(context.Background(), paymentapi.ListFilter{DTID: ids.NewDTID()})
 		if err != nil || page.Items == nil || len(page.Items) != 0 {
 			t.Errorf("empty list = %+v, %v; want items []", page, err)
 		}

@@ -6,6 +6,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
+	"github.com/sagatrace/sagatrace/internal/faults"
+
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -18,26 +22,26 @@ func TestRefund(t *testing.T) {
 			name        string
 			chargeFault string // fault plan of the charge
 			refundFault string // fault plan of the refund
-			rewindTo    payment.State
-			wantState   payment.State
+			rewindTo    paymentapi.State
+			wantState   paymentapi.State
 			wantStatus  int // 0: success
 			wantType    string
-			wantRows    []payment.State
+			wantRows    []paymentapi.State
 		}{
-			{name: "completed_is_refunded", wantState: payment.StateRefunded, wantRows: []payment.State{"stored", "initiated", "completed", "refunded"}},
-			{name: "declined_is_unchanged", chargeFault: "payment.charge=error", wantState: payment.StateDeclined, wantRows: []payment.State{"stored", "initiated", "declined"}},
-			{name: "initiated_is_refunded", rewindTo: payment.StateInitiated, wantState: payment.StateRefunded, wantRows: []payment.State{"stored", "initiated", "refunded"}},
-			{name: "processor_unavailable", refundFault: "payment.refund=error", wantStatus: 503, wantType: payment.TypeRefundUnavailable, wantRows: []payment.State{"stored", "initiated", "completed"}},
+			{name: "completed_is_refunded", wantState: paymentapi.StateRefunded, wantRows: []paymentapi.State{"stored", "initiated", "completed", "refunded"}},
+			{name: "declined_is_unchanged", chargeFault: "payment.charge=error", wantState: paymentapi.StateDeclined, wantRows: []paymentapi.State{"stored", "initiated", "declined"}},
+			{name: "initiated_is_refunded", rewindTo: paymentapi.StateInitiated, wantState: paymentapi.StateRefunded, wantRows: []paymentapi.State{"stored", "initiated", "refunded"}},
+			{name: "processor_unavailable", refundFault: "payment.refund=error", wantStatus: 503, wantType: paymentapi.TypeRefundUnavailable, wantRows: []paymentapi.State{"stored", "initiated", "completed"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, backend, payment.Config{FaultsEnabled: true})
 				dtid := ids.NewDTID()
 				ctx, _ := e.Hop(t, dtid)
-				if _, err := e.client.Charge(httpapi.WithFaults(ctx, tt.chargeFault), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid)); err != nil && tt.chargeFault == "" {
+				if _, err := e.client.Charge(faults.WithPlan(ctx, tt.chargeFault), ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid)); err != nil && tt.chargeFault == "" {
 					t.Fatal(err)
 				}
-				page, err := e.client.List(context.Background(), payment.ListFilter{DTID: dtid})
+				page, err := e.client.List(context.Background(), paymentapi.ListFilter{DTID: dtid})
 				if err != nil || len(page.Items) != 1 {
 					t.Fatalf("list = %+v, %v", page, err)
 				}
@@ -48,7 +52,7 @@ func TestRefund(t *testing.T) {
 
 				for attempt := range 2 { // refunding again changes nothing
 					ctx, refundTrace := e.Hop(t, dtid)
-					p, err := e.client.Refund(httpapi.WithFaults(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
+					p, err := e.client.Refund(faults.WithPlan(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
 					if tt.wantStatus != 0 {
 						var pe *httpapi.ProblemError
 						if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType || !pe.Retryable() {
@@ -63,13 +67,13 @@ func TestRefund(t *testing.T) {
 						t.Errorf("attempt %d: state %s, want %s", attempt+1, p.State, tt.wantState)
 					}
 					last := p.History[len(p.History)-1]
-					if attempt == 0 && tt.wantState == payment.StateRefunded && last.CorrelationID != refundTrace {
+					if attempt == 0 && tt.wantState == paymentapi.StateRefunded && last.CorrelationID != refundTrace {
 						t.Errorf("refund row carries %s, want the refund hop's %s", last.CorrelationID, refundTrace)
 					}
 				}
-				var got []payment.State
+				var got []paymentapi.State
 				for _, ev := range e.events(t, id) {
-					got = append(got, payment.State(ev.State))
+					got = append(got, paymentapi.State(ev.State))
 					if ev.DTID != dtid {
 						t.Errorf("row %v has another DTID", ev)
 					}
@@ -93,8 +97,8 @@ func TestUnknownPaymentIsNotFound(t *testing.T) {
 		}
 		for name, call := range calls {
 			var pe *httpapi.ProblemError
-			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != payment.TypePaymentNotFound {
-				t.Errorf("%s: err = %v, want 404 %s", name, err, payment.TypePaymentNotFound)
+			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != paymentapi.TypePaymentNotFound {
+				t.Errorf("%s: err = %v, want 404 %s", name, err, paymentapi.TypePaymentNotFound)
 			}
 		}
 		if n := e.Count(t, "payment_events"); n != 0 {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -56,7 +58,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // was used before: then it returns that payment (created false), or
 // errKeyReused when the earlier request differs. The unique key makes
 // concurrent identical requests safe: one insert wins, the others read it.
-func (s *Store) create(ctx context.Context, key, hash string, p Payment, correlationID string) (out Payment, created bool, err error) {
+func (s *Store) create(ctx context.Context, key, hash string, p paymentapi.Payment, correlationID string) (out paymentapi.Payment, created bool, err error) {
 	ctx, span := s.spans.Start(ctx, "create", p.DTID)
 	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -96,7 +98,7 @@ func (s *Store) create(ctx context.Context, key, hash string, p Payment, correla
 // and reports whether it did. It is a compare-and-set: when the payment is
 // no longer in from (a concurrent request advanced it), it changes nothing
 // and returns the payment as it is, for the caller to continue from there.
-func (s *Store) advance(ctx context.Context, paymentID string, from, to State, correlationID string) (out Payment, moved bool, err error) {
+func (s *Store) advance(ctx context.Context, paymentID string, from, to paymentapi.State, correlationID string) (out paymentapi.Payment, moved bool, err error) {
 	ctx, span := s.spans.Start(ctx, "advance", ids.DTIDFrom(ctx))
 	span.SetAttributes(attribute.String("payment.state.from", string(from)), attribute.String("payment.state.to", string(to)))
 	defer s.spans.End(span, &err)
@@ -127,7 +129,7 @@ func (s *Store) advance(ctx context.Context, paymentID string, from, to State, c
 }
 
 // insertEvent writes the audit row of a payment entering state.
-func insertEvent(ctx context.Context, tx *sql.Tx, payment int64, dtid string, state State, correlationID string) error {
+func insertEvent(ctx context.Context, tx *sql.Tx, payment int64, dtid string, state paymentapi.State, correlationID string) error {
 	return events().Insert(ctx, tx, payment, dtid, database.AuditRow{State: string(state), CorrelationID: correlationID, At: now()})
 }
 

@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
 // PendingSource answers what is applied but not yet committed for a
@@ -44,7 +45,7 @@ type Server struct {
 // adds what is still in hot and cold when a client asks for ?fresh=true.
 func NewServer(cfg ServerConfig, store *Store, pending PendingSource, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) (*Server, error) {
 	// The API only reads: no writes to rate-limit, no bodies to bound.
-	g, err := auth.NewGuard(cfg.Auth, auth.AudienceScoring, ratelimit.Config{}, httpapi.DefaultMaxBodyBytes)
+	g, err := auth.NewGuard(cfg.Auth, auth.AudienceScoring)
 	if err != nil {
 		return nil, err
 	}
@@ -72,31 +73,31 @@ type PendingView struct {
 // line per request.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	httpapi.Handle(mux, "GET /v1/scores/{profile_id}", s.guard.Read(auth.ScopeScoresRead, s.getScore), s.tp, s.prop)
-	httpapi.Handle(mux, "GET /v1/scores", s.guard.Read(auth.ScopeScoresRead, s.top), s.tp, s.prop)
-	mux.Handle("GET /healthz", httpapi.Healthz())
-	mux.Handle("GET /readyz", httpapi.Readyz(s.store.db.PingContext))
-	mux.Handle("/", httpapi.RouteNotFound())
-	return httpapi.AccessLog(s.logger, mux)
+	httpserver.Handle(mux, "GET /v1/scores/{profile_id}", httpserver.Chain(s.getScore, s.guard.Require(auth.ScopeScoresRead)), s.tp, s.prop)
+	httpserver.Handle(mux, "GET /v1/scores", httpserver.Chain(s.top, s.guard.Require(auth.ScopeScoresRead)), s.tp, s.prop)
+	mux.Handle("GET /healthz", httpserver.Healthz())
+	mux.Handle("GET /readyz", httpserver.Readyz(s.store.db.PingContext))
+	mux.Handle("/", httpserver.RouteNotFound())
+	return httpserver.AccessLog(s.logger, mux)
 }
 
 func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 	profile := r.PathValue("profile_id")
 	fresh := r.URL.Query().Get("fresh")
 	if fresh != "" && fresh != "true" && fresh != "false" {
-		return httpapi.Invalid(httpapi.TypeInvalidField, "query parameter fresh must be true or false")
+		return httpserver.Invalid(httpapi.TypeInvalidField, "query parameter fresh must be true or false")
 	}
 	sc, err := s.store.Score(r.Context(), profile)
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return httpapi.Internal(err)
+		return httpserver.Internal(err)
 	}
 	view := ScoreView{Score: sc}
 	view.ProfileID = profile
 	if fresh == "true" && s.pending != nil {
 		d, owned, err := s.pending.Pending(r.Context(), profile)
 		if err != nil {
-			return httpapi.Unavailable("shard-busy", "the profile's shard did not answer").Wrap(err)
+			return httpserver.Unavailable("shard-busy", "the profile's shard did not answer").Wrap(err)
 		}
 		view.Pending = &PendingView{Score: d.Score, Events: d.Events, Owned: owned}
 		view.Score.Score += d.Score
@@ -104,9 +105,9 @@ func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 		found = found || d.Events > 0
 	}
 	if !found {
-		return httpapi.NotFound("score-not-found", "profile "+profile+" has no score yet")
+		return httpserver.NotFound("score-not-found", "profile "+profile+" has no score yet")
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, view)
+	return httpserver.WriteJSON(w, http.StatusOK, view)
 }
 
 // Leaderboard is the answer of GET /v1/scores?top=N.
@@ -119,12 +120,12 @@ func (s *Server) top(w http.ResponseWriter, r *http.Request) error {
 	if v := r.URL.Query().Get("top"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > 1000 {
-			return httpapi.Invalid(httpapi.TypeInvalidField, "query parameter top must be an integer between 1 and 1000")
+			return httpserver.Invalid(httpapi.TypeInvalidField, "query parameter top must be an integer between 1 and 1000")
 		}
 	}
 	items, err := s.store.Top(r.Context(), n)
 	if err != nil {
-		return httpapi.Internal(err)
+		return httpserver.Internal(err)
 	}
-	return httpapi.WriteJSON(w, http.StatusOK, Leaderboard{Items: append([]Score{}, items...)})
+	return httpserver.WriteJSON(w, http.StatusOK, Leaderboard{Items: append([]Score{}, items...)})
 }

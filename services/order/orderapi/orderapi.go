@@ -1,0 +1,110 @@
+// Package order is the order service: it confirms an order once per
+// Idempotency-Key, after the saga has charged its payment, and cancels it on
+// the saga's compensation; every state change writes an audit row carrying
+// the correlation ID of the request that made it. Files follow HotROD's
+// split: the domain and its Interface here, the HTTP server in server.go,
+// the remote Client in client.go, the store (SQLite or PostgreSQL) in store.go.
+package orderapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+)
+
+// State is where an order is in its lifecycle.
+type State string
+
+// The states of an order. Each change is written with an audit row.
+const (
+	StateConfirmed State = "confirmed"
+	StateCancelled State = "cancelled" // final
+)
+
+// Problem types this service answers with, besides httpapi's.
+const (
+	TypeOrderRejected        = "order-rejected"
+	TypeIdempotencyKeyReused = "idempotency-key-reused"
+	TypeCancelUnavailable    = "order-cancel-unavailable"
+	TypeOrderNotFound        = "order-not-found"
+)
+
+// Fault operations honoured when the server runs with faults enabled.
+// Besides error, each takes every kind of internal/faults: transient:N
+// (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
+// (the request that created or cancelled answers a bodiless 500).
+const (
+	FaultCreate = "order.create" // error: the order is rejected (422), nothing is written
+	FaultCancel = "order.cancel" // error: cancelling is temporarily impossible (503)
+)
+
+// Bounds of an order's items, checked by the order service and by the
+// saga before it starts. With money.MaxAmountCents per price they keep
+// qty*price sums far from int64 overflow.
+const (
+	MaxItems  = 100
+	MaxQty    = 10_000
+	MaxSKULen = 64
+)
+
+// Item is one line of an order, priced in minor units.
+type Item struct {
+	SKU        string `json:"sku"`
+	Qty        int    `json:"qty"`
+	PriceCents int64  `json:"price_cents"`
+}
+
+// Order is a confirmed (or cancelled) order of a business transaction.
+type Order struct {
+	OrderID     string        `json:"order_id"` // UUIDv7, made by the service
+	DTID        string        `json:"dtid"`
+	CustomerID  string        `json:"customer_id"`
+	PaymentID   string        `json:"payment_id"`
+	AmountCents int64         `json:"amount_cents"`
+	Currency    string        `json:"currency"`
+	Items       []Item        `json:"items"`
+	State       State         `json:"state"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	History     []StateChange `json:"history"` // audit rows, oldest first
+}
+
+// StateChange is one audit row: the state entered and the correlation ID
+// of the request (hop) that wrote it.
+type StateChange struct {
+	State         State     `json:"state"`
+	CorrelationID string    `json:"correlation_id"`
+	At            time.Time `json:"at"`
+}
+
+// CreateRequest asks to confirm an order paid by PaymentID. AmountCents
+// must equal the sum of the items.
+type CreateRequest struct {
+	DTID        string `json:"dtid"`
+	CustomerID  string `json:"customer_id"`
+	PaymentID   string `json:"payment_id"`
+	AmountCents int64  `json:"amount_cents"`
+	Currency    string `json:"currency"`
+	Items       []Item `json:"items"`
+}
+
+// Page is one page of orders; NextCursor is empty on the last page.
+type Page = httpapi.Page[Order]
+
+// ListFilter selects orders: all of one DTID when set, after Cursor (a
+// NextCursor from the previous page), at most Limit (0 means the default).
+type ListFilter = httpapi.ListQuery
+
+// Interface is what the order service offers, over HTTP through Client.
+type Interface interface {
+	// Create confirms an order once per idempotencyKey; a rejected order
+	// returns a *httpapi.ProblemError with Type TypeOrderRejected.
+	Create(ctx context.Context, idempotencyKey string, req CreateRequest) (Order, error)
+	// Cancel cancels an order; cancelling twice is a no-op.
+	Cancel(ctx context.Context, idempotencyKey, orderID string) (Order, error)
+	// List returns orders ordered by order ID (creation time).
+	List(ctx context.Context, f ListFilter) (Page, error)
+}
+
+var _ Interface = (*Client)(nil)

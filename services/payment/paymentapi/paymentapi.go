@@ -1,0 +1,100 @@
+// Package payment is the payment service: it charges a customer once per
+// Idempotency-Key, walking each payment through stored → initiated →
+// completed (or declined) with one audit row per state change, and refunds
+// on the saga's compensation. Files follow HotROD's split: the domain and
+// its Interface here, the HTTP server in server.go, the remote Client in
+// client.go, the store (SQLite or PostgreSQL) in store.go.
+package paymentapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+)
+
+// State is where a payment is in its lifecycle.
+type State string
+
+// The states of a payment. Each change is written with an audit row.
+const (
+	StateStored    State = "stored"    // recorded, nothing sent yet
+	StateInitiated State = "initiated" // authorisation sent to the card processor
+	StateCompleted State = "completed" // captured
+	StateDeclined  State = "declined"  // refused by the card processor (final)
+	StateRefunded  State = "refunded"  // money returned (final)
+)
+
+// Problem types this service answers with, besides httpapi's.
+const (
+	TypePaymentDeclined      = "payment-declined"
+	TypeIdempotencyKeyReused = "idempotency-key-reused"
+	TypeRefundUnavailable    = "refund-unavailable"
+	TypePaymentNotFound      = "payment-not-found"
+)
+
+// Fault operations honoured when the server runs with faults enabled.
+// Besides error, each takes every kind of internal/faults: transient:N
+// (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
+// (the request that charged or refunded answers a bodiless 500).
+const (
+	FaultCharge = "payment.charge" // error: the card processor declines (422)
+	FaultRefund = "payment.refund" // error: the card processor is unavailable for refunds (503)
+)
+
+// Payment is one charge. The card is a processor token and its last four
+// digits: card numbers are never accepted, stored, logged or put on spans
+// (DESIGN §5).
+type Payment struct {
+	PaymentID   string        `json:"payment_id"` // UUIDv7, made by the service
+	DTID        string        `json:"dtid"`
+	CustomerID  string        `json:"customer_id"`
+	AmountCents int64         `json:"amount_cents"`
+	Currency    string        `json:"currency"`
+	CardToken   string        `json:"card_token"`
+	CardLast4   string        `json:"card_last4"`
+	State       State         `json:"state"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	History     []StateChange `json:"history"` // audit rows, oldest first
+}
+
+// StateChange is one audit row: the state entered and the correlation ID
+// of the request (hop) that wrote it.
+type StateChange struct {
+	State         State     `json:"state"`
+	CorrelationID string    `json:"correlation_id"`
+	At            time.Time `json:"at"`
+}
+
+// ChargeRequest asks to charge a customer within business transaction DTID.
+type ChargeRequest struct {
+	DTID        string `json:"dtid"`
+	CustomerID  string `json:"customer_id"`
+	AmountCents int64  `json:"amount_cents"`
+	Currency    string `json:"currency"`
+	// CardToken is the card processor's token for the card ("tok_…"),
+	// CardLast4 its last four digits; both optional, never a card number.
+	CardToken string `json:"card_token,omitempty"`
+	CardLast4 string `json:"card_last4,omitempty"`
+}
+
+// Page is one page of payments; NextCursor is empty on the last page.
+type Page = httpapi.Page[Payment]
+
+// ListFilter selects payments: all of one DTID when set, after Cursor (a
+// NextCursor from the previous page), at most Limit (0 means the default).
+type ListFilter = httpapi.ListQuery
+
+// Interface is what the payment service offers, over HTTP through Client.
+type Interface interface {
+	// Charge charges once per idempotencyKey; a declined charge returns a
+	// *httpapi.ProblemError with Type TypePaymentDeclined.
+	Charge(ctx context.Context, idempotencyKey string, req ChargeRequest) (Payment, error)
+	// Refund returns the money of a payment; refunding twice is a no-op.
+	Refund(ctx context.Context, idempotencyKey, paymentID string) (Payment, error)
+	// List returns payments ordered by payment ID (creation time).
+	List(ctx context.Context, f ListFilter) (Page, error)
+}
+
+var _ Interface = (*Client)(nil)
