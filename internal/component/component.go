@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -99,11 +100,7 @@ func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) err
 		return fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
 	}
 	r.Addr = ln.Addr().String()
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := httpserver.New(mux, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.fail(fmt.Errorf("%s: serve: %w", r.Name, err))
