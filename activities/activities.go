@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // Payments is what the saga needs of the payment service.
@@ -32,7 +32,7 @@ type Orders interface {
 
 // ScoreEvents is what the saga needs of the scoring stream.
 type ScoreEvents interface {
-	Publish(ctx context.Context, ev scoring.Event) (sequence uint64, err error)
+	Publish(ctx context.Context, ev scoringapi.Event) (sequence uint64, err error)
 }
 
 // Activities carries the dependencies of every saga activity. Register a

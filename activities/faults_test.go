@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -16,7 +18,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
-	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // recorder fakes the payment service and the stream, remembering what each
@@ -26,7 +27,7 @@ type recorder struct {
 	mu        sync.Mutex
 	plans     []string
 	attempts  []int
-	published []scoring.Event
+	published []scoringapi.Event
 }
 
 func (r *recorder) note(ctx context.Context) {
@@ -46,7 +47,7 @@ func (r *recorder) Refund(ctx context.Context, _, _ string) (paymentapi.Payment,
 	return paymentapi.Payment{PaymentID: "p-1", State: paymentapi.StateRefunded}, nil
 }
 
-func (r *recorder) Publish(_ context.Context, ev scoring.Event) (uint64, error) {
+func (r *recorder) Publish(_ context.Context, ev scoringapi.Event) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.published = append(r.published, ev)

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
-	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // PublishScoreInput is the saga's last step: one scoring event for the
@@ -56,7 +57,7 @@ func (a *Activities) publish(ctx context.Context, h *hop, in PublishScoreInput) 
 	if fault.Kind == faults.Error {
 		return 0, permanent("ScoringRefused", errors.New(opPublish+": injected fault"))
 	}
-	seq, err := a.Scores.Publish(ctx, scoring.Event{
+	seq, err := a.Scores.Publish(ctx, scoringapi.Event{
 		EventID: in.EventID, DTID: in.DTID, ProfileID: in.ProfileID, Kind: in.Kind, Delta: in.Delta,
 	})
 	// The first attempt loses its PubAck after the stream stored the event;

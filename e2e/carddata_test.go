@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/nats-io/nats.go"
@@ -106,7 +108,7 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 		`{"profile_id":"` + pan + `","kind":"like","delta":1}`,
 		`{"profile_id":"p-card","kind":"like","delta":1,"card":"` + panSpaced + `"}`,
 	} {
-		msg := &nats.Msg{Subject: scoring.Subject("p-card"), Data: []byte(data), Header: nats.Header{"Dtid": {marker}}}
+		msg := &nats.Msg{Subject: scoringapi.Subject("p-card"), Data: []byte(data), Header: nats.Header{"Dtid": {marker}}}
 		if _, err := js.PublishMsg(t.Context(), msg); err != nil {
 			t.Fatal(err)
 		}

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
-	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -102,7 +103,7 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 			}
 			return servicesOf(tr)["scoring"], "publish hop trace has no scoring span yet"
 		})
-		var sc scoring.Score
+		var sc scoringapi.Score
 		getJSON(t, shared.stack.Scoring.URL()+"/v1/scores/"+in.ProfileID, &sc)
 		if sc.Score != 12 || sc.Events != 1 {
 			t.Errorf("score = %+v, want 12 points from 1 event", sc)

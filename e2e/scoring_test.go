@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // A plain `nats pub` (core NATS, no headers) lands in the stream and
@@ -33,7 +34,7 @@ func TestNATSPubChangesTheScore(t *testing.T) {
 }
 
 // getScore reads a profile's score; found is false while it has none (404).
-func getScore(t *testing.T, profile string) (sc scoring.Score, found bool) {
+func getScore(t *testing.T, profile string) (sc scoringapi.Score, found bool) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, shared.stack.Scoring.URL()+"/v1/scores/"+profile, nil)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -198,7 +200,7 @@ func publishBacklog(ctx context.Context, js jetstream.JetStream, o ScoringOption
 		// message is 128 bytes, the size natscli's benchmark uses.
 		body := fmt.Sprintf(`{"event_id":"%036d","dtid":"%036d","profile_id":%q,"kind":"like","delta":1}`, i, i, profile)
 		body = strings.Replace(body, `"like"`, `"like`+strings.Repeat("s", max(0, 128-len(body)))+`"`, 1)
-		if _, err := js.PublishAsync(scoring.Subject(profile), []byte(body)); err != nil {
+		if _, err := js.PublishAsync(scoringapi.Subject(profile), []byte(body)); err != nil {
 			return fmt.Errorf("publish backlog: %w", err)
 		}
 		if i%50_000 == 0 {

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
-
-	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // ScoringClient reads what the scoring page shows: the leaderboard from
@@ -28,8 +28,8 @@ type ScoringClient struct {
 const LeaderboardSize = 10
 
 // Leaderboard returns the top profiles.
-func (c *ScoringClient) Leaderboard(ctx context.Context) ([]scoring.Score, error) {
-	var board scoring.Leaderboard
+func (c *ScoringClient) Leaderboard(ctx context.Context) ([]scoringapi.Score, error) {
+	var board scoringapi.Leaderboard
 	err := httpclient.Do(ctx, c.HTTP, http.MethodGet, fmt.Sprintf("%s/v1/scores?top=%d", c.BaseURL, LeaderboardSize), nil, nil, &board)
 	if err != nil {
 		return nil, fmt.Errorf("scoring leaderboard: %w", err)
@@ -93,11 +93,11 @@ func parseLag(r io.Reader) ([]PartitionLag, error) {
 
 // scoringView is the scoring page, and the JSON its script refreshes from.
 type scoringView struct {
-	Leaderboard      []scoring.Score `json:"leaderboard"`
-	LeaderboardError string          `json:"leaderboard_error,omitempty"`
-	Lag              []PartitionLag  `json:"lag"`
-	LagError         string          `json:"lag_error,omitempty"`
-	TotalLag         float64         `json:"total_lag"`
+	Leaderboard      []scoringapi.Score `json:"leaderboard"`
+	LeaderboardError string             `json:"leaderboard_error,omitempty"`
+	Lag              []PartitionLag     `json:"lag"`
+	LagError         string             `json:"lag_error,omitempty"`
+	TotalLag         float64            `json:"total_lag"`
 }
 
 func (s *Server) readScoring(ctx context.Context) scoringView {
@@ -105,7 +105,7 @@ func (s *Server) readScoring(ctx context.Context) scoringView {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		board, err := s.cfg.Scoring.Leaderboard(ctx)
-		v.Leaderboard = append([]scoring.Score{}, board...)
+		v.Leaderboard = append([]scoringapi.Score{}, board...)
 		if err != nil {
 			v.LeaderboardError = err.Error()
 		}

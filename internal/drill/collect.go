@@ -9,10 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -116,10 +117,10 @@ func listAll[T any](ctx context.Context, list func(context.Context, httpapi.List
 
 // score returns the profile's score including what is not yet flushed, or
 // nil when there is none. When one is expected it polls for it a while.
-func (d *driver) score(ctx context.Context, profile string, expected bool) (*scoring.Score, error) {
+func (d *driver) score(ctx context.Context, profile string, expected bool) (*scoringapi.Score, error) {
 	deadline := time.Now().Add(scoreWait)
 	for {
-		var view scoring.ScoreView
+		var view scoringapi.ScoreView
 		err := httpclient.Do(ctx, d.scores, http.MethodGet, d.o.ScoringURL+"/v1/scores/"+url.PathEscape(profile)+"?fresh=true", nil, nil, &view)
 		var pe *httpapi.ProblemError
 		switch {

@@ -3,11 +3,12 @@ package drill
 import (
 	"fmt"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/sagatrace/sagatrace/activities"
-	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -61,7 +62,7 @@ type Ledger struct {
 	Payments []paymentapi.Payment
 	Orders   []orderapi.Order
 	// Score of the saga's profile; nil when the scoring service has none.
-	Score *scoring.Score
+	Score *scoringapi.Score
 	// Traces holds the IDs of the traces Jaeger finds by the DTID tag.
 	Traces map[string]bool
 }

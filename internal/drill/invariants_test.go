@@ -4,10 +4,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
-	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -24,7 +25,7 @@ func completedLedger() Ledger {
 			History: []paymentapi.StateChange{{State: "stored", CorrelationID: "c-charge"}, {State: "completed", CorrelationID: "c-charge"}}}},
 		Orders: []orderapi.Order{{OrderID: "o-1", PaymentID: "p-1", State: orderapi.StateConfirmed,
 			History: []orderapi.StateChange{{State: "confirmed", CorrelationID: "c-create"}}}},
-		Score:  &scoring.Score{ProfileID: "drill-d-1", Score: 12, Events: 1},
+		Score:  &scoringapi.Score{ProfileID: "drill-d-1", Score: 12, Events: 1},
 		Traces: map[string]bool{"c-charge": true, "c-create": true, "c-publish": true},
 	}
 }
@@ -84,7 +85,7 @@ func TestCheckCatchesBrokenLedgers(t *testing.T) {
 
 		{"scored_twice", completedLedger, func(l *Ledger) { l.Score.Events, l.Score.Score = 2, 24 }, []string{InvScoredOnce}},
 		{"completed_never_scored", completedLedger, func(l *Ledger) { l.Score = nil }, []string{InvScoredOnce}},
-		{"undone_but_scored", compensatedLedger, func(l *Ledger) { l.Score = &scoring.Score{Score: 12, Events: 1} }, []string{InvScoredOnce}},
+		{"undone_but_scored", compensatedLedger, func(l *Ledger) { l.Score = &scoringapi.Score{Score: 12, Events: 1} }, []string{InvScoredOnce}},
 
 		{"hop_trace_missing", completedLedger, func(l *Ledger) { delete(l.Traces, "c-publish") }, []string{InvTraced}},
 		{"hop_without_correlation_id", completedLedger, func(l *Ledger) { l.Hops[2].CorrelationID = "" }, []string{InvTraced}},

@@ -13,16 +13,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/carddata"
 )
 
-// Event is one scoring event, as published to scoring.events.<profile_id>.
-type Event struct {
-	// EventID is optional (a plain `nats pub` has none); the saga sets it.
-	EventID   string `json:"event_id,omitempty"`
-	DTID      string `json:"dtid,omitempty"`
-	ProfileID string `json:"profile_id"`
-	Kind      string `json:"kind"`
-	Delta     int64  `json:"delta"`
-}
-
 // Limits beyond which an event is refused (and sent to the DLQ).
 const (
 	MaxProfileIDLen = 128
@@ -76,10 +66,10 @@ func Decode(data []byte) (Event, error) {
 		}
 		return Event{}, refuse(ReasonNotJSON, "%v", err)
 	}
-	return ev, ev.check()
+	return ev, check(ev)
 }
 
-func (ev Event) check() error {
+func check(ev Event) error {
 	for _, f := range []struct{ name, value string }{
 		{"profile_id", ev.ProfileID}, {"kind", ev.Kind}, {"event_id", ev.EventID}, {"dtid", ev.DTID},
 	} {
@@ -101,6 +91,3 @@ func (ev Event) check() error {
 	}
 	return nil
 }
-
-// Subject is where an event for profileID is published.
-func Subject(profileID string) string { return SubjectPrefix + profileID }

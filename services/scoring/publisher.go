@@ -32,7 +32,7 @@ func NewPublisher(js jetstream.JetStream, tp trace.TracerProvider, prop propagat
 // Publish stores ev in the stream and returns its stream sequence once the
 // server acknowledged it. ev.EventID doubles as the JetStream message ID.
 func (p *Publisher) Publish(ctx context.Context, ev Event) (uint64, error) {
-	if err := ev.check(); err != nil {
+	if err := check(ev); err != nil {
 		return 0, fmt.Errorf("publish scoring event: %w", err)
 	}
 	data, err := json.Marshal(ev)

@@ -52,22 +52,6 @@ func NewServer(cfg ServerConfig, store *Store, pending PendingSource, tp trace.T
 	return &Server{store: store, pending: pending, guard: g, tp: tp, prop: prop, logger: logger}, nil
 }
 
-// ScoreView is the answer of GET /v1/scores/{profile_id}. With ?fresh=true,
-// Score and Events include Pending, the part not yet committed.
-type ScoreView struct {
-	Score
-	Pending *PendingView `json:"pending,omitempty"`
-}
-
-// PendingView is what hot and cold hold for a profile.
-type PendingView struct {
-	Score  int64 `json:"score"`
-	Events int64 `json:"events"`
-	// Owned is false when another instance owns the profile's partition;
-	// its pending part is then not included.
-	Owned bool `json:"owned"`
-}
-
 // Handler routes GET /v1/scores/{profile_id}, GET /v1/scores?top=N (both
 // behind the guard) and the open health endpoints, with one access-log
 // line per request.
@@ -108,11 +92,6 @@ func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 		return httpserver.NotFound("score-not-found", "profile "+profile+" has no score yet")
 	}
 	return httpserver.WriteJSON(w, http.StatusOK, view)
-}
-
-// Leaderboard is the answer of GET /v1/scores?top=N.
-type Leaderboard struct {
-	Items []Score `json:"items"`
 }
 
 func (s *Server) top(w http.ResponseWriter, r *http.Request) error {

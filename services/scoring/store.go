@@ -22,15 +22,6 @@ import (
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// Score is one profile's stored score.
-type Score struct {
-	ProfileID string    `json:"profile_id"`
-	Score     int64     `json:"score"`
-	Events    int64     `json:"events"`
-	LastDTID  string    `json:"last_dtid,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
 // Delta is what a batch adds to one profile.
 type Delta struct {
 	Score    int64

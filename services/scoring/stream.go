@@ -19,7 +19,6 @@ import (
 const (
 	StreamName    = "SCORING"
 	DLQStreamName = "SCORING_DLQ"
-	SubjectPrefix = "scoring.events."
 	DLQPrefix     = "scoring.dlq."
 )
 
