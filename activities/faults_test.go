@@ -62,7 +62,7 @@ func newActivities(rec *recorder, faultsEnabled bool) *Activities {
 	}
 }
 
-// The service sees the saga's plan and which attempt the hop is; an undo
+// The service sees the saga's plan and which attempt the hop is; a compensation
 // retried on the operator's signal counts on from its earlier attempts.
 func TestHopSendsPlanAndAttempt(t *testing.T) {
 	plan := map[string]string{"payment.refund": "transient:9", "order.create": "error"}

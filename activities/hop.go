@@ -18,7 +18,7 @@ type hop struct {
 	span          trace.Span
 	correlationID string
 	attempt       int32
-	operation     string
+	operation     ids.Operation
 	compensation  bool
 	// maxAttempts is the activity's retry budget (0: unlimited).
 	maxAttempts int32
@@ -34,11 +34,12 @@ const hopMargin = 500 * time.Millisecond
 
 // hopSpec says which hop an activity attempt is.
 type hopSpec struct {
-	dtid, step, operation string
-	compensation          bool
-	faults                map[string]string
+	dtid, step   string
+	operation    ids.Operation
+	compensation bool
+	faults       map[string]string
 	// priorAttempts counts the attempts at this operation in earlier
-	// executions of the activity (an undo retried on the operator's signal).
+	// executions of the activity (a compensation retried on the operator's signal).
 	priorAttempts int32
 }
 
@@ -51,7 +52,7 @@ type hopSpec struct {
 func (a *Activities) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop) {
 	info := activity.GetInfo(ctx)
 	orchestration := trace.SpanFromContext(ctx).SpanContext()
-	ctx, span := a.Tracer.Start(ctx, spec.operation,
+	ctx, span := a.Tracer.Start(ctx, string(spec.operation),
 		trace.WithNewRoot(),
 		trace.WithLinks(trace.Link{SpanContext: orchestration, Attributes: []attribute.KeyValue{
 			attribute.String("link.kind", "saga"),
@@ -70,14 +71,14 @@ func (a *Activities) startHop(ctx context.Context, spec hopSpec) (context.Contex
 		// The attempt counts across the operator's retries, so that a
 		// transient:N outage can outlast one retry budget and end in the next.
 		ctx = faults.WithAttempt(faults.WithPlan(ctx, faults.Format(spec.faults)), int(spec.priorAttempts+info.Attempt))
-		if kind := spec.faults[spec.operation]; kind != "" {
+		if kind := spec.faults[string(spec.operation)]; kind != "" {
 			span.SetAttributes(attribute.String("sagatrace.fault", kind))
 		}
 	}
 	h := &hop{span: span, correlationID: cid, attempt: info.Attempt, operation: spec.operation,
 		compensation: spec.compensation, cancel: func() {},
 		logger: a.Logger.With(
-			slog.String("step", spec.step), slog.String("operation", spec.operation),
+			slog.String("step", spec.step), slog.String("operation", string(spec.operation)),
 			slog.String("workflow_id", info.WorkflowExecution.ID), slog.Int("attempt", int(info.Attempt)))}
 	if info.RetryPolicy != nil {
 		h.maxAttempts = info.RetryPolicy.MaximumAttempts

@@ -58,20 +58,20 @@ func (h *hop) end(ctx context.Context, err error) error {
 		temporal.ApplicationErrorOptions{Details: []any{failure}})
 }
 
-// EventCompensationParked is the span event on the hop trace of an undo's
+// EventCompensationParked is the span event on the hop trace of a compensation's
 // last failed attempt: from there the saga waits, in compensation_failed,
 // for an operator's retry-compensation signal. The hop trace is exported
 // at once, so Jaeger shows the stuck saga while it waits.
 const EventCompensationParked = "saga.compensation_failed"
 
 // noteUndoParks marks, on the span and in the log, that this failed
-// attempt was an undo's last: the saga now waits for an operator.
+// attempt was a compensation's last: the saga now waits for an operator.
 func (h *hop) noteUndoParks(ctx context.Context, err error) {
 	if !h.compensation {
 		return
 	}
 	h.span.AddEvent(EventCompensationParked, trace.WithAttributes(
-		attribute.String("operation", h.operation),
+		attribute.String("operation", string(h.operation)),
 		attribute.Int("attempt", int(h.attempt)),
 		attribute.String("next", "the saga waits for the retry-compensation signal"),
 	))

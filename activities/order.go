@@ -27,7 +27,7 @@ type CreateOrderResult struct {
 
 // CreateOrder confirms the order once per idempotency key.
 func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (CreateOrderResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: "order.create", faults: in.Faults})
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: orderapi.OpCreate, faults: in.Faults})
 	o, err := a.Orders.Create(ctx, in.IdempotencyKey, orderapi.CreateRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, PaymentID: in.PaymentID,
 		AmountCents: in.AmountCents, Currency: in.Currency, Items: in.Items,
@@ -35,7 +35,7 @@ func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (Crea
 	return CreateOrderResult{HopResult: h.result(), OrderID: o.OrderID}, h.end(ctx, err)
 }
 
-// CancelOrderInput undoes an order; OrderID may be empty when the create's
+// CancelOrderInput compensates an order; OrderID may be empty when the create's
 // outcome is unknown, then every order of the DTID is cancelled.
 type CancelOrderInput struct {
 	DTID           string            `json:"dtid"`
@@ -49,7 +49,7 @@ type CancelOrderInput struct {
 
 // CancelOrder is the compensation of CreateOrder.
 func (a *Activities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: "order.cancel", compensation: true,
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: orderapi.OpCancel, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts})
 	err := a.cancel(ctx, in)
 	return h.result(), h.end(ctx, err)

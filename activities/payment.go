@@ -28,7 +28,7 @@ type ChargeResult struct {
 // ChargePayment charges the customer once per idempotency key, however
 // often Temporal retries it.
 func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: "payment.charge", faults: in.Faults})
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: paymentapi.OpCharge, faults: in.Faults})
 	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, paymentapi.ChargeRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, AmountCents: in.AmountCents, Currency: in.Currency,
 		CardToken: in.CardToken, CardLast4: in.CardLast4,
@@ -39,7 +39,7 @@ func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeR
 	return ChargeResult{HopResult: h.result(), PaymentID: p.PaymentID}, h.end(ctx, err)
 }
 
-// RefundInput undoes the charge of a saga. PaymentID may be empty when the
+// RefundInput compensates the charge of a saga. PaymentID may be empty when the
 // charge's outcome is unknown (it timed out): then every payment of the
 // DTID is refunded, which is what the idempotent charge can have created.
 type RefundInput struct {
@@ -55,7 +55,7 @@ type RefundInput struct {
 // RefundPayment is the compensation of ChargePayment; refunding twice is a
 // no-op in the payment service.
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: "payment.refund", compensation: true,
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: paymentapi.OpRefund, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts})
 	err := a.refund(ctx, in)
 	return h.result(), h.end(ctx, err)

@@ -34,28 +34,26 @@ type PublishScoreResult struct {
 // The event ID is the JetStream message ID, so a retried publish within the
 // stream's duplicate window is stored once.
 func (a *Activities) PublishScore(ctx context.Context, in PublishScoreInput) (PublishScoreResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "scoring", operation: opPublish, faults: in.Faults})
+	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "scoring", operation: scoringapi.OpPublish, faults: in.Faults})
 	seq, err := a.publish(ctx, h, in)
 	return PublishScoreResult{HopResult: h.result(), Sequence: seq}, h.end(ctx, err)
 }
-
-const opPublish = "scoring.publish"
 
 // publish applies the saga's scoring.publish fault around the publish. The
 // stream has no service in front of it to do that, so the worker does it
 // itself, when its faults are enabled, to let drills break the last step.
 func (a *Activities) publish(ctx context.Context, h *hop, in PublishScoreInput) (uint64, error) {
-	fault, err := a.publishFault(ctx, h, in.Faults[opPublish])
+	fault, err := a.publishFault(ctx, h, in.Faults[string(scoringapi.OpPublish)])
 	if err != nil {
 		return 0, err
 	}
 	// The attempt is Temporal's: a forward step runs in one activity execution.
 	if err := fault.Before(ctx, int(h.attempt)); err != nil {
 		h.span.AddEvent("fault injected", trace.WithAttributes(attribute.String("fault.kind", fault.String())))
-		return 0, fmt.Errorf("%s: %w", opPublish, err)
+		return 0, fmt.Errorf("%s: %w", scoringapi.OpPublish, err)
 	}
 	if fault.Kind == faults.Error {
-		return 0, permanent("ScoringRefused", errors.New(opPublish+": injected fault"))
+		return 0, permanent("ScoringRefused", errors.New(string(scoringapi.OpPublish)+": injected fault"))
 	}
 	seq, err := a.Scores.Publish(ctx, scoringapi.Event{
 		EventID: in.EventID, DTID: in.DTID, ProfileID: in.ProfileID, Kind: in.Kind, Delta: in.Delta,
@@ -66,7 +64,7 @@ func (a *Activities) publish(ctx context.Context, h *hop, in PublishScoreInput) 
 	// duplicate, so "the first attempt" stands for "the write was new".
 	if err == nil && fault.Kind == faults.CrashAfterCommit && h.attempt == 1 {
 		h.span.AddEvent("fault injected", trace.WithAttributes(attribute.String("fault.kind", fault.String())))
-		return seq, fmt.Errorf("%s: injected crash after the PubAck of sequence %d", opPublish, seq)
+		return seq, fmt.Errorf("%s: injected crash after the PubAck of sequence %d", scoringapi.OpPublish, seq)
 	}
 	return seq, err
 }
@@ -79,13 +77,13 @@ func (a *Activities) publishFault(ctx context.Context, h *hop, kind string) (fau
 	}
 	if !a.FaultsEnabled {
 		a.faultsIgnored.Do(func() {
-			h.logger.WarnContext(ctx, "fault injection is disabled on this worker; ignoring the saga's "+opPublish+" fault", "fault", kind)
+			h.logger.WarnContext(ctx, "fault injection is disabled on this worker; ignoring the saga's "+string(scoringapi.OpPublish)+" fault", "fault", kind)
 		})
 		return faults.Fault{}, nil
 	}
 	f, err := faults.ParseFault(kind)
 	if err != nil {
-		return faults.Fault{}, permanent("InvalidFault", fmt.Errorf("%s: %w", opPublish, err))
+		return faults.Fault{}, permanent("InvalidFault", fmt.Errorf("%s: %w", scoringapi.OpPublish, err))
 	}
 	return f, nil
 }

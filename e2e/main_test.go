@@ -1,7 +1,7 @@
 // Package e2e runs sagas through the real stack — Temporal's dev server,
 // Jaeger v2, NATS with JetStream and SQLite-backed services — started on
 // free ports exactly as `sagatrace dev` starts it, and checks the contracts
-// of DESIGN.md through Temporal, the services' HTTP APIs and Jaeger's API.
+// of docs/ARCHITECTURE.md through Temporal, the services' HTTP APIs and Jaeger's API.
 package e2e
 
 import (

@@ -14,14 +14,15 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// compensate runs the registered undos in reverse order on a context that a
-// cancellation of the saga cannot cancel. An undo that exhausts its retry
-// budget parks the saga in compensation_failed until an operator signals
-// retry-compensation; the saga never ends with money half-taken.
+// compensate runs the registered compensations in reverse order on a
+// context that a cancellation of the saga cannot cancel. A compensation
+// that exhausts its retry budget parks the saga in compensation_failed
+// until an operator signals retry-compensation; the saga never ends with
+// money half-taken.
 func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: activityTimeout, RetryPolicy: compensationRetry,
+		StartToCloseTimeout: activityTimeout, RetryPolicy: retryPolicy(CompensationAttempts, compensationRetryMaxInterval),
 	})
 	log := workflow.GetLogger(ctx)
 	s.state.Status, s.state.Error = StatusCompensating, cause.Error()
@@ -30,21 +31,21 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 		s.state.Error = "step " + se.step + ": " + describe(se.err)
 	}
 	retry := workflow.GetSignalChannel(ctx, SignalRetryCompensation)
-	for i := len(s.undos) - 1; i >= 0; i-- {
-		u := s.undos[i]
+	for i := len(s.compensations) - 1; i >= 0; i-- {
+		c := s.compensations[i]
 		var tried int32
 		for {
-			err := u.run(ctx, tried)
+			err := c.run(ctx, tried)
 			if err == nil {
 				break
 			}
 			tried += attemptsMade(err)
 			s.state.Status = StatusCompensationFailed
 			log.Error("compensation failed; waiting for the retry-compensation signal",
-				"dtid", s.state.DTID, "step", u.step, "attempts", tried, "error", err)
-			s.markParked(ctx, u.step, tried)
+				"dtid", s.state.DTID, "step", c.step, "attempts", tried, "error", err)
+			s.markParked(ctx, c.step, tried)
 			retry.Receive(ctx, nil)
-			log.Info("retrying compensation on operator signal", "dtid", s.state.DTID, "step", u.step)
+			log.Info("retrying compensation on operator signal", "dtid", s.state.DTID, "step", c.step)
 			s.state.Status = StatusCompensating
 		}
 	}
@@ -54,7 +55,7 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 }
 
 // markParked puts the wait for an operator on the RunWorkflow span, as an
-// event (the hop trace of the undo's last attempt has one too, and is
+// event (the hop trace of the compensation's last attempt has one too, and is
 // exported at once; this span only when the saga ends). Not on replay, or
 // a worker restart would add it again.
 func (s *saga) markParked(ctx workflow.Context, step string, attempts int32) {
@@ -77,5 +78,5 @@ func attemptsMade(err error) int32 {
 	if errors.As(err, &app) && app.HasDetails() && app.Details(&failure) == nil && failure.Attempt > 0 {
 		return failure.Attempt
 	}
-	return compensationRetry.MaximumAttempts
+	return CompensationAttempts
 }

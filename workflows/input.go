@@ -22,12 +22,6 @@ import (
 // The input is checked against the services' own bounds (money, order,
 // httpapi), so a saga never starts with input a step would refuse.
 
-// Operations that a fault plan may name.
-var faultOperations = map[string]bool{
-	"payment.charge": true, "payment.refund": true, "order.create": true,
-	"order.cancel": true, "scoring.publish": true,
-}
-
 // Validate reports every problem of in at once, each naming its field, so
 // an operator fixes the input in one go. dtid is the resolved DTID.
 func (in Input) Validate(dtid string) error {
@@ -55,7 +49,7 @@ func (in Input) Validate(dtid string) error {
 	//workflowcheck:ignore
 	for _, op := range slices.Sorted(maps.Keys(in.Faults)) {
 		kind := in.Faults[op]
-		if !faultOperations[op] {
+		if !slices.Contains(Operations(OrderSagaSteps()), ids.Operation(op)) {
 			errs = append(errs, fmt.Errorf("faults: unknown operation %q", op))
 		}
 		if _, err := faults.ParseFault(kind); err != nil {

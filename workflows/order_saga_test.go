@@ -99,7 +99,7 @@ func TestOrderSagaCompensatesEarlierStepsInReverse(t *testing.T) {
 	}
 }
 
-// A step that may have applied (it kept timing out) is undone too: its
+// A step that may have applied (it kept timing out) is compensated too: its
 // compensation was registered before it ran.
 func TestOrderSagaUndoesAStepThatMayHaveApplied(t *testing.T) {
 	f := newFake()
@@ -112,8 +112,8 @@ func TestOrderSagaUndoesAStepThatMayHaveApplied(t *testing.T) {
 	if got := calls[len(calls)-2:]; !slices.Equal(got, []string{"order.cancel", "payment.refund"}) {
 		t.Errorf("last calls = %v, want order.cancel then payment.refund", got)
 	}
-	if n := countOf(calls, "order.create"); n != int(stepRetry.MaximumAttempts) {
-		t.Errorf("order.create attempted %d times, want the retry budget %d", n, stepRetry.MaximumAttempts)
+	if n := countOf(calls, "order.create"); n != StepAttempts {
+		t.Errorf("order.create attempted %d times, want the retry budget %d", n, StepAttempts)
 	}
 }
 
@@ -197,7 +197,7 @@ func TestOrderSagaSameDTIDTwiceChargesOnce(t *testing.T) {
 func TestOrderSagaWaitsForOperatorWhenCompensationFails(t *testing.T) {
 	f := newFake()
 	f.refuse["order.create"] = true
-	f.flaky["payment.refund"] = int(compensationRetry.MaximumAttempts) // exhausts the budget once
+	f.flaky["payment.refund"] = CompensationAttempts // exhausts the budget once
 	env := newEnv(t, f)
 
 	var stuck State
@@ -221,7 +221,7 @@ func TestOrderSagaWaitsForOperatorWhenCompensationFails(t *testing.T) {
 	if res.Status != StatusCompensated {
 		t.Errorf("final status = %s, want compensated", res.Status)
 	}
-	if n := countOf(f.calledOps(), "payment.refund"); n != int(compensationRetry.MaximumAttempts)+1 {
+	if n := countOf(f.calledOps(), "payment.refund"); n != CompensationAttempts+1 {
 		t.Errorf("refund attempted %d times, want budget+1", n)
 	}
 	// The refund after the signal is told how many attempts came before, so
@@ -307,7 +307,7 @@ func TestInputDecodingIsStrict(t *testing.T) {
 }
 
 // A parked saga says so on its RunWorkflow span too (the hop trace of the
-// failing undo has its own event, see activities).
+// failing compensation has its own event, see activities).
 func TestOrderSagaParkedIsASpanEvent(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))

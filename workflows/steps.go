@@ -1,108 +1,122 @@
 package workflows
 
 import (
-	"errors"
-
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
-// a is only used for its method names; the worker registers a real one.
-var a *activities.Activities
-
-func (s *saga) charge(ctx workflow.Context) error {
-	var out activities.ChargeResult
-	err := workflow.ExecuteActivity(ctx, a.ChargePayment, activities.ChargeInput{
-		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "payment.charge"),
-		CustomerID: s.in.CustomerID, AmountCents: s.in.AmountCents, Currency: s.in.Currency,
-		CardToken: s.in.CardToken, CardLast4: s.in.CardLast4, Faults: s.in.Faults,
-	}).Get(ctx, &out)
-	s.state.PaymentID = out.PaymentID
-	s.record(StepPayment, "payment.charge", false, out.HopResult, err)
-	return err
+// Step is one step of a saga as everything outside the workflow sees it:
+// the name saga_state and the hop spans carry, the service it calls, the
+// forward operation and the compensation that compensates it, the retry budget,
+// and the scopes the worker's token needs there. The step table below is
+// the only place these are written down; fault operations, the worker's
+// scopes, the drill's expectations and the console's labels are derived
+// from it. See docs/ARCHITECTURE.md, "Adding a saga step".
+type Step struct {
+	Name string
+	// Audience is the service's token audience; "" for the scoring
+	// stream, which the worker publishes to without a token.
+	Audience string
+	// Operation is the forward hop; Compensation compensates it, "" when the
+	// step needs none (the last step: nothing after it can fail).
+	Operation    ids.Operation
+	Compensation ids.Operation
+	// Attempts is the forward hop's retry budget. A compensation's budget
+	// is CompensationAttempts for every step: it is never given up.
+	Attempts int32
+	// Scopes are what the worker's token for Audience must hold: the
+	// forward hop, the compensation, and the reads with which a
+	// compensation finds what a step of unknown outcome created.
+	Scopes []string
 }
 
-func (s *saga) refund(ctx workflow.Context, priorAttempts int32) error {
-	var out activities.HopResult
-	err := workflow.ExecuteActivity(ctx, a.RefundPayment, activities.RefundInput{
-		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "payment.refund"),
-		PaymentID: s.state.PaymentID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
-	}).Get(ctx, &out)
-	s.record(StepPayment, "payment.refund", true, out, err)
-	return err
-}
+// Step names, as saga_state, the hop spans (saga.step) and the console
+// show them.
+const (
+	StepPayment = "payment"
+	StepOrder   = "order"
+	StepScoring = "scoring"
+)
 
-func (s *saga) createOrder(ctx workflow.Context) error {
-	items := make([]orderapi.Item, len(s.in.Items))
-	for i, it := range s.in.Items {
-		items[i] = orderapi.Item{SKU: it.SKU, Qty: it.Qty, PriceCents: it.PriceCents}
+// OrderSagaSteps is the OrderSaga's step table, in the order the steps run.
+func OrderSagaSteps() []Step {
+	return []Step{
+		{
+			Name: StepPayment, Audience: paymentapi.Audience,
+			Operation: paymentapi.OpCharge, Compensation: paymentapi.OpRefund, Attempts: StepAttempts,
+			Scopes: []string{paymentapi.ScopeWrite, paymentapi.ScopeRefund, paymentapi.ScopeRead},
+		},
+		{
+			Name: StepOrder, Audience: orderapi.Audience,
+			Operation: orderapi.OpCreate, Compensation: orderapi.OpCancel, Attempts: StepAttempts,
+			Scopes: []string{orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead},
+		},
+		{Name: StepScoring, Operation: scoringapi.OpPublish, Attempts: StepAttempts},
 	}
-	var out activities.CreateOrderResult
-	err := workflow.ExecuteActivity(ctx, a.CreateOrder, activities.CreateOrderInput{
-		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "order.create"),
-		CustomerID: s.in.CustomerID, PaymentID: s.state.PaymentID, AmountCents: s.in.AmountCents,
-		Currency: s.in.Currency, Items: items, Faults: s.in.Faults,
-	}).Get(ctx, &out)
-	s.state.OrderID = out.OrderID
-	s.record(StepOrder, "order.create", false, out.HopResult, err)
-	return err
 }
 
-func (s *saga) cancelOrder(ctx workflow.Context, priorAttempts int32) error {
-	var out activities.HopResult
-	err := workflow.ExecuteActivity(ctx, a.CancelOrder, activities.CancelOrderInput{
-		DTID: s.state.DTID, IdempotencyKey: ids.IdempotencyKey(s.state.DTID, "order.cancel"),
-		OrderID: s.state.OrderID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
-	}).Get(ctx, &out)
-	s.record(StepOrder, "order.cancel", true, out, err)
-	return err
-}
-
-// ScoreDelta is what a completed saga adds to its profile's score: one
-// point per whole currency unit of the order, at least one.
-func ScoreDelta(amountCents int64) int64 { return max(1, amountCents/100) }
-
-func (s *saga) publishScore(ctx workflow.Context) error {
-	eventID := ids.IdempotencyKey(s.state.DTID, "scoring.publish")
-	var out activities.PublishScoreResult
-	err := workflow.ExecuteActivity(ctx, a.PublishScore, activities.PublishScoreInput{
-		DTID: s.state.DTID, EventID: eventID, ProfileID: s.in.ProfileID,
-		Kind: "order_completed", Delta: ScoreDelta(s.in.AmountCents), Faults: s.in.Faults,
-	}).Get(ctx, &out)
-	if err == nil {
-		s.state.EventID = eventID
-	}
-	s.record(StepScoring, "scoring.publish", false, out.HopResult, err)
-	return err
-}
-
-// record appends the hop to the saga's state. A failed activity's result is
-// empty, so its correlation ID is read from the error's details.
-func (s *saga) record(step, op string, compensation bool, res activities.HopResult, err error) {
-	h := Hop{Step: step, Operation: op, Compensation: compensation,
-		CorrelationID: res.CorrelationID, Attempt: res.Attempt, Outcome: "ok"}
-	if err != nil {
-		h.Outcome, h.Error = "error", describe(err)
-		var app *temporal.ApplicationError
-		var failure activities.HopFailure
-		if errors.As(err, &app) && app.HasDetails() && app.Details(&failure) == nil {
-			h.CorrelationID, h.Attempt = failure.CorrelationID, failure.Attempt
+// Operations lists every operation of steps, forward and compensation, in
+// table order: what a fault plan may name.
+func Operations(steps []Step) []ids.Operation {
+	var ops []ids.Operation
+	for _, st := range steps {
+		ops = append(ops, st.Operation)
+		if st.Compensation != "" {
+			ops = append(ops, st.Compensation)
 		}
 	}
-	s.state.Hops = append(s.state.Hops, h)
+	return ops
 }
 
-// describe returns what went wrong without Temporal's wrapping (activity
-// type, event IDs): the message of the innermost application error.
-func describe(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Message()
+// WorkerScopes returns the scopes the saga worker's token for audience
+// needs to run steps.
+func WorkerScopes(steps []Step, audience string) []string {
+	var scopes []string
+	for _, st := range steps {
+		if st.Audience == audience {
+			scopes = append(scopes, st.Scopes...)
+		}
 	}
-	return err.Error()
+	return scopes
+}
+
+// Audiences returns the services steps call, in table order.
+func Audiences(steps []Step) []string {
+	var out []string
+	for _, st := range steps {
+		if st.Audience != "" {
+			out = append(out, st.Audience)
+		}
+	}
+	return out
+}
+
+// StepOf returns the step of steps whose forward or compensation
+// operation is op.
+func StepOf(steps []Step, op ids.Operation) (Step, bool) {
+	for _, st := range steps {
+		if st.Operation == op || st.Compensation == op {
+			return st, true
+		}
+	}
+	return Step{}, false
+}
+
+// action is what a saga does for one operation of a step, bound to the
+// run's state: the forward hop, or the compensation with the number of
+// attempts its earlier executions made.
+type (
+	forwardFunc      func(ctx workflow.Context) error
+	compensationFunc func(ctx workflow.Context, priorAttempts int32) error
+)
+
+// boundStep is a Step with the workflow code that performs it.
+type boundStep struct {
+	Step
+	do         forwardFunc
+	compensate compensationFunc // nil when Step.Compensation is ""
 }

@@ -40,13 +40,6 @@ var DTIDSearchAttribute = temporal.NewSearchAttributeKeyKeyword(ids.SearchAttrib
 // charge twice.
 func WorkflowID(dtid string) string { return WorkflowIDPrefix + dtid }
 
-// Step names, also used as fault-plan operations' prefixes and span values.
-const (
-	StepPayment = "payment"
-	StepOrder   = "order"
-	StepScoring = "scoring"
-)
-
 // Status of a saga, as returned by the saga_state query and in Result.
 type Status string
 
@@ -61,7 +54,7 @@ const (
 )
 
 // Input starts a saga. It is also what `temporal workflow start --input`
-// takes, so its JSON names are part of the contract (DESIGN §2).
+// takes, so its JSON names are part of the contract (docs/ARCHITECTURE.md, "The saga").
 type Input struct {
 	// DTID is optional: when empty the workflow ID is the DTID.
 	DTID        string `json:"dtid,omitempty"`

@@ -25,7 +25,7 @@ func drillSynopsis() string {
 then checks per DTID, against the services' own APIs and Jaeger, that nothing
 was lost: net money taken equals the amount iff the order is confirmed; no
 confirmed order without a payment; no charge without a confirmed order or a
-refund; a completed saga scored once, an undone one never; every hop attempt
+refund; a completed saga scored once, a compensated one never; every hop attempt
 traced. Prints a table per scenario and each violation with its Temporal and
 Jaeger links; exits 4 when an invariant is broken. The stack's services must
 honour faults (sagatrace dev does; serve needs --faults). The drill reads

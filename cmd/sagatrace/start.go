@@ -156,12 +156,12 @@ func printOutcome(w io.Writer, res workflows.Result, err error) error {
 	for _, h := range res.Hops {
 		kind := "step"
 		if h.Compensation {
-			kind = "undo"
+			kind = "compensation"
 		}
 		fmt.Fprintf(w, "  %-4s %-16s %-6s correlation_id=%s %s\n", kind, h.Operation, h.Outcome, h.CorrelationID, h.Error)
 	}
 	if res.Status != workflows.StatusCompleted {
-		// A distinct exit code lets scripts tell "undone" from "broken".
+		// A distinct exit code lets scripts tell "compensated" from "broken".
 		return exitError{code: 3, err: fmt.Errorf("saga %s ended %s: %s", res.DTID, res.Status, res.Error)}
 	}
 	return nil

@@ -17,24 +17,29 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
-// Audiences: one per service, its name.
+// Audiences and scopes are declared by each service's contract package;
+// these names keep the callers of auth short.
 const (
-	AudiencePayment = "payment"
-	AudienceOrder   = "order"
-	AudienceScoring = "scoring"
+	AudiencePayment = paymentapi.Audience
+	AudienceOrder   = orderapi.Audience
+	AudienceScoring = scoringapi.Audience
 )
 
 // Scopes, one per kind of operation.
 const (
-	ScopePaymentsWrite  = "payments:write"  // POST /v1/payments (charge)
-	ScopePaymentsRefund = "payments:refund" // POST /v1/payments/{id}/refund
-	ScopePaymentsRead   = "payments:read"   // GET /v1/payments, /v1/payments/{id}
-	ScopeOrdersWrite    = "orders:write"    // POST /v1/orders (create)
-	ScopeOrdersCancel   = "orders:cancel"   // POST /v1/orders/{id}/cancel
-	ScopeOrdersRead     = "orders:read"     // GET /v1/orders, /v1/orders/{id}
-	ScopeScoresRead     = "scores:read"     // GET /v1/scores/{profile}, /v1/scores?top=N
+	ScopePaymentsWrite  = paymentapi.ScopeWrite
+	ScopePaymentsRefund = paymentapi.ScopeRefund
+	ScopePaymentsRead   = paymentapi.ScopeRead
+	ScopeOrdersWrite    = orderapi.ScopeWrite
+	ScopeOrdersCancel   = orderapi.ScopeCancel
+	ScopeOrdersRead     = orderapi.ScopeRead
+	ScopeScoresRead     = scoringapi.ScopeRead
 	// ScopeFaultsInject lets a request's X-Sagatrace-Faults plan count, on
 	// a service started with faults enabled.
 	ScopeFaultsInject = "faults:inject"

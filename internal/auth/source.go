@@ -153,9 +153,6 @@ type ClientConfig struct {
 	Issuer string
 }
 
-// Configured reports whether c names a key or a token.
-func (c ClientConfig) Configured() bool { return c.KeyFile != "" || c.TokenFile != "" }
-
 // Credentials hand out a component's tokens, per service.
 type Credentials struct {
 	subject string

@@ -96,15 +96,18 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		// The reads are for undoing a step whose outcome is unknown (it
-		// timed out): the undo lists what the DTID has. Fault plans of
-		// drills count only with faults:inject, which the worker asks for
-		// only when it runs drills itself (--faults).
-		payScopes := []string{auth.ScopePaymentsWrite, auth.ScopePaymentsRefund, auth.ScopePaymentsRead}
-		orderScopes := []string{auth.ScopeOrdersWrite, auth.ScopeOrdersCancel, auth.ScopeOrdersRead}
-		if cfg.FaultsEnabled {
-			payScopes = append(payScopes, auth.ScopeFaultsInject)
-			orderScopes = append(orderScopes, auth.ScopeFaultsInject)
+		// Each service's token holds the scopes the step table lists for it
+		// (the forward hop, its compensation, and the reads with which a
+		// compensation finds what a step of unknown outcome created). Fault
+		// plans of drills count only with faults:inject, which the worker
+		// asks for only when it runs drills itself (--faults).
+		steps := workflows.OrderSagaSteps()
+		scopes := func(audience string) []string {
+			s := workflows.WorkerScopes(steps, audience)
+			if cfg.FaultsEnabled {
+				s = append(s, auth.ScopeFaultsInject)
+			}
+			return s
 		}
 		hc := httpclient.NewHTTPClient(tp, prop)
 		// On Stop the worker stops polling at once and gives the activities
@@ -113,8 +116,8 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		w := worker.New(tc, cfg.TaskQueue, WorkerOptions())
 		workflows.Register(w)
 		w.RegisterActivity(&activities.Activities{
-			Payments:      paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, payScopes...)),
-			Orders:        orderapi.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, orderScopes...)),
+			Payments:      paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...)),
+			Orders:        orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, scopes(orderapi.Audience)...)),
 			Scores:        scoring.NewPublisher(js, tp, prop),
 			Tracer:        tp.Tracer("github.com/sagatrace/sagatrace/activities"),
 			Logger:        logger,

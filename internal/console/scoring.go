@@ -13,7 +13,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 
-	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 )
 
@@ -29,8 +28,7 @@ const LeaderboardSize = 10
 
 // Leaderboard returns the top profiles.
 func (c *ScoringClient) Leaderboard(ctx context.Context) ([]scoringapi.Score, error) {
-	var board scoringapi.Leaderboard
-	err := httpclient.Do(ctx, c.HTTP, http.MethodGet, fmt.Sprintf("%s/v1/scores?top=%d", c.BaseURL, LeaderboardSize), nil, nil, &board)
+	board, err := scoringapi.NewClient(c.BaseURL, c.HTTP).Top(ctx, LeaderboardSize)
 	if err != nil {
 		return nil, fmt.Errorf("scoring leaderboard: %w", err)
 	}

@@ -5,18 +5,10 @@ import (
 	"net"
 )
 
-// FreePort returns a TCP port on host that was free a moment ago. The port is
-// released before FreePort returns, so another process may take it before the
-// caller binds it; the window is small enough for tests and `sagatrace dev`.
-func FreePort(host string) (int, error) {
-	ports, err := freeTCPPorts(host, 1)
-	if err != nil {
-		return 0, err
-	}
-	return ports[0], nil
-}
-
-// FreeUDPPort is [FreePort] for UDP.
+// FreeUDPPort returns a UDP port on host that was free a moment ago. The
+// port is released before it returns, so another process may take it
+// before the caller binds it; the window is small enough for tests and
+// `sagatrace dev`.
 func FreeUDPPort(host string) (int, error) {
 	conn, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
 	if err != nil {

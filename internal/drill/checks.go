@@ -65,7 +65,7 @@ func checkScoredOnce(l Ledger, add addFunc) {
 		}
 	case workflows.StatusCompensated:
 		if l.Score != nil {
-			add(InvScoredOnce, "the saga was undone, but its profile has %d points from %d events", l.Score.Score, l.Score.Events)
+			add(InvScoredOnce, "the saga was compensated, but its profile has %d points from %d events", l.Score.Score, l.Score.Events)
 		}
 	}
 }

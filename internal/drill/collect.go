@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/sagatrace/sagatrace/internal/httpclient"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -32,7 +29,7 @@ const (
 
 // scoreNotFound is the scoring service's problem type for a profile
 // without a score. Any other 404 (a wrong --scoring-url) is an error, not
-// "no score", or an undone saga would pass by accident.
+// "no score", or an compensated saga would pass by accident.
 const scoreNotFound = "score-not-found"
 
 // ledgers reads, for every saga, what the services and Jaeger hold for
@@ -120,8 +117,7 @@ func listAll[T any](ctx context.Context, list func(context.Context, httpapi.List
 func (d *driver) score(ctx context.Context, profile string, expected bool) (*scoringapi.Score, error) {
 	deadline := time.Now().Add(scoreWait)
 	for {
-		var view scoringapi.ScoreView
-		err := httpclient.Do(ctx, d.scores, http.MethodGet, d.o.ScoringURL+"/v1/scores/"+url.PathEscape(profile)+"?fresh=true", nil, nil, &view)
+		view, err := d.scores.Score(ctx, profile, true)
 		var pe *httpapi.ProblemError
 		switch {
 		case err == nil && (!expected || view.Events > 0):

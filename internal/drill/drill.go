@@ -17,6 +17,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
@@ -82,8 +83,8 @@ type driver struct {
 	o        Options
 	temporal client.Client
 	tracer   trace.Tracer
-	http     *http.Client // Jaeger's API: no token
-	scores   *http.Client // the scores API: a token with scores:read
+	http     *http.Client       // Jaeger's API: no token
+	scores   *scoringapi.Client // the scores API, with a token holding scores:read
 	payments *paymentapi.Client
 	orders   *orderapi.Client
 	jaeger   *jaegerquery.Client
@@ -124,7 +125,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	hc := &http.Client{Timeout: 15 * time.Second}
 	d := &driver{
 		o: o, temporal: tc, tracer: tp.Tracer("github.com/sagatrace/sagatrace/internal/drill"), http: hc,
-		scores:   creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead),
+		scores:   scoringapi.NewClient(o.ScoringURL, creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead)),
 		payments: paymentapi.NewClient(o.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
 		orders:   orderapi.NewClient(o.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
 		jaeger:   &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress,

@@ -15,7 +15,7 @@ import (
 // The invariants, by the names the report prints.
 const (
 	// InvOutcome: the saga settled (completed or compensated) as its
-	// scenario expects, and parked first when the scenario breaks its undo.
+	// scenario expects, and parked first when the scenario breaks its compensation.
 	InvOutcome = "outcome"
 	// InvMoney: net money taken equals the amount if and only if the order
 	// is confirmed, and is zero otherwise.
@@ -26,7 +26,7 @@ const (
 	// InvChargeAccounted: no charge without either a confirmed order or a
 	// refund, and no payment left half-way.
 	InvChargeAccounted = "charge-accounted"
-	// InvScoredOnce: a completed saga scored exactly once, an undone one never.
+	// InvScoredOnce: a completed saga scored exactly once, a compensated one never.
 	InvScoredOnce = "scored-once"
 	// InvTraced: every hop attempt the saga and the services recorded has a
 	// trace in Jaeger carrying the DTID.
@@ -45,7 +45,7 @@ type Ledger struct {
 	// Want is the outcome the scenario expects; "" accepts either
 	// completed or compensated.
 	Want workflows.Status
-	// WantParked: the scenario breaks an undo, so the saga must be seen
+	// WantParked: the scenario breaks a compensation, so the saga must be seen
 	// waiting in compensation_failed before the operator's signal.
 	WantParked bool
 	// Outcome is the saga's last known status ("" when never known).
@@ -54,7 +54,7 @@ type Ledger struct {
 	Error string
 	// Parked: seen in compensation_failed, its workflow still open.
 	Parked bool
-	// ParkedEvent: the hop trace of the undo's last failed attempt has the
+	// ParkedEvent: the hop trace of the compensation's last failed attempt has the
 	// saga.compensation_failed span event.
 	ParkedEvent bool
 	// Hops are saga_state's hops.
@@ -108,6 +108,6 @@ func checkOutcome(l Ledger, add addFunc) {
 		add(InvOutcome, "never seen waiting in %s with its workflow open", workflows.StatusCompensationFailed)
 	}
 	if l.WantParked && !l.ParkedEvent {
-		add(InvOutcome, "the hop trace of the failing undo has no %q span event", activities.EventCompensationParked)
+		add(InvOutcome, "the hop trace of the failing compensation has no %q span event", activities.EventCompensationParked)
 	}
 }

@@ -29,7 +29,7 @@ type spanEvents struct {
 	} `json:"data"`
 }
 
-// parkedEvent reports whether the hop trace of a failed undo carries the
+// parkedEvent reports whether the hop trace of a failed compensation carries the
 // event that says the saga now waits for an operator.
 func (d *driver) parkedEvent(ctx context.Context, hops []workflows.Hop) (bool, error) {
 	for _, h := range hops {

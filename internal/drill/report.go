@@ -94,7 +94,7 @@ func (r Report) Print(w io.Writer, l Links) {
 	}
 	fmt.Fprintln(w)
 	if r.Violations() == 0 {
-		fmt.Fprintln(w, "\nNo violations: every saga completed or was fully undone, and every hop attempt is traced.")
+		fmt.Fprintln(w, "\nNo violations: every saga completed or was fully compensated, and every hop attempt is traced.")
 		return
 	}
 	fmt.Fprintf(w, "\n%d violations:\n", r.Violations())

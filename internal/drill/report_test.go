@@ -38,11 +38,11 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestSummarizeCountsOutcomesAndViolations(t *testing.T) {
-	done, undone, stuck := completedLedger(), compensatedLedger(), compensatedLedger()
+	done, compensated, stuck := completedLedger(), compensatedLedger(), compensatedLedger()
 	stuck.Outcome = workflows.StatusCompensationFailed
 	t0 := time.Now()
 	runs := []run{{started: t0, ended: t0.Add(time.Second)}, {started: t0, ended: t0.Add(3 * time.Second)}, {started: t0, ended: t0.Add(2 * time.Second)}}
-	rep := summarize(Scenario{Name: "mixed"}, runs, []Ledger{done, undone, stuck})
+	rep := summarize(Scenario{Name: "mixed"}, runs, []Ledger{done, compensated, stuck})
 	if rep.Sagas != 3 || rep.Completed != 1 || rep.Compensated != 1 || rep.Stuck != 1 {
 		t.Errorf("counts = %+v", rep)
 	}

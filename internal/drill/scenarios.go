@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -16,7 +20,7 @@ type Scenario struct {
 	Faults  map[string]string
 	// Want is the outcome every saga of the scenario must reach.
 	Want workflows.Status
-	// Park: an undo keeps failing past its retry budget, so each saga must
+	// Park: a compensation keeps failing past its retry budget, so each saga must
 	// wait in compensation_failed until the drill, once the outage is over,
 	// signals retry-compensation.
 	Park bool
@@ -26,7 +30,7 @@ type Scenario struct {
 }
 
 // refundOutage is how many refund attempts fail in refund-keeps-failing:
-// one more than an undo's retry budget, so the saga parks, and the first
+// one more than a compensation's retry budget, so the saga parks, and the first
 // attempt after the operator's signal still fails — the retry policy is
 // back in charge — before the next one succeeds. Attempt numbers count on
 // across the signal (activities.RefundInput.PriorAttempts), which is how
@@ -36,27 +40,51 @@ const refundOutage = workflows.CompensationAttempts + 1
 // Scenarios returns every scenario, in the order `--scenario all` runs them.
 func Scenarios() []Scenario {
 	return []Scenario{
-		{Name: "payment-declined", Summary: "the card processor declines: nothing to undo",
-			Faults: map[string]string{"payment.charge": "error"}, Want: workflows.StatusCompensated},
+		{Name: "payment-declined", Summary: "the card processor declines: nothing to compensate",
+			Faults: faultsOn(fault{paymentapi.OpCharge, "error"}), Want: workflows.StatusCompensated},
 		{Name: "order-fails", Summary: "the order is rejected: the payment is refunded",
-			Faults: map[string]string{"order.create": "error"}, Want: workflows.StatusCompensated},
+			Faults: faultsOn(fault{orderapi.OpCreate, "error"}), Want: workflows.StatusCompensated},
 		{Name: "scoring-fails", Summary: "the score is refused for good: the order is cancelled, the payment refunded",
-			Faults: map[string]string{"scoring.publish": "error"}, Want: workflows.StatusCompensated},
+			Faults: faultsOn(fault{scoringapi.OpPublish, "error"}), Want: workflows.StatusCompensated},
 		{Name: "transient-everywhere", Summary: "every step fails its first 2 attempts (503): retried, completed, charged once",
-			Faults: map[string]string{"payment.charge": "transient:2", "order.create": "transient:2", "scoring.publish": "transient:2"},
+			Faults: everyStep("transient:2"),
 			Want:   workflows.StatusCompleted},
 		{Name: "crash-after-commit", Summary: "charge, create and publish commit, then their answer is lost: retries hit the idempotency keys",
-			Faults: map[string]string{"payment.charge": "crash-after-commit", "order.create": "crash-after-commit", "scoring.publish": "crash-after-commit"},
+			Faults: everyStep("crash-after-commit"),
 			Want:   workflows.StatusCompleted},
 		{Name: "refund-keeps-failing", Summary: fmt.Sprintf("the order is rejected, refunds fail %d times (budget %d): the saga parks until retry-compensation",
 			refundOutage, workflows.CompensationAttempts),
-			Faults: map[string]string{"order.create": "error", "payment.refund": fmt.Sprintf("transient:%d", refundOutage)},
+			Faults: faultsOn(fault{orderapi.OpCreate, "error"}, fault{paymentapi.OpRefund, fmt.Sprintf("transient:%d", refundOutage)}),
 			Want:   workflows.StatusCompensated, Park: true},
 		{Name: "worker-killed", Summary: "a separate worker is SIGKILLed while order.create (slowed 3 s) is in flight; another takes over",
-			Faults: map[string]string{"order.create": "latency:3s"}, Want: workflows.StatusCompleted, KillWorker: true},
+			Faults: faultsOn(fault{orderapi.OpCreate, "latency:3s"}), Want: workflows.StatusCompleted, KillWorker: true},
 		{Name: "order-times-out", Summary: "order.create never answers within the activity timeout: given up after its retries, the payment is refunded",
-			Faults: map[string]string{"order.create": "timeout"}, Want: workflows.StatusCompensated},
+			Faults: faultsOn(fault{orderapi.OpCreate, "timeout"}), Want: workflows.StatusCompensated},
 	}
+}
+
+// fault is one entry of a scenario's fault plan.
+type fault struct {
+	op   ids.Operation
+	kind string
+}
+
+// faultsOn is the saga input's fault plan of faults.
+func faultsOn(faults ...fault) map[string]string {
+	m := map[string]string{}
+	for _, f := range faults {
+		m[string(f.op)] = f.kind
+	}
+	return m
+}
+
+// everyStep puts fault on the forward operation of every step of the saga.
+func everyStep(kind string) map[string]string {
+	m := map[string]string{}
+	for _, st := range workflows.OrderSagaSteps() {
+		m[string(st.Operation)] = kind
+	}
+	return m
 }
 
 // Names lists the scenario names, for help texts and errors.

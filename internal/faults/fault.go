@@ -21,7 +21,7 @@ type Kind string
 // The fault kinds.
 const (
 	// Error fails the operation for good: a charge is declined, an order
-	// rejected, a publish refused. An undo (refund, cancel) is never refused
+	// rejected, a publish refused. A compensation (refund, cancel) is never refused
 	// for good; there it means "unavailable", so the saga retries, then parks.
 	Error Kind = "error"
 	// Transient fails the operation, retryably (503), while the caller's

@@ -1,5 +1,5 @@
 // Package ids is the one place that names sagatrace's identities and the
-// headers, attributes and log keys that carry them (DESIGN §1): the DTID of a
+// headers, attributes and log keys that carry them (docs/ARCHITECTURE.md, "Identities"): the DTID of a
 // business transaction, the correlation ID of one hop, and UUIDs of entities.
 // Local primary keys never appear here because they never leave a service.
 package ids
@@ -81,3 +81,9 @@ var idempotencyNamespace = uuid.MustParse("5f0c7a6e-8f5e-4c55-9d2b-2b7b4f0b1e11"
 func IdempotencyKey(dtid, step string) string {
 	return uuid.NewSHA1(idempotencyNamespace, []byte(dtid+"/"+step)).String()
 }
+
+// Operation names one kind of hop, "<service>.<verb>" (payment.charge,
+// order.cancel): the hop span's name, the key of a fault plan, and the
+// step an idempotency key is derived for. Each service's contract package
+// declares its own; the saga's step table lists which it calls.
+type Operation string

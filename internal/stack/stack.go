@@ -57,7 +57,7 @@ type Ports struct {
 // and may lose the last commits only on power loss — right for a dev stack.
 func DefaultTemporalPragmas() []string { return []string{"journal_mode=wal", "synchronous=normal"} }
 
-// DefaultPorts are the documented ports of DESIGN §6.
+// DefaultPorts are the documented ports (docs/ARCHITECTURE.md, "Ports").
 func DefaultPorts() Ports {
 	return Ports{
 		Temporal: 7233, TemporalUI: 8233, TemporalHTTP: 7243,

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/sagatrace/sagatrace/internal/carddata"
 )
@@ -151,17 +151,38 @@ func redactKVs(kvs []attribute.KeyValue) []attribute.KeyValue {
 	return out
 }
 
-func redactSpan(s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
-	stub := tracetest.SpanStubFromReadOnlySpan(s)
-	stub.Name = carddata.Redact(stub.Name)
-	stub.Status.Description = carddata.Redact(stub.Status.Description)
-	stub.Attributes = redactKVs(stub.Attributes)
-	for i := range stub.Events {
-		stub.Events[i].Name = carddata.Redact(stub.Events[i].Name)
-		stub.Events[i].Attributes = redactKVs(stub.Events[i].Attributes)
+func redactSpan(s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan { return redactedSpan{s} }
+
+// redactedSpan is a finished span as the exporter sees it once card
+// numbers are redacted from its name, status, attributes, events and link
+// attributes; everything else is the span's own.
+type redactedSpan struct{ sdktrace.ReadOnlySpan }
+
+func (s redactedSpan) Name() string { return carddata.Redact(s.ReadOnlySpan.Name()) }
+
+func (s redactedSpan) Status() sdktrace.Status {
+	st := s.ReadOnlySpan.Status()
+	st.Description = carddata.Redact(st.Description)
+	return st
+}
+
+func (s redactedSpan) Attributes() []attribute.KeyValue {
+	return redactKVs(s.ReadOnlySpan.Attributes())
+}
+
+func (s redactedSpan) Events() []sdktrace.Event {
+	events := slices.Clone(s.ReadOnlySpan.Events())
+	for i := range events {
+		events[i].Name = carddata.Redact(events[i].Name)
+		events[i].Attributes = redactKVs(events[i].Attributes)
 	}
-	for i := range stub.Links {
-		stub.Links[i].Attributes = redactKVs(stub.Links[i].Attributes)
+	return events
+}
+
+func (s redactedSpan) Links() []sdktrace.Link {
+	links := slices.Clone(s.ReadOnlySpan.Links())
+	for i := range links {
+		links[i].Attributes = redactKVs(links[i].Attributes)
 	}
-	return stub.Snapshot()
+	return links
 }

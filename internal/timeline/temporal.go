@@ -120,7 +120,7 @@ func (t *Temporal) state(ctx context.Context, workflowID, runID string) (*workfl
 }
 
 // RetryCompensation sends the retry-compensation signal to the saga's run,
-// after an operator fixed what made an undo fail.
+// after an operator fixed what made a compensation fail.
 func (t *Temporal) RetryCompensation(ctx context.Context, workflowID, runID string) error {
 	if err := t.Client.SignalWorkflow(ctx, workflowID, runID, workflows.SignalRetryCompensation, nil); err != nil {
 		return fmt.Errorf("signal %s to workflow %s: %w", workflows.SignalRetryCompensation, workflowID, err)

@@ -14,9 +14,9 @@ const BarWidth = 32
 
 // Glyphs of the text waterfall.
 const (
-	glyphStep   = "█"
-	glyphUndo   = "▒"
-	glyphFailed = "x"
+	glyphStep         = "█"
+	glyphCompensation = "▒"
+	glyphFailed       = "x"
 )
 
 // WriteText prints tl for a terminal: the saga, one row per hop attempt
@@ -49,7 +49,7 @@ func WriteText(w io.Writer, tl Timeline) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(&b, "  %s step  %s undo (compensation)  %s failed attempt\n", glyphStep, glyphUndo, glyphFailed)
+	fmt.Fprintf(&b, "  %s step  %s compensation  %s failed attempt\n", glyphStep, glyphCompensation, glyphFailed)
 	writeDetails(&b, tl)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -112,7 +112,7 @@ func Bar(h Hop, total time.Duration, width int) string {
 	case h.Outcome != OutcomeOK:
 		glyph = glyphFailed
 	case h.Compensation:
-		glyph = glyphUndo
+		glyph = glyphCompensation
 	}
 	return strings.Repeat(" ", from) + strings.Repeat(glyph, n) + strings.Repeat(" ", width-from-n)
 }
@@ -126,7 +126,7 @@ func axis(total time.Duration) string {
 
 func kind(h Hop) string {
 	if h.Compensation {
-		return "undo"
+		return "compensation"
 	}
 	return "step"
 }

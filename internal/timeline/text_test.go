@@ -18,7 +18,7 @@ func TestBar(t *testing.T) {
 		{"first_quarter", Hop{InJaeger: true, Outcome: OutcomeOK, Offset: 0, Duration: 250 * time.Millisecond}, "██      "},
 		{"a_blip_still_shows", Hop{InJaeger: true, Outcome: OutcomeOK, Offset: 500 * time.Millisecond, Duration: time.Microsecond}, "    █   "},
 		{"failed_attempt", Hop{InJaeger: true, Outcome: OutcomeRetried, Offset: 250 * time.Millisecond, Duration: 250 * time.Millisecond}, "  xx    "},
-		{"undo", Hop{InJaeger: true, Outcome: OutcomeOK, Compensation: true, Offset: 750 * time.Millisecond, Duration: 250 * time.Millisecond}, "      ▒▒"},
+		{"compensation", Hop{InJaeger: true, Outcome: OutcomeOK, Compensation: true, Offset: 750 * time.Millisecond, Duration: 250 * time.Millisecond}, "      ▒▒"},
 		{"clamped_at_the_end", Hop{InJaeger: true, Outcome: OutcomeOK, Offset: time.Second, Duration: time.Second}, "       █"},
 		{"not_in_jaeger", Hop{Outcome: OutcomeOK}, "        "},
 	}
@@ -54,7 +54,7 @@ func TestWriteTextShowsEveryHopInOrderWithItsTraceAndError(t *testing.T) {
 		last = i
 	}
 	for _, want := range []string{
-		"COMPENSATED", "12.99 USD", tid("charge"), tid("create"), tid("refund"), "+120ms", "undo",
+		"COMPENSATED", "12.99 USD", tid("charge"), tid("create"), tid("refund"), "+120ms", "compensation",
 		"#2 order.create (error): order rejected", "http://jaeger:16686/api/traces/" + tid("orch"),
 		"http://temporal:8233/namespaces/default/workflows/order-saga-d-1/run-1/history",
 	} {

@@ -15,14 +15,14 @@ import (
 type Outcome string
 
 // The outcomes of a hop attempt. A compensation is not an outcome but a
-// kind of hop (Hop.Compensation): an undo can itself be ok, retried or fail.
+// kind of hop (Hop.Compensation): a compensation can itself be ok, retried or fail.
 const (
 	OutcomeOK = Outcome("ok")
 	// OutcomeRetried is a failed attempt after which the same operation was
 	// attempted again.
 	OutcomeRetried = Outcome("retried")
 	// OutcomeError is a failed attempt that nothing retried: the step failed
-	// for good (the saga compensates) or an undo waits for an operator.
+	// for good (the saga compensates) or a compensation waits for an operator.
 	OutcomeError = Outcome("error")
 )
 
@@ -78,7 +78,7 @@ type Hop struct {
 	Step      string `json:"step"`
 	Service   string `json:"service"`
 	Operation string `json:"operation"`
-	// Compensation marks an undo (refund, cancel).
+	// Compensation marks a compensation (refund, cancel).
 	Compensation  bool    `json:"compensation"`
 	Attempt       int     `json:"attempt,omitempty"`
 	CorrelationID string  `json:"correlation_id"` // = the trace ID

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
 // State is where an order is in its lifecycle.
@@ -30,13 +31,29 @@ const (
 	TypeOrderNotFound        = "order-not-found"
 )
 
+// Audience is the order service's token audience; the scopes are what a
+// token needs for each route.
+const (
+	Audience    = "order"
+	ScopeWrite  = "orders:write"  // POST /v1/orders (create)
+	ScopeCancel = "orders:cancel" // POST /v1/orders/{id}/cancel
+	ScopeRead   = "orders:read"   // GET /v1/orders, /v1/orders/{id}
+)
+
+// The operations of the order service, as the saga's step table and fault
+// plans name them.
+const (
+	OpCreate ids.Operation = "order.create"
+	OpCancel ids.Operation = "order.cancel" // the compensation of OpCreate
+)
+
 // Fault operations honoured when the server runs with faults enabled.
 // Besides error, each takes every kind of internal/faults: transient:N
 // (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
 // (the request that created or cancelled answers a bodiless 500).
 const (
-	FaultCreate = "order.create" // error: the order is rejected (422), nothing is written
-	FaultCancel = "order.cancel" // error: cancelling is temporarily impossible (503)
+	FaultCreate = string(OpCreate) // error: the order is rejected (422), nothing is written
+	FaultCancel = string(OpCancel) // error: cancelling is temporarily impossible (503)
 )
 
 // Bounds of an order's items, checked by the order service and by the

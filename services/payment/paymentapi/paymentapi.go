@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
 // State is where a payment is in its lifecycle.
@@ -33,18 +34,33 @@ const (
 	TypePaymentNotFound      = "payment-not-found"
 )
 
+// Audience is the payment service's token audience; the scopes are what a
+// token needs for each route.
+const (
+	Audience    = "payment"
+	ScopeWrite  = "payments:write"  // POST /v1/payments (charge)
+	ScopeRefund = "payments:refund" // POST /v1/payments/{id}/refund
+	ScopeRead   = "payments:read"   // GET /v1/payments, /v1/payments/{id}
+)
+
+// The operations of the payment service, as the saga's step table and
+// fault plans name them.
+const (
+	OpCharge ids.Operation = "payment.charge"
+	OpRefund ids.Operation = "payment.refund" // the compensation of OpCharge
+)
+
 // Fault operations honoured when the server runs with faults enabled.
 // Besides error, each takes every kind of internal/faults: transient:N
 // (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
 // (the request that charged or refunded answers a bodiless 500).
 const (
-	FaultCharge = "payment.charge" // error: the card processor declines (422)
-	FaultRefund = "payment.refund" // error: the card processor is unavailable for refunds (503)
+	FaultCharge = string(OpCharge) // error: the card processor declines (422)
+	FaultRefund = string(OpRefund) // error: the card processor is unavailable for refunds (503)
 )
 
 // Payment is one charge. The card is a processor token and its last four
-// digits: card numbers are never accepted, stored, logged or put on spans
-// (DESIGN §5).
+// digits: card numbers are never accepted, stored, logged or put on spans.
 type Payment struct {
 	PaymentID   string        `json:"payment_id"` // UUIDv7, made by the service
 	DTID        string        `json:"dtid"`

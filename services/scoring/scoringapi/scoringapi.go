@@ -5,7 +5,11 @@
 // saga's activities, the console and the drill can name these types.
 package scoringapi
 
-import "time"
+import (
+	"time"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
 
 // SubjectPrefix + profile ID is the subject an event is published to; the
 // stream captures scoring.events.*.
@@ -14,10 +18,17 @@ const SubjectPrefix = "scoring.events."
 // Subject is where an event for profileID is published.
 func Subject(profileID string) string { return SubjectPrefix + profileID }
 
+// Audience is the scoring service's token audience; ScopeRead is what
+// its read API wants.
+const (
+	Audience  = "scoring"
+	ScopeRead = "scores:read" // GET /v1/scores/{profile}, /v1/scores?top=N
+)
+
 // OpPublish is the saga's scoring step: publish one event and wait for the
 // stream's PubAck. The worker applies its faults itself, as no service
 // stands in front of the stream.
-const OpPublish = "scoring.publish"
+const OpPublish ids.Operation = "scoring.publish"
 
 // Event is one scoring event, as published to scoring.events.<profile_id>.
 type Event struct {

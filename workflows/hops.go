@@ -1,0 +1,102 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sagatrace/sagatrace/activities"
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+)
+
+// a is only used for its method names; the worker registers a real one.
+var a *activities.Activities
+
+// forwardHops maps each forward operation to the workflow code that calls
+// its activity; compensationHops does the same for compensations. A step
+// table may use any operation listed here.
+func (s *saga) forwardHops() map[ids.Operation]forwardFunc {
+	return map[ids.Operation]forwardFunc{
+		paymentapi.OpCharge:  s.charge,
+		orderapi.OpCreate:    s.createOrder,
+		scoringapi.OpPublish: s.publishScore,
+	}
+}
+
+func (s *saga) compensationHops() map[ids.Operation]compensationFunc {
+	return map[ids.Operation]compensationFunc{
+		paymentapi.OpRefund: s.refund,
+		orderapi.OpCancel:   s.cancelOrder,
+	}
+}
+
+// key is the idempotency key of op in this saga: every retry, and a
+// second start of the same DTID, sends the same one.
+func (s *saga) key(op ids.Operation) string { return ids.IdempotencyKey(s.state.DTID, string(op)) }
+
+func (s *saga) charge(ctx workflow.Context) error {
+	var out activities.ChargeResult
+	err := workflow.ExecuteActivity(ctx, a.ChargePayment, activities.ChargeInput{
+		DTID: s.state.DTID, IdempotencyKey: s.key(paymentapi.OpCharge),
+		CustomerID: s.in.CustomerID, AmountCents: s.in.AmountCents, Currency: s.in.Currency,
+		CardToken: s.in.CardToken, CardLast4: s.in.CardLast4, Faults: s.in.Faults,
+	}).Get(ctx, &out)
+	s.state.PaymentID = out.PaymentID
+	s.record(StepPayment, paymentapi.OpCharge, false, out.HopResult, err)
+	return err
+}
+
+func (s *saga) refund(ctx workflow.Context, priorAttempts int32) error {
+	var out activities.HopResult
+	err := workflow.ExecuteActivity(ctx, a.RefundPayment, activities.RefundInput{
+		DTID: s.state.DTID, IdempotencyKey: s.key(paymentapi.OpRefund),
+		PaymentID: s.state.PaymentID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
+	}).Get(ctx, &out)
+	s.record(StepPayment, paymentapi.OpRefund, true, out, err)
+	return err
+}
+
+func (s *saga) createOrder(ctx workflow.Context) error {
+	items := make([]orderapi.Item, len(s.in.Items))
+	for i, it := range s.in.Items {
+		items[i] = orderapi.Item{SKU: it.SKU, Qty: it.Qty, PriceCents: it.PriceCents}
+	}
+	var out activities.CreateOrderResult
+	err := workflow.ExecuteActivity(ctx, a.CreateOrder, activities.CreateOrderInput{
+		DTID: s.state.DTID, IdempotencyKey: s.key(orderapi.OpCreate),
+		CustomerID: s.in.CustomerID, PaymentID: s.state.PaymentID, AmountCents: s.in.AmountCents,
+		Currency: s.in.Currency, Items: items, Faults: s.in.Faults,
+	}).Get(ctx, &out)
+	s.state.OrderID = out.OrderID
+	s.record(StepOrder, orderapi.OpCreate, false, out.HopResult, err)
+	return err
+}
+
+func (s *saga) cancelOrder(ctx workflow.Context, priorAttempts int32) error {
+	var out activities.HopResult
+	err := workflow.ExecuteActivity(ctx, a.CancelOrder, activities.CancelOrderInput{
+		DTID: s.state.DTID, IdempotencyKey: s.key(orderapi.OpCancel),
+		OrderID: s.state.OrderID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
+	}).Get(ctx, &out)
+	s.record(StepOrder, orderapi.OpCancel, true, out, err)
+	return err
+}
+
+// ScoreDelta is what a completed saga adds to its profile's score: one
+// point per whole currency unit of the order, at least one.
+func ScoreDelta(amountCents int64) int64 { return max(1, amountCents/100) }
+
+func (s *saga) publishScore(ctx workflow.Context) error {
+	eventID := s.key(scoringapi.OpPublish)
+	var out activities.PublishScoreResult
+	err := workflow.ExecuteActivity(ctx, a.PublishScore, activities.PublishScoreInput{
+		DTID: s.state.DTID, EventID: eventID, ProfileID: s.in.ProfileID,
+		Kind: "order_completed", Delta: ScoreDelta(s.in.AmountCents), Faults: s.in.Faults,
+	}).Get(ctx, &out)
+	if err == nil {
+		s.state.EventID = eventID
+	}
+	s.record(StepScoring, scoringapi.OpPublish, false, out.HopResult, err)
+	return err
+}

@@ -1,0 +1,150 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"github.com/sagatrace/sagatrace/activities"
+	"github.com/sagatrace/sagatrace/internal/ids"
+)
+
+// saga is one run's state; it lives only inside the workflow function.
+// It is the engine every saga of this package runs on: steps in order, a
+// compensation registered before each step, compensations in reverse order
+// when a step fails for good (compensate.go).
+type saga struct {
+	in            Input
+	state         State
+	compensations []compensation
+}
+
+// compensation is a registered compensation of one step.
+type compensation struct {
+	step string
+	run  compensationFunc
+}
+
+func newSaga(ctx workflow.Context, in Input) *saga {
+	dtid := in.DTID
+	if dtid == "" {
+		dtid = workflow.GetInfo(ctx).WorkflowExecution.ID
+	}
+	return &saga{in: in, state: State{DTID: dtid, Status: StatusRunning, Hops: []Hop{}}}
+}
+
+// start answers saga_state, checks the input and makes the saga findable
+// by DTID; a saga whose input is invalid fails here, before any service is
+// called.
+func (s *saga) start(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QuerySagaState, func() (State, error) { return s.state, nil }); err != nil {
+		return fmt.Errorf("register %s query: %w", QuerySagaState, err)
+	}
+	if err := s.in.Validate(s.state.DTID); err != nil {
+		s.state.Status, s.state.Error = StatusInvalid, err.Error()
+		return temporal.NewNonRetryableApplicationError("invalid saga input: "+err.Error(), ErrTypeInvalidInput, err)
+	}
+	return s.tag(ctx)
+}
+
+// execute runs steps and, when one fails for good, compensates: the
+// outcome of every saga of this package.
+func (s *saga) execute(ctx workflow.Context, steps []boundStep) (Result, error) {
+	if err := s.start(ctx); err != nil {
+		return s.state, err
+	}
+	if err := s.run(ctx, steps); err != nil {
+		return s.compensate(ctx, err)
+	}
+	s.state.Status = StatusCompleted
+	workflow.GetLogger(ctx).Info("saga completed", "dtid", s.state.DTID)
+	return s.state, nil
+}
+
+// tag makes the saga findable by DTID: the search attribute (when the
+// starter did not set it, as with a plain `temporal workflow start`) and the
+// dtid attribute on the RunWorkflow span.
+func (s *saga) tag(ctx workflow.Context) error {
+	if v, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(DTIDSearchAttribute); !ok || v != s.state.DTID {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, DTIDSearchAttribute.ValueSet(s.state.DTID)); err != nil {
+			return fmt.Errorf("upsert %s search attribute: %w", ids.SearchAttributeDTID, err)
+		}
+	}
+	// A replay (a query on a closed run, a worker restart) starts a fresh
+	// RunWorkflow span; tagging only the first keeps a dtid search from
+	// finding lone replay spans as if they were the saga.
+	if span, ok := tracing.SpanFromWorkflowContext(ctx); ok && !workflow.IsReplaying(ctx) {
+		span.SetAttributes(attribute.String(ids.AttrDTID, s.state.DTID))
+	}
+	return nil
+}
+
+// run executes the forward steps. Each compensation is registered before its
+// step runs, because a step can apply and still fail (a timeout after the
+// commit); it is dropped again only when the service refused the step,
+// which proves nothing was applied.
+func (s *saga) run(ctx workflow.Context, steps []boundStep) error {
+	for _, st := range steps {
+		s.state.Step = st.Name
+		sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: activityTimeout, RetryPolicy: retryPolicy(st.Attempts, stepRetryMaxInterval),
+		})
+		if st.compensate != nil {
+			s.compensations = append(s.compensations, compensation{step: st.Name, run: st.compensate})
+		}
+		if err := st.do(sctx); err != nil {
+			if st.compensate != nil && refused(err) {
+				s.compensations = s.compensations[:len(s.compensations)-1]
+			}
+			return &stepError{step: st.Name, err: err}
+		}
+	}
+	return nil
+}
+
+// refused reports whether a step failed because the service refused it
+// (a non-retryable application error), not because it could not be reached.
+func refused(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
+}
+
+// stepError names the forward step that failed for good.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return "step " + e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// record appends the hop to the saga's state. A failed activity's result is
+// empty, so its correlation ID is read from the error's details.
+func (s *saga) record(step string, op ids.Operation, isCompensation bool, res activities.HopResult, err error) {
+	h := Hop{Step: step, Operation: string(op), Compensation: isCompensation,
+		CorrelationID: res.CorrelationID, Attempt: res.Attempt, Outcome: "ok"}
+	if err != nil {
+		h.Outcome, h.Error = "error", describe(err)
+		var app *temporal.ApplicationError
+		var failure activities.HopFailure
+		if errors.As(err, &app) && app.HasDetails() && app.Details(&failure) == nil {
+			h.CorrelationID, h.Attempt = failure.CorrelationID, failure.Attempt
+		}
+	}
+	s.state.Hops = append(s.state.Hops, h)
+}
+
+// describe returns what went wrong without Temporal's wrapping (activity
+// type, event IDs): the message of the innermost application error.
+func describe(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
