@@ -28,7 +28,8 @@ type Schema[E any, S ~string] struct {
 	// Values returns e's values of Columns, for the insert.
 	Values func(e *E) ([]any, error)
 	// Scan returns where Columns are read into e, and a function to call
-	// once the row is scanned (to decode what a column stores as text).
+	// once the row is scanned (to decode what a column stores as text), or
+	// nil when there is nothing to decode.
 	Scan func(e *E) (dest []any, decode func() error)
 }
 

@@ -36,11 +36,15 @@ type Store[E any, S ~string] struct {
 	insert string // the INSERT of Create, built once from the schema
 }
 
-// NewStore migrates db with the service's migrations (a directory per
-// dialect, see database.Migrate) and returns its store, whose methods are
-// spans of tp.
-func NewStore[E any, S ~string](ctx context.Context, db *sql.DB, tp trace.TracerProvider, schema Schema[E, S], migrations fs.FS) (*Store[E, S], error) {
-	if err := database.Migrate(ctx, db, migrations, schema.Name); err != nil {
+// NewStore migrates db with the service's migrations, the directory
+// "migrations" of fsys (a directory per dialect in it, see
+// database.Migrate), and returns its store, whose methods are spans of tp.
+func NewStore[E any, S ~string](ctx context.Context, db *sql.DB, tp trace.TracerProvider, schema Schema[E, S], fsys fs.FS) (*Store[E, S], error) {
+	migrations, err := fs.Sub(fsys, "migrations")
+	if err == nil {
+		err = database.Migrate(ctx, db, migrations, schema.Name)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s store: %w", schema.Name, err)
 	}
 	cols := append(append([]string{schema.IDColumn, "dtid"}, schema.Columns...), "state", "idempotency_key", "request_hash", "created_at", "updated_at")

@@ -83,6 +83,9 @@ func (s *Store[E, S]) scan(rows *sql.Rows, err error) (items []E, localIDs []int
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("scan %s: %w", s.schema.Name, err)
 		}
+		if decode == nil {
+			decode = func() error { return nil }
+		}
 		if err := decode(); err != nil {
 			return nil, nil, fmt.Errorf("decode %s %s: %w", s.schema.Name, *c.ID, err)
 		}

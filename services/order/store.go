@@ -6,7 +6,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -15,7 +14,8 @@ import (
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
-// migrations holds a directory per dialect (see database.Migrate).
+// migrations holds the directory migrations, with a directory per dialect
+// in it (see database.Migrate).
 //
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
@@ -26,11 +26,7 @@ type Store = ledger.Store[orderapi.Order, orderapi.State]
 // NewStore migrates db to the order schema and returns a store whose
 // queries are spans of tp.
 func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("order store: %w", err)
-	}
-	return ledger.NewStore(ctx, db, tp, schema(), sub)
+	return ledger.NewStore(ctx, db, tp, schema(), migrations)
 }
 
 // schema is the orders table as the ledger sees it. The items are one

@@ -2,7 +2,6 @@ package payment_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 
@@ -11,21 +10,20 @@ import (
 	"github.com/sagatrace/sagatrace/internal/faults"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
+// What a refund does depends on where the payment is; the ledger's tests
+// cover the refund of a completed payment, the processor's outage and the
+// crash after commit.
 func TestRefund(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		tests := []struct {
 			name        string
 			chargeFault string // fault plan of the charge
-			refundFault string // fault plan of the refund
 			rewindTo    paymentapi.State
 			wantState   paymentapi.State
-			wantStatus  int // 0: success
-			wantType    string
 			wantRows    []paymentapi.State
 		}{
 			{name: "declined_is_unchanged", chargeFault: "payment.charge=error", wantState: paymentapi.StateDeclined, wantRows: []paymentapi.State{"stored", "initiated", "declined"}},
@@ -50,14 +48,7 @@ func TestRefund(t *testing.T) {
 
 				for attempt := range 2 { // refunding again changes nothing
 					ctx, refundTrace := e.Hop(t, dtid)
-					p, err := e.client.Refund(faults.WithPlan(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
-					if tt.wantStatus != 0 {
-						var pe *httpapi.ProblemError
-						if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType || !pe.Retryable() {
-							t.Fatalf("attempt %d: err = %v, want retryable %d %s", attempt+1, err, tt.wantStatus, tt.wantType)
-						}
-						continue
-					}
+					p, err := e.client.Refund(ctx, ids.IdempotencyKey(dtid, "payment.refund"), id)
 					if err != nil {
 						t.Fatalf("attempt %d: %v", attempt+1, err)
 					}

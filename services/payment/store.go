@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"fmt"
-	"io/fs"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -14,7 +12,8 @@ import (
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
-// migrations holds a directory per dialect (see database.Migrate).
+// migrations holds the directory migrations, with a directory per dialect
+// in it (see database.Migrate).
 //
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
@@ -25,11 +24,7 @@ type Store = ledger.Store[paymentapi.Payment, paymentapi.State]
 // NewStore migrates db to the payment schema and returns a store whose
 // queries are spans of tp.
 func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("payment store: %w", err)
-	}
-	return ledger.NewStore(ctx, db, tp, schema(), sub)
+	return ledger.NewStore(ctx, db, tp, schema(), migrations)
 }
 
 // schema is the payments table as the ledger sees it: a function, as Go
@@ -47,7 +42,7 @@ func schema() ledger.Schema[paymentapi.Payment, paymentapi.State] {
 			return []any{p.CustomerID, p.AmountCents, p.Currency, p.CardToken, p.CardLast4}, nil
 		},
 		Scan: func(p *paymentapi.Payment) ([]any, func() error) {
-			return []any{&p.CustomerID, &p.AmountCents, &p.Currency, &p.CardToken, &p.CardLast4}, func() error { return nil }
+			return []any{&p.CustomerID, &p.AmountCents, &p.Currency, &p.CardToken, &p.CardLast4}, nil
 		},
 	}
 }
