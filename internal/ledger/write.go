@@ -18,11 +18,13 @@ import (
 // resource, however often they are sent.
 
 // WriteRequest is a write as a handler sees it once DecodeWrite accepted
-// it: its Idempotency-Key, its validated body and its honoured fault plan.
+// it: its Idempotency-Key, its validated body and its honoured fault plan,
+// and, once the create route has computed it, the body's Fingerprint.
 type WriteRequest[T any] struct {
-	Key    string
-	Body   T
-	Faults faults.Plan
+	Key         string
+	Body        T
+	Faults      faults.Plan
+	Fingerprint string
 }
 
 // DecodeWrite reads a write request in the order every service checks it:

@@ -21,12 +21,14 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -108,4 +110,27 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Ledger is the Build of a service on internal/ledger, made as its
+// component makes it: newStore on the database, then newServer over the
+// store with cfg. A cfg without auth settings gets AuthConfig, so the
+// rig's tokens are accepted.
+func Ledger[St any, Srv interface{ Handler() http.Handler }](t testing.TB, cfg ledger.Config,
+	newStore func(context.Context, *sql.DB, trace.TracerProvider) (St, error),
+	newServer func(ledger.Config, St, trace.TracerProvider, propagation.TextMapPropagator, *slog.Logger) (Srv, error)) Build {
+	if cfg.Auth.PublicKey == nil && !cfg.Auth.Disabled {
+		cfg.Auth = AuthConfig(t)
+	}
+	return func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+		store, err := newStore(ctx, db, tp)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := newServer(cfg, store, tp, telemetry.Propagator(), logger)
+		if err != nil {
+			return nil, err
+		}
+		return srv.Handler(), nil
+	}
 }

@@ -1,20 +1,13 @@
 package order_test
 
 import (
-	"context"
-	"database/sql"
-	"log/slog"
-	"net/http"
 	"os"
 	"testing"
 
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
 )
 
@@ -34,36 +27,8 @@ func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 // newEnv serves the service on a fresh database of backend.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 	t.Helper()
-	if cfg.Auth.PublicKey == nil && !cfg.Auth.Disabled {
-		cfg.Auth = servicetest.AuthConfig(t) // the rig's requests carry its tokens
-	}
-	e := servicetest.New(t, "order", backend.URL(t), func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-		store, err := order.NewStore(ctx, db, tp)
-		if err != nil {
-			return nil, err
-		}
-		srv, err := order.NewServer(cfg, store, tp, telemetry.Propagator(), logger)
-		if err != nil {
-			return nil, err
-		}
-		return srv.Handler(), nil
-	})
+	e := servicetest.New(t, "order", backend.URL(t), servicetest.Ledger(t, cfg, order.NewStore, order.NewServer))
 	return &env{Env: e, client: orderapi.NewClient(e.URL, e.HTTPClient)}
-}
-
-// event is an audit row as stored; a local type, so tests write it unkeyed.
-type event servicetest.Event
-
-// events returns the audit rows of an order, oldest first.
-func (e *env) events(t *testing.T, orderID string) []event {
-	t.Helper()
-	rows := e.Events(t, `SELECT ev.dtid, ev.state, ev.correlation_id FROM order_events ev
-		JOIN orders o ON o.id = ev.order_ref WHERE o.order_id = $1 ORDER BY ev.id`, orderID)
-	out := make([]event, len(rows))
-	for i, r := range rows {
-		out[i] = event(r)
-	}
-	return out
 }
 
 // createReq is a valid order of two lines worth 1299 + 2*500 cents.

@@ -4,139 +4,46 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
+	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
-func TestChargeWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
+// The processor's decline is a final answer: 422, not retryable, with the
+// hop's identities, and a replay answers the same without writing.
+func TestChargeDeclinedByProcessor(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
+		e := newEnv(t, backend, payment.Config{FaultsEnabled: true})
 		dtid := ids.NewDTID()
-		ctx, traceID := e.Hop(t, dtid)
-
-		p, err := e.client.Charge(ctx, ids.IdempotencyKey(dtid, "payment"), chargeReq(dtid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.State != paymentapi.StateCompleted || p.DTID != dtid || p.PaymentID == "" {
-			t.Fatalf("payment = %+v", p)
-		}
-		want := []event{{dtid, "stored", traceID}, {dtid, "initiated", traceID}, {dtid, "completed", traceID}}
-		if got := e.events(t, p.PaymentID); !slices.Equal(got, want) {
-			t.Errorf("audit rows = %v\nwant       %v", got, want)
-		}
-		for _, c := range p.History {
-			if c.CorrelationID != traceID || c.At.IsZero() {
-				t.Errorf("history entry %+v does not carry correlation ID %s", c, traceID)
+		key := ids.IdempotencyKey(dtid, "payment")
+		for attempt := range 2 { // the replay answers the same and writes nothing
+			ctx, traceID := e.Hop(t, dtid)
+			ctx = faults.WithPlan(ctx, "payment.charge=error,order.create=error")
+			_, err := e.client.Charge(ctx, key, chargeReq(dtid))
+			var pe *httpapi.ProblemError
+			if !errors.As(err, &pe) || pe.Status != 422 || pe.Type != paymentapi.TypePaymentDeclined || pe.Retryable() {
+				t.Fatalf("attempt %d: err = %v, want 422 %s", attempt+1, err, paymentapi.TypePaymentDeclined)
+			}
+			if pe.DTID != dtid || pe.CorrelationID != traceID {
+				t.Errorf("problem identities = %q %q, want %q %q", pe.DTID, pe.CorrelationID, dtid, traceID)
 			}
 		}
-		if got := states(p.History); !slices.Equal(got, []paymentapi.State{"stored", "initiated", "completed"}) {
-			t.Errorf("history = %v", got)
+		page, err := e.client.List(context.Background(), paymentapi.ListFilter{DTID: dtid})
+		if err != nil || len(page.Items) != 1 {
+			t.Fatalf("list = %+v, %v", page, err)
 		}
-
-		// The traceparent the client sent is the trace the server continued.
-		var clientSpan bool
-		for _, s := range e.ClientSpans.Ended() {
-			clientSpan = clientSpan || (s.Name() == "HTTP POST" && s.SpanContext().TraceID().String() == traceID)
+		p := page.Items[0]
+		if got := states(p.History); p.State != paymentapi.StateDeclined || !slices.Equal(got, []paymentapi.State{"stored", "initiated", "declined"}) {
+			t.Errorf("state %s, history %v", p.State, got)
 		}
-		if !clientSpan {
-			t.Error("no client span in the hop's trace")
-		}
-		storeSpans := 0
-		for _, s := range e.ServerSpans.Ended() {
-			if s.SpanContext().TraceID().String() != traceID {
-				t.Errorf("server span %q is in trace %s, want %s", s.Name(), s.SpanContext().TraceID(), traceID)
-			}
-			if !strings.HasPrefix(s.Name(), "payment.store.") {
-				continue
-			}
-			storeSpans++
-			attrs := map[string]string{}
-			for _, a := range s.Attributes() {
-				attrs[string(a.Key)] = a.Value.Emit()
-			}
-			if attrs["dtid"] != dtid || attrs["db.system.name"] != map[string]string{"sqlite": "sqlite", "postgres": "postgresql"}[backend.Name] {
-				t.Errorf("store span %q attributes = %v", s.Name(), attrs)
-			}
-		}
-		if storeSpans != 3 { // create, advance to initiated, advance to completed
-			t.Errorf("store spans = %d, want 3", storeSpans)
-		}
-	})
-}
-
-func TestChargeReplay(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		tests := []struct {
-			name       string
-			change     func(paymentapi.ChargeRequest) paymentapi.ChargeRequest
-			wantStatus int
-			wantType   string
-		}{
-			{name: "same_request_returns_same_payment", change: func(r paymentapi.ChargeRequest) paymentapi.ChargeRequest { return r }, wantStatus: 200},
-			{name: "different_amount_is_refused", change: func(r paymentapi.ChargeRequest) paymentapi.ChargeRequest { r.AmountCents++; return r }, wantStatus: 422, wantType: paymentapi.TypeIdempotencyKeyReused},
-			{name: "different_customer_is_refused", change: func(r paymentapi.ChargeRequest) paymentapi.ChargeRequest { r.CustomerID = "c-2"; return r }, wantStatus: 422, wantType: paymentapi.TypeIdempotencyKeyReused},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				e := newEnv(t, backend, payment.Config{})
-				dtid := ids.NewDTID()
-				key := ids.IdempotencyKey(dtid, "payment")
-				ctx, firstTrace := e.Hop(t, dtid)
-				first, err := e.client.Charge(ctx, key, chargeReq(dtid))
-				if err != nil {
-					t.Fatal(err)
-				}
-
-				ctx, _ = e.Hop(t, dtid)
-				again, err := e.client.Charge(ctx, key, tt.change(chargeReq(dtid)))
-				var pe *httpapi.ProblemError
-				switch {
-				case tt.wantStatus == 200 && err != nil:
-					t.Fatalf("replay: %v", err)
-				case tt.wantStatus == 200:
-					if again.PaymentID != first.PaymentID || again.State != first.State || len(again.History) != 3 {
-						t.Errorf("replay returned %+v, want %+v", again, first)
-					}
-				case !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType:
-					t.Fatalf("replay error = %v, want %d %s", err, tt.wantStatus, tt.wantType)
-				}
-				if n := e.Count(t, "payments"); n != 1 {
-					t.Errorf("payments = %d, want 1", n)
-				}
-				for _, ev := range e.events(t, first.PaymentID) {
-					if ev.CorrelationID != firstTrace {
-						t.Errorf("row %v was rewritten by the replay", ev)
-					}
-				}
-				if n := e.Count(t, "payment_events"); n != 3 {
-					t.Errorf("audit rows = %d, want 3", n)
-				}
-			})
-		}
-	})
-}
-
-func TestChargeReplayStatusCodes(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
-		dtid := ids.NewDTID()
-		body := `{"dtid":"` + dtid + `","customer_id":"c-1","amount_cents":500,"currency":"EUR"}`
-		for i, want := range []int{201, 200, 200} {
-			status, hdr, resp := e.Post(t, "/v1/payments", "k-status", body)
-			if status != want {
-				t.Errorf("request %d: status %d, want %d: %s", i+1, status, want, resp)
-			}
-			if loc := hdr.Get("Location"); (status == 201) != strings.HasPrefix(loc, "/v1/payments/") {
-				t.Errorf("request %d: Location %q with status %d", i+1, loc, status)
-			}
+		if n := e.Count(t, "payment_events"); n != 3 {
+			t.Errorf("audit rows = %d, want 3", n)
 		}
 	})
 }

@@ -1,20 +1,13 @@
 package payment_test
 
 import (
-	"context"
-	"database/sql"
-	"log/slog"
-	"net/http"
 	"os"
 	"testing"
 
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
@@ -35,20 +28,7 @@ func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 // newEnv serves the service on a fresh database of backend.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg payment.Config) *env {
 	t.Helper()
-	if cfg.Auth.PublicKey == nil && !cfg.Auth.Disabled {
-		cfg.Auth = servicetest.AuthConfig(t) // the rig's requests carry its tokens
-	}
-	e := servicetest.New(t, "payment", backend.URL(t), func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-		store, err := payment.NewStore(ctx, db, tp)
-		if err != nil {
-			return nil, err
-		}
-		srv, err := payment.NewServer(cfg, store, tp, telemetry.Propagator(), logger)
-		if err != nil {
-			return nil, err
-		}
-		return srv.Handler(), nil
-	})
+	e := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, cfg, payment.NewStore, payment.NewServer))
 	return &env{Env: e, client: paymentapi.NewClient(e.URL, e.HTTPClient)}
 }
 

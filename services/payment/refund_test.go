@@ -2,7 +2,6 @@ package payment_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 
@@ -11,27 +10,24 @@ import (
 	"github.com/sagatrace/sagatrace/internal/faults"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/payment"
 )
 
+// What a refund does depends on where the payment is; the ledger's tests
+// cover the refund of a completed payment, the processor's outage and the
+// crash after commit.
 func TestRefund(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		tests := []struct {
 			name        string
 			chargeFault string // fault plan of the charge
-			refundFault string // fault plan of the refund
 			rewindTo    paymentapi.State
 			wantState   paymentapi.State
-			wantStatus  int // 0: success
-			wantType    string
 			wantRows    []paymentapi.State
 		}{
-			{name: "completed_is_refunded", wantState: paymentapi.StateRefunded, wantRows: []paymentapi.State{"stored", "initiated", "completed", "refunded"}},
 			{name: "declined_is_unchanged", chargeFault: "payment.charge=error", wantState: paymentapi.StateDeclined, wantRows: []paymentapi.State{"stored", "initiated", "declined"}},
 			{name: "initiated_is_refunded", rewindTo: paymentapi.StateInitiated, wantState: paymentapi.StateRefunded, wantRows: []paymentapi.State{"stored", "initiated", "refunded"}},
-			{name: "processor_unavailable", refundFault: "payment.refund=error", wantStatus: 503, wantType: paymentapi.TypeRefundUnavailable, wantRows: []paymentapi.State{"stored", "initiated", "completed"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -52,14 +48,7 @@ func TestRefund(t *testing.T) {
 
 				for attempt := range 2 { // refunding again changes nothing
 					ctx, refundTrace := e.Hop(t, dtid)
-					p, err := e.client.Refund(faults.WithPlan(ctx, tt.refundFault), ids.IdempotencyKey(dtid, "payment.refund"), id)
-					if tt.wantStatus != 0 {
-						var pe *httpapi.ProblemError
-						if !errors.As(err, &pe) || pe.Status != tt.wantStatus || pe.Type != tt.wantType || !pe.Retryable() {
-							t.Fatalf("attempt %d: err = %v, want retryable %d %s", attempt+1, err, tt.wantStatus, tt.wantType)
-						}
-						continue
-					}
+					p, err := e.client.Refund(ctx, ids.IdempotencyKey(dtid, "payment.refund"), id)
 					if err != nil {
 						t.Fatalf("attempt %d: %v", attempt+1, err)
 					}
@@ -82,37 +71,6 @@ func TestRefund(t *testing.T) {
 					t.Errorf("audit rows = %v, want %v", got, tt.wantRows)
 				}
 			})
-		}
-	})
-}
-
-func TestUnknownPaymentIsNotFound(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
-		ctx, _ := e.Hop(t, ids.NewDTID())
-		missing := ids.NewUUID()
-		calls := map[string]func() error{
-			"refund": func() error { _, err := e.client.Refund(ctx, "k-1", missing); return err },
-			"get":    func() error { _, err := e.client.Get(ctx, missing); return err },
-		}
-		for name, call := range calls {
-			var pe *httpapi.ProblemError
-			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != paymentapi.TypePaymentNotFound {
-				t.Errorf("%s: err = %v, want 404 %s", name, err, paymentapi.TypePaymentNotFound)
-			}
-		}
-		if n := e.Count(t, "payment_events"); n != 0 {
-			t.Errorf("%d rows written", n)
-		}
-	})
-}
-
-func TestRefundRequiresIdempotencyKey(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
-		status, _, body := e.Raw(t, "POST", "/v1/payments/"+ids.NewUUID()+"/refund", nil, "")
-		if status != 400 {
-			t.Errorf("status %d, want 400: %s", status, body)
 		}
 	})
 }

@@ -75,18 +75,3 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 		}
 	})
 }
-
-func TestUnknownRouteIsAProblem(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
-		status, h, _ := e.Raw(t, "GET", "/v2/nothing", nil, "")
-		if status != 404 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
-			t.Errorf("status %d, Content-Type %q", status, h.Get("Content-Type"))
-		}
-		for _, path := range []string{"/healthz", "/readyz"} {
-			if status, _, body := e.Raw(t, "GET", path, nil, ""); status != 200 {
-				t.Errorf("%s = %d: %s", path, status, body)
-			}
-		}
-	})
-}

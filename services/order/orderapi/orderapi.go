@@ -1,13 +1,12 @@
-// Package order is the order service: it confirms an order once per
-// Idempotency-Key, after the saga has charged its payment, and cancels it on
-// the saga's compensation; every state change writes an audit row carrying
-// the correlation ID of the request that made it. Files follow HotROD's
-// split: the domain and its Interface here, the HTTP server in server.go,
-// the remote Client in client.go, the store (SQLite or PostgreSQL) in store.go.
+// Package orderapi is the order service's contract: request and response
+// types, states, problem types, fault operations and the HTTP Client, for
+// callers that must not link the server or a database driver. The service
+// confirms an order once per Idempotency-Key, after the saga has charged its
+// payment, and cancels it on the saga's compensation; every state change
+// writes an audit row carrying the correlation ID of the request that made it.
 package orderapi
 
 import (
-	"context"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -89,11 +88,7 @@ type Order struct {
 
 // StateChange is one audit row: the state entered and the correlation ID
 // of the request (hop) that wrote it.
-type StateChange struct {
-	State         State     `json:"state"`
-	CorrelationID string    `json:"correlation_id"`
-	At            time.Time `json:"at"`
-}
+type StateChange = httpapi.StateChange[State]
 
 // CreateRequest asks to confirm an order paid by PaymentID. AmountCents
 // must equal the sum of the items.
@@ -112,16 +107,3 @@ type Page = httpapi.Page[Order]
 // ListFilter selects orders: all of one DTID when set, after Cursor (a
 // NextCursor from the previous page), at most Limit (0 means the default).
 type ListFilter = httpapi.ListQuery
-
-// Interface is what the order service offers, over HTTP through Client.
-type Interface interface {
-	// Create confirms an order once per idempotencyKey; a rejected order
-	// returns a *httpapi.ProblemError with Type TypeOrderRejected.
-	Create(ctx context.Context, idempotencyKey string, req CreateRequest) (Order, error)
-	// Cancel cancels an order; cancelling twice is a no-op.
-	Cancel(ctx context.Context, idempotencyKey, orderID string) (Order, error)
-	// List returns orders ordered by order ID (creation time).
-	List(ctx context.Context, f ListFilter) (Page, error)
-}
-
-var _ Interface = (*Client)(nil)

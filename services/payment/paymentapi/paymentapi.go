@@ -1,13 +1,13 @@
-// Package payment is the payment service: it charges a customer once per
-// Idempotency-Key, walking each payment through stored → initiated →
-// completed (or declined) with one audit row per state change, and refunds
-// on the saga's compensation. Files follow HotROD's split: the domain and
-// its Interface here, the HTTP server in server.go, the remote Client in
-// client.go, the store (SQLite or PostgreSQL) in store.go.
+// Package paymentapi is the payment service's contract: what a caller (the
+// saga's activities, the console, the drill) needs to talk to it — the
+// request and response types, states, problem types, fault operations and
+// the HTTP Client — without linking the server, its store or a database
+// driver. The service charges a customer once per Idempotency-Key, walking
+// each payment through stored → initiated → completed (or declined) with
+// one audit row per state change, and refunds on the saga's compensation.
 package paymentapi
 
 import (
-	"context"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -60,7 +60,8 @@ const (
 )
 
 // Payment is one charge. The card is a processor token and its last four
-// digits: card numbers are never accepted, stored, logged or put on spans.
+// digits: card numbers are never accepted, stored, logged or put on spans,
+// so nothing the service keeps or emits falls under card-data rules.
 type Payment struct {
 	PaymentID   string        `json:"payment_id"` // UUIDv7, made by the service
 	DTID        string        `json:"dtid"`
@@ -77,11 +78,7 @@ type Payment struct {
 
 // StateChange is one audit row: the state entered and the correlation ID
 // of the request (hop) that wrote it.
-type StateChange struct {
-	State         State     `json:"state"`
-	CorrelationID string    `json:"correlation_id"`
-	At            time.Time `json:"at"`
-}
+type StateChange = httpapi.StateChange[State]
 
 // ChargeRequest asks to charge a customer within business transaction DTID.
 type ChargeRequest struct {
@@ -101,16 +98,3 @@ type Page = httpapi.Page[Payment]
 // ListFilter selects payments: all of one DTID when set, after Cursor (a
 // NextCursor from the previous page), at most Limit (0 means the default).
 type ListFilter = httpapi.ListQuery
-
-// Interface is what the payment service offers, over HTTP through Client.
-type Interface interface {
-	// Charge charges once per idempotencyKey; a declined charge returns a
-	// *httpapi.ProblemError with Type TypePaymentDeclined.
-	Charge(ctx context.Context, idempotencyKey string, req ChargeRequest) (Payment, error)
-	// Refund returns the money of a payment; refunding twice is a no-op.
-	Refund(ctx context.Context, idempotencyKey, paymentID string) (Payment, error)
-	// List returns payments ordered by payment ID (creation time).
-	List(ctx context.Context, f ListFilter) (Page, error)
-}
-
-var _ Interface = (*Client)(nil)

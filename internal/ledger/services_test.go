@@ -1,0 +1,264 @@
+package ledger_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/internal/database/dbtest"
+	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ledger"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
+	"github.com/sagatrace/sagatrace/services/order"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+)
+
+// The ledger's behaviour is tested once, through each service that is
+// built on it, each on SQLite and PostgreSQL: what a service adds (its
+// lifecycle, validation, columns) is tested in its own package.
+
+var backends dbtest.Backends
+
+func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
+
+// service describes one ledger service to the shared tests.
+type service struct {
+	name, audience      string
+	collection          string // "payments"
+	compensation        string // "refund"
+	table, events, ref  string // entity and audit tables, the audit table's reference column
+	write, undo, read   string // scopes
+	faultCreate         string
+	faultCompensate     string
+	created             []string // the states a create writes, in order
+	compensated         string
+	refusedType         string // a create refused by its error fault
+	keyReused, notFound string // problem types
+	unavailable         string // the compensation's error fault
+	storeSpansOfCreate  int
+	request             func(dtid string) map[string]any // a valid create request
+	changes             map[string]map[string]any        // other requests, by test name
+	serve               func(t testing.TB, cfg ledger.Config) servicetest.Build
+	newClient           func(baseURL string, hc *http.Client) client
+}
+
+// client is a service's real Client as the shared tests use it.
+type client struct {
+	create     func(ctx context.Context, key string, req map[string]any) (entity, error)
+	compensate func(ctx context.Context, key, id string) (entity, error)
+	get        func(ctx context.Context, id string) (entity, error)
+	list       func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error)
+}
+
+// entity is what every ledger entity has.
+type entity struct {
+	ID, DTID, State string
+	History         []httpapi.StateChange[string]
+}
+
+func view[S ~string](id, dtid string, state S, history []httpapi.StateChange[S]) entity {
+	e := entity{ID: id, DTID: dtid, State: string(state), History: []httpapi.StateChange[string]{}}
+	for _, c := range history {
+		e.History = append(e.History, httpapi.StateChange[string]{State: string(c.State), CorrelationID: c.CorrelationID, At: c.At})
+	}
+	return e
+}
+
+// convert turns a request map into the service's request type.
+func convert[R any](req map[string]any) (R, error) {
+	var r R
+	b, err := json.Marshal(req)
+	if err == nil {
+		err = json.Unmarshal(b, &r)
+	}
+	return r, err
+}
+
+func viewPage[E any](page httpapi.Page[E], err error, one func(E) entity) (httpapi.Page[entity], error) {
+	out := httpapi.Page[entity]{NextCursor: page.NextCursor}
+	if page.Items != nil { // a nil page stays nil, for the tests to see it
+		out.Items = make([]entity, 0, len(page.Items))
+	}
+	for _, e := range page.Items {
+		out.Items = append(out.Items, one(e))
+	}
+	return out, err
+}
+
+func viewPayment(p paymentapi.Payment) entity { return view(p.PaymentID, p.DTID, p.State, p.History) }
+func viewOrder(o orderapi.Order) entity       { return view(o.OrderID, o.DTID, o.State, o.History) }
+
+var services = []service{
+	{
+		name: "payment", audience: auth.AudiencePayment, collection: "payments", compensation: "refund",
+		table: "payments", events: "payment_events", ref: "payment",
+		write: auth.ScopePaymentsWrite, undo: auth.ScopePaymentsRefund, read: auth.ScopePaymentsRead,
+		faultCreate: paymentapi.FaultCharge, faultCompensate: paymentapi.FaultRefund,
+		created: []string{"stored", "initiated", "completed"}, compensated: "refunded",
+		refusedType: paymentapi.TypePaymentDeclined, keyReused: paymentapi.TypeIdempotencyKeyReused,
+		notFound: paymentapi.TypePaymentNotFound, unavailable: paymentapi.TypeRefundUnavailable,
+		storeSpansOfCreate: 3, // create, advance to initiated, advance to completed
+		request: func(dtid string) map[string]any {
+			return map[string]any{"dtid": dtid, "customer_id": "c-1", "amount_cents": 1299, "currency": "USD"}
+		},
+		changes: map[string]map[string]any{
+			"different_amount_is_refused":   {"amount_cents": 1300},
+			"different_customer_is_refused": {"customer_id": "c-2"},
+		},
+		serve: func(t testing.TB, cfg ledger.Config) servicetest.Build {
+			return servicetest.Ledger(t, cfg, payment.NewStore, payment.NewServer)
+		},
+		newClient: func(baseURL string, hc *http.Client) client {
+			c := paymentapi.NewClient(baseURL, hc)
+			return client{
+				create: func(ctx context.Context, key string, req map[string]any) (entity, error) {
+					r, err := convert[paymentapi.ChargeRequest](req)
+					if err != nil {
+						return entity{}, err
+					}
+					p, err := c.Charge(ctx, key, r)
+					return viewPayment(p), err
+				},
+				compensate: func(ctx context.Context, key, id string) (entity, error) {
+					p, err := c.Refund(ctx, key, id)
+					return viewPayment(p), err
+				},
+				get: func(ctx context.Context, id string) (entity, error) {
+					p, err := c.Get(ctx, id)
+					return viewPayment(p), err
+				},
+				list: func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error) {
+					page, err := c.List(ctx, q)
+					return viewPage(page, err, viewPayment)
+				},
+			}
+		},
+	},
+	{
+		name: "order", audience: auth.AudienceOrder, collection: "orders", compensation: "cancel",
+		table: "orders", events: "order_events", ref: "order_ref",
+		write: auth.ScopeOrdersWrite, undo: auth.ScopeOrdersCancel, read: auth.ScopeOrdersRead,
+		faultCreate: orderapi.FaultCreate, faultCompensate: orderapi.FaultCancel,
+		created: []string{"confirmed"}, compensated: "cancelled",
+		refusedType: orderapi.TypeOrderRejected, keyReused: orderapi.TypeIdempotencyKeyReused,
+		notFound: orderapi.TypeOrderNotFound, unavailable: orderapi.TypeCancelUnavailable,
+		storeSpansOfCreate: 2, // by_key, create
+		request: func(dtid string) map[string]any {
+			return map[string]any{"dtid": dtid, "customer_id": "c-1", "payment_id": "0197a1b2-0000-7000-8000-000000000001",
+				"amount_cents": 2299, "currency": "USD",
+				"items": []map[string]any{{"sku": "sku-1", "qty": 1, "price_cents": 1299}, {"sku": "sku-2", "qty": 2, "price_cents": 500}}}
+		},
+		changes: map[string]map[string]any{
+			"different_items_are_refused":  {"items": []map[string]any{{"sku": "sku-9", "qty": 1, "price_cents": 2299}}},
+			"different_payment_is_refused": {"payment_id": "p-2"},
+		},
+		serve: func(t testing.TB, cfg ledger.Config) servicetest.Build {
+			return servicetest.Ledger(t, cfg, order.NewStore, order.NewServer)
+		},
+		newClient: func(baseURL string, hc *http.Client) client {
+			c := orderapi.NewClient(baseURL, hc)
+			return client{
+				create: func(ctx context.Context, key string, req map[string]any) (entity, error) {
+					r, err := convert[orderapi.CreateRequest](req)
+					if err != nil {
+						return entity{}, err
+					}
+					o, err := c.Create(ctx, key, r)
+					return viewOrder(o), err
+				},
+				compensate: func(ctx context.Context, key, id string) (entity, error) {
+					o, err := c.Cancel(ctx, key, id)
+					return viewOrder(o), err
+				},
+				get: func(ctx context.Context, id string) (entity, error) {
+					o, err := c.Get(ctx, id)
+					return viewOrder(o), err
+				},
+				list: func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error) {
+					page, err := c.List(ctx, q)
+					return viewPage(page, err, viewOrder)
+				},
+			}
+		},
+	},
+}
+
+// env is one service under test on the shared rig.
+type env struct {
+	*servicetest.Env
+	svc    service
+	client client
+}
+
+// eachService runs test for every service on every backend, as the
+// subtests "payment/sqlite", "order/postgres", ….
+func eachService(t *testing.T, test func(t *testing.T, svc service, backend dbtest.Backend)) {
+	for _, svc := range services {
+		t.Run(svc.name, func(t *testing.T) {
+			backends.Each(t, func(t *testing.T, backend dbtest.Backend) { test(t, svc, backend) })
+		})
+	}
+}
+
+// newEnv serves svc with cfg on a fresh database of backend.
+func newEnv(t *testing.T, svc service, backend dbtest.Backend, cfg ledger.Config) *env {
+	t.Helper()
+	e := servicetest.New(t, svc.name, backend.URL(t), svc.serve(t, cfg))
+	return &env{Env: e, svc: svc, client: svc.newClient(e.URL, e.HTTPClient)}
+}
+
+// path is the service's collection, or one entity's path with its
+// compensation when given.
+func (e *env) path(parts ...string) string {
+	p := "/v1/" + e.svc.collection
+	for _, s := range parts {
+		p += "/" + s
+	}
+	return p
+}
+
+// body is a valid create request of a new DTID, as JSON.
+func (e *env) body(t *testing.T, dtid string) string {
+	b, err := json.Marshal(e.svc.request(dtid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// event is an audit row as stored; a local type, so tests write it unkeyed.
+type event servicetest.Event
+
+// events returns the audit rows of an entity, oldest first.
+func (e *env) events(t *testing.T, id string) []event {
+	t.Helper()
+	rows := e.Events(t, `SELECT ev.dtid, ev.state, ev.correlation_id FROM `+e.svc.events+` ev
+		JOIN `+e.svc.table+` x ON x.id = ev.`+e.svc.ref+` WHERE x.`+e.svc.name+`_id = $1 ORDER BY ev.id`, id)
+	out := make([]event, len(rows))
+	for i, r := range rows {
+		out[i] = event(r)
+	}
+	return out
+}
+
+// with returns the service's request for dtid with fields changed.
+func (s service) with(dtid string, fields map[string]any) map[string]any {
+	req := s.request(dtid)
+	for k, v := range fields {
+		req[k] = v
+	}
+	return req
+}
+
+func statesOf(h []httpapi.StateChange[string]) []string {
+	out := make([]string, len(h))
+	for i, c := range h {
+		out[i] = c.State
+	}
+	return out
+}
