@@ -29,7 +29,7 @@ func TestScenariosArePlansTheSagaAccepts(t *testing.T) {
 				t.Fatal(err)
 			}
 			for op := range sc.Faults {
-				f := plan.For(op)
+				f := plan.For(ids.Operation(op))
 				if f.Kind != faults.Transient {
 					continue
 				}

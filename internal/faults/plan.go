@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
 // Header names. The plan's header, X-Sagatrace-Faults, is ids.HeaderFaults;
@@ -63,10 +65,10 @@ func Format(m map[string]string) string {
 }
 
 // For returns the fault of op, or the zero Fault.
-func (p Plan) For(op string) Fault { return p.ops[op] }
+func (p Plan) For(op ids.Operation) Fault { return p.ops[string(op)] }
 
 // Has reports whether op's fault is of kind k.
-func (p Plan) Has(op string, k Kind) bool { return p.ops[op].Kind == k }
+func (p Plan) Has(op ids.Operation, k Kind) bool { return p.ops[string(op)].Kind == k }
 
 // Len is the number of operations with a fault.
 func (p Plan) Len() int { return len(p.ops) }

@@ -13,6 +13,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/faults/faulthttp"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
+	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 )
 
@@ -34,8 +35,9 @@ type API[E any, S ~string, R any] struct {
 	// DTIDOf returns a create request's DTID, which the request's spans and
 	// logs carry from then on.
 	DTIDOf func(req R) string
-	// FaultCreate is the fault operation of a create ("payment.charge").
-	FaultCreate string
+	// Operation is the create's operation ("payment.charge"), the key of
+	// its faults.
+	Operation ids.Operation
 	// Validate returns every problem of a create request; headerDTID is
 	// X-DTID ("" when absent), which the body must agree with.
 	Validate func(req R, headerDTID string) httpserver.Problems

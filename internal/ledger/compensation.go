@@ -18,9 +18,10 @@ const maxSteps = 8
 type Compensation[S ~string] struct {
 	// Path is the route's last segment, "refund".
 	Path string
-	// Fault is its fault operation, "payment.refund"; its error kind
-	// answers 503 Unavailable with UnavailableType and UnavailableDetail.
-	Fault                              string
+	// Operation is the compensation's operation, "payment.refund": the key
+	// of its faults, whose error kind answers 503 Unavailable with
+	// UnavailableType and UnavailableDetail.
+	Operation                          ids.Operation
 	UnavailableType, UnavailableDetail string
 	// Next is the service's lifecycle for the compensation: the state an
 	// entity in from moves to, or ok false when from is final and there is
@@ -42,7 +43,7 @@ func compensate[E any, S ~string](ctx context.Context, c Compensation[S], store 
 		}
 		// Checked only when a change would happen: an outage does not
 		// matter to a finished compensation.
-		if plan.Has(c.Fault, faults.Error) {
+		if plan.Has(c.Operation, faults.Error) {
 			return out, false, httpserver.Unavailable(c.UnavailableType, c.UnavailableDetail)
 		}
 		var changed bool

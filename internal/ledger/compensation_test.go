@@ -24,7 +24,7 @@ func TestCompensation(t *testing.T) {
 			wantMoved  bool // the compensated row is written
 		}{
 			{name: "created_is_compensated_once", wantMoved: true},
-			{name: "unavailable_writes_nothing", faults: svc.faultCompensate + "=error", wantStatus: 503},
+			{name: "unavailable_writes_nothing", faults: string(svc.faultCompensate) + "=error", wantStatus: 503},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestCompensationCrashAfterCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := ids.IdempotencyKey(dtid, svc.name+"."+svc.compensation)
-		ctx = faults.WithPlan(ctx, svc.faultCompensate+"=crash-after-commit")
+		ctx = faults.WithPlan(ctx, string(svc.faultCompensate)+"=crash-after-commit")
 		_, err = e.client.compensate(ctx, key, made.ID)
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 500 {

@@ -91,7 +91,7 @@ func TestCreateReplay(t *testing.T) {
 		}
 		tests := []change{
 			{name: "same_request_returns_same_entity"},
-			{name: "replay_ignores_a_later_fault", faults: svc.faultCreate + "=error"},
+			{name: "replay_ignores_a_later_fault", faults: string(svc.faultCreate) + "=error"},
 		}
 		for name, fields := range svc.changes {
 			tests = append(tests, change{name: name, fields: fields})
@@ -185,7 +185,7 @@ func TestCreateFaultsIgnoredWhenDisabled(t *testing.T) {
 		for range 2 {
 			dtid := ids.NewDTID()
 			ctx, _ := e.Hop(t, dtid)
-			made, err := e.client.create(faults.WithPlan(ctx, svc.faultCreate+"=error"), ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+			made, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=error"), ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
 			if want := svc.created[len(svc.created)-1]; err != nil || made.State != want {
 				t.Fatalf("create = %+v, %v; want %s", made, err, want)
 			}
@@ -223,7 +223,7 @@ func TestCreateFaultKinds(t *testing.T) {
 				var made []string
 				for i, want := range tt.wantStatus {
 					ctx, _ := e.Hop(t, dtid)
-					ctx = faults.WithAttempt(faults.WithPlan(ctx, svc.faultCreate+"="+tt.fault), i+1)
+					ctx = faults.WithAttempt(faults.WithPlan(ctx, string(svc.faultCreate)+"="+tt.fault), i+1)
 					if tt.deadline > 0 {
 						var cancel context.CancelFunc
 						ctx, cancel = context.WithTimeout(ctx, tt.deadline)
@@ -276,7 +276,7 @@ func TestTransientFaultNeedsTheAttempt(t *testing.T) {
 		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		_, err := e.client.create(faults.WithPlan(ctx, svc.faultCreate+"=transient:1"), ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+		_, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=transient:1"), ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 400 || pe.Type != httpapi.TypeInvalidFaults {
 			t.Fatalf("err = %v, want 400 %s", err, httpapi.TypeInvalidFaults)
@@ -309,7 +309,7 @@ func TestFaultsNeedTheFaultsInjectScope(t *testing.T) {
 				dtid := ids.NewDTID()
 				h := servicetest.JSONHeaders(ids.IdempotencyKey(dtid, svc.name))
 				h["Authorization"] = tt.auth
-				h[ids.HeaderFaults] = svc.faultCreate + "=error"
+				h[ids.HeaderFaults] = string(svc.faultCreate) + "=error"
 				status, _, answer := e.Raw(t, http.MethodPost, e.path(), h, e.body(t, dtid))
 				if status != tt.wantStatus || !strings.Contains(answer, tt.want) {
 					t.Errorf("%d %s, want %d with %s", status, answer, tt.wantStatus, tt.want)

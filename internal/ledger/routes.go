@@ -29,7 +29,7 @@ func (rs *routes[E, S, R]) create(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	ctx := httpserver.BindDTID(r.Context(), rs.api.DTIDOf(req.Body))
-	if err := faulthttp.InjectBefore(ctx, req.Faults, rs.api.FaultCreate); err != nil {
+	if err := faulthttp.InjectBefore(ctx, req.Faults, rs.api.Operation); err != nil {
 		return err
 	}
 	e, created, err := rs.api.Create(ctx, req)
@@ -42,8 +42,8 @@ func (rs *routes[E, S, R]) create(w http.ResponseWriter, r *http.Request) error 
 	}
 	// Only the request that committed crashes: its retry finds the entity
 	// by the Idempotency-Key and is answered as usual.
-	if created && faulthttp.Crashes(req.Faults, rs.api.FaultCreate) {
-		faulthttp.AnswerCrash(w, r.WithContext(ctx), rs.api.FaultCreate)
+	if created && faulthttp.Crashes(req.Faults, rs.api.Operation) {
+		faulthttp.AnswerCrash(w, r.WithContext(ctx), rs.api.Operation)
 		return nil
 	}
 	if rs.api.Refuse != nil {
@@ -70,7 +70,7 @@ func (rs *routes[E, S, R]) compensate(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	c := rs.api.Compensation
-	if err := faulthttp.InjectBefore(r.Context(), plan, c.Fault); err != nil {
+	if err := faulthttp.InjectBefore(r.Context(), plan, c.Operation); err != nil {
 		return err
 	}
 	e, err := rs.read(r)
@@ -85,8 +85,8 @@ func (rs *routes[E, S, R]) compensate(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if moved && faulthttp.Crashes(plan, c.Fault) {
-		faulthttp.AnswerCrash(w, r, c.Fault)
+	if moved && faulthttp.Crashes(plan, c.Operation) {
+		faulthttp.AnswerCrash(w, r, c.Operation)
 		return nil
 	}
 	return httpserver.WriteJSON(w, http.StatusOK, e)

@@ -10,6 +10,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order"
@@ -33,8 +34,8 @@ type service struct {
 	compensation        string // "refund"
 	table, events, ref  string // entity and audit tables, the audit table's reference column
 	write, undo, read   string // scopes
-	faultCreate         string
-	faultCompensate     string
+	faultCreate         ids.Operation
+	faultCompensate     ids.Operation
 	created             []string // the states a create writes, in order
 	compensated         string
 	refusedType         string // a create refused by its error fault
@@ -98,7 +99,7 @@ var services = []service{
 		name: "payment", audience: auth.AudiencePayment, collection: "payments", compensation: "refund",
 		table: "payments", events: "payment_events", ref: "payment",
 		write: auth.ScopePaymentsWrite, undo: auth.ScopePaymentsRefund, read: auth.ScopePaymentsRead,
-		faultCreate: paymentapi.FaultCharge, faultCompensate: paymentapi.FaultRefund,
+		faultCreate: paymentapi.OpCharge, faultCompensate: paymentapi.OpRefund,
 		created: []string{"stored", "initiated", "completed"}, compensated: "refunded",
 		refusedType: paymentapi.TypePaymentDeclined, keyReused: paymentapi.TypeIdempotencyKeyReused,
 		notFound: paymentapi.TypePaymentNotFound, unavailable: paymentapi.TypeRefundUnavailable,
@@ -143,7 +144,7 @@ var services = []service{
 		name: "order", audience: auth.AudienceOrder, collection: "orders", compensation: "cancel",
 		table: "orders", events: "order_events", ref: "order_ref",
 		write: auth.ScopeOrdersWrite, undo: auth.ScopeOrdersCancel, read: auth.ScopeOrdersRead,
-		faultCreate: orderapi.FaultCreate, faultCompensate: orderapi.FaultCancel,
+		faultCreate: orderapi.OpCreate, faultCompensate: orderapi.OpCancel,
 		created: []string{"confirmed"}, compensated: "cancelled",
 		refusedType: orderapi.TypeOrderRejected, keyReused: orderapi.TypeIdempotencyKeyReused,
 		notFound: orderapi.TypeOrderNotFound, unavailable: orderapi.TypeCancelUnavailable,

@@ -35,8 +35,8 @@ func create(ctx context.Context, store *Store, req ledger.WriteRequest[orderapi.
 	case !errors.Is(err, ledger.ErrNotFound): // ErrKeyReused among them
 		return orderapi.Order{}, false, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if req.Faults.Has(orderapi.FaultCreate, faults.Error) {
-		return orderapi.Order{}, false, httpserver.Refused(orderapi.TypeOrderRejected, "the order was rejected (injected fault "+orderapi.FaultCreate+")")
+	if req.Faults.Has(orderapi.OpCreate, faults.Error) {
+		return orderapi.Order{}, false, httpserver.Refused(orderapi.TypeOrderRejected, "the order was rejected (injected fault "+string(orderapi.OpCreate)+")")
 	}
 	b := req.Body
 	o, created, err := store.Create(ctx, req.Key, req.Fingerprint, orderapi.Order{

@@ -27,14 +27,14 @@ type Server struct {
 func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) (*Server, error) {
 	api := ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]{
 		Audience: auth.AudienceOrder, Collection: "orders", Noun: "order", Store: store,
-		FaultCreate: orderapi.FaultCreate,
-		Validate:    validateCreate,
-		DTIDOf:      func(r orderapi.CreateRequest) string { return r.DTID },
+		Operation: orderapi.OpCreate,
+		Validate:  validateCreate,
+		DTIDOf:    func(r orderapi.CreateRequest) string { return r.DTID },
 		Create: func(ctx context.Context, req ledger.WriteRequest[orderapi.CreateRequest]) (orderapi.Order, bool, error) {
 			return create(ctx, store, req)
 		},
 		Compensation: ledger.Compensation[orderapi.State]{
-			Path: "cancel", Fault: orderapi.FaultCancel, Next: cancelNext,
+			Path: "cancel", Operation: orderapi.OpCancel, Next: cancelNext,
 			UnavailableType:   orderapi.TypeCancelUnavailable,
 			UnavailableDetail: "the order cannot be cancelled right now; retry later",
 		},

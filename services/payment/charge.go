@@ -59,7 +59,7 @@ func (s *Server) charge(ctx context.Context, req ledger.WriteRequest[paymentapi.
 func (s *Server) authorise(ctx context.Context, p paymentapi.Payment, plan faults.Plan) bool {
 	_, span := s.tracer.Start(ctx, "card-processor.authorise")
 	defer span.End()
-	approved := !plan.Has(paymentapi.FaultCharge, faults.Error)
+	approved := !plan.Has(paymentapi.OpCharge, faults.Error)
 	span.SetAttributes(
 		attribute.String("payment_id", p.PaymentID),
 		attribute.Int64("payment.amount_cents", p.AmountCents),

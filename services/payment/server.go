@@ -34,13 +34,13 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 	}
 	api := ledger.API[paymentapi.Payment, paymentapi.State, paymentapi.ChargeRequest]{
 		Audience: auth.AudiencePayment, Collection: "payments", Noun: "charge", Store: store,
-		FaultCreate: paymentapi.FaultCharge,
-		Validate:    validateCharge,
-		DTIDOf:      func(r paymentapi.ChargeRequest) string { return r.DTID },
-		Create:      s.charge,
-		Refuse:      declined,
+		Operation: paymentapi.OpCharge,
+		Validate:  validateCharge,
+		DTIDOf:    func(r paymentapi.ChargeRequest) string { return r.DTID },
+		Create:    s.charge,
+		Refuse:    declined,
 		Compensation: ledger.Compensation[paymentapi.State]{
-			Path: "refund", Fault: paymentapi.FaultRefund, Next: refundNext,
+			Path: "refund", Operation: paymentapi.OpRefund, Next: refundNext,
 			UnavailableType:   paymentapi.TypeRefundUnavailable,
 			UnavailableDetail: "the card processor is unavailable for refunds; retry later",
 		},

@@ -91,7 +91,7 @@ func (g *Gate) ignore(r *http.Request, once *sync.Once, msg, header string) {
 // runs (transient, latency, timeout) and returns the problem to answer, or
 // nil to go on. Every injection is an event on the server span, so Jaeger
 // shows why a hop failed.
-func InjectBefore(ctx context.Context, plan faults.Plan, op string) error {
+func InjectBefore(ctx context.Context, plan faults.Plan, op ids.Operation) error {
 	f := plan.For(op)
 	if f.None() {
 		return nil
@@ -102,30 +102,30 @@ func InjectBefore(ctx context.Context, plan faults.Plan, op string) error {
 	}
 	noteInjected(ctx, op, f, plan.Attempt())
 	if errors.Is(err, faults.ErrNoAttempt) {
-		return httpserver.Invalid(httpapi.TypeInvalidFaults, op+": "+err.Error())
+		return httpserver.Invalid(httpapi.TypeInvalidFaults, string(op)+": "+err.Error())
 	}
 	// 503 for all the rest: the failure is temporary by design, and when
 	// the caller gave up (timeout, cut latency) nobody reads the answer.
-	return httpserver.Unavailable(httpapi.TypeInjectedFault, op+": "+err.Error()).Wrap(err)
+	return httpserver.Unavailable(httpapi.TypeInjectedFault, string(op)+": "+err.Error()).Wrap(err)
 }
 
 // Crashes reports whether plan makes op crash after its commit.
-func Crashes(plan faults.Plan, op string) bool { return plan.Has(op, faults.CrashAfterCommit) }
+func Crashes(plan faults.Plan, op ids.Operation) bool { return plan.Has(op, faults.CrashAfterCommit) }
 
 // AnswerCrash answers a request whose write committed as a server that
 // crashed right after its commit is seen from outside: a 500 without a
 // body. Not a dropped connection: Go's transport silently re-sends a request
 // with an Idempotency-Key on a dropped keep-alive connection, and the drill
 // wants the saga's own retry, with its own trace, to find the commit.
-func AnswerCrash(w http.ResponseWriter, r *http.Request, op string) {
+func AnswerCrash(w http.ResponseWriter, r *http.Request, op ids.Operation) {
 	noteInjected(r.Context(), op, faults.Fault{Kind: faults.CrashAfterCommit}, 0)
-	httpserver.NoteError(r.Context(), errors.New(op+": injected crash after commit"))
+	httpserver.NoteError(r.Context(), errors.New(string(op)+": injected crash after commit"))
 	w.WriteHeader(http.StatusInternalServerError)
 }
 
-func noteInjected(ctx context.Context, op string, f faults.Fault, attempt int) {
+func noteInjected(ctx context.Context, op ids.Operation, f faults.Fault, attempt int) {
 	trace.SpanFromContext(ctx).AddEvent("fault injected", trace.WithAttributes(
-		attribute.String("fault.operation", op),
+		attribute.String("fault.operation", string(op)),
 		attribute.String("fault.kind", f.String()),
 		attribute.Int("fault.attempt", attempt),
 	))

@@ -40,19 +40,13 @@ const (
 )
 
 // The operations of the order service, as the saga's step table and fault
-// plans name them.
+// plans name them. With faults enabled, each takes every kind of
+// internal/faults: transient:N (503 while the attempt is ≤ N), latency:D,
+// timeout and crash-after-commit (the request that created or cancelled
+// answers a bodiless 500); error means what the comment says.
 const (
-	OpCreate ids.Operation = "order.create"
-	OpCancel ids.Operation = "order.cancel" // the compensation of OpCreate
-)
-
-// Fault operations honoured when the server runs with faults enabled.
-// Besides error, each takes every kind of internal/faults: transient:N
-// (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
-// (the request that created or cancelled answers a bodiless 500).
-const (
-	FaultCreate = string(OpCreate) // error: the order is rejected (422), nothing is written
-	FaultCancel = string(OpCancel) // error: cancelling is temporarily impossible (503)
+	OpCreate ids.Operation = "order.create" // error: the order is rejected (422), nothing is written
+	OpCancel ids.Operation = "order.cancel" // the compensation of OpCreate; error: cancelling is temporarily impossible (503)
 )
 
 // Bounds of an order's items, checked by the order service and by the

@@ -44,19 +44,13 @@ const (
 )
 
 // The operations of the payment service, as the saga's step table and
-// fault plans name them.
+// fault plans name them. With faults enabled, each takes every kind of
+// internal/faults: transient:N (503 while the attempt is ≤ N), latency:D,
+// timeout and crash-after-commit (the request that charged or refunded
+// answers a bodiless 500); error means what the comment says.
 const (
-	OpCharge ids.Operation = "payment.charge"
-	OpRefund ids.Operation = "payment.refund" // the compensation of OpCharge
-)
-
-// Fault operations honoured when the server runs with faults enabled.
-// Besides error, each takes every kind of internal/faults: transient:N
-// (503 while the attempt is ≤ N), latency:D, timeout and crash-after-commit
-// (the request that charged or refunded answers a bodiless 500).
-const (
-	FaultCharge = string(OpCharge) // error: the card processor declines (422)
-	FaultRefund = string(OpRefund) // error: the card processor is unavailable for refunds (503)
+	OpCharge ids.Operation = "payment.charge" // error: the card processor declines (422)
+	OpRefund ids.Operation = "payment.refund" // the compensation of OpCharge; error: the processor is unavailable for refunds (503)
 )
 
 // Payment is one charge. The card is a processor token and its last four
