@@ -54,12 +54,8 @@ func (r *recorder) Publish(_ context.Context, ev scoringapi.Event) (uint64, erro
 	return uint64(len(r.published)), nil
 }
 
-func newActivities(rec *recorder, faultsEnabled bool) *Activities {
-	return &Activities{
-		Payments: rec, Scores: rec, FaultsEnabled: faultsEnabled,
-		Tracer: sdktrace.NewTracerProvider().Tracer("test"),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+func testHops() Hops {
+	return Hops{Tracer: sdktrace.NewTracerProvider().Tracer("test"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 // The service sees the saga's plan and which attempt the hop is; a compensation
@@ -67,7 +63,7 @@ func newActivities(rec *recorder, faultsEnabled bool) *Activities {
 func TestHopSendsPlanAndAttempt(t *testing.T) {
 	plan := map[string]string{"payment.refund": "transient:9", "order.create": "error"}
 	rec := &recorder{}
-	a := newActivities(rec, true)
+	a := &PaymentActivities{Hops: testHops(), Payments: rec}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
@@ -107,7 +103,7 @@ func TestPublishScoreFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
-			a := newActivities(rec, !tt.disabled)
+			a := &ScoringActivities{Hops: testHops(), Scores: rec, FaultsEnabled: !tt.disabled}
 			var suite testsuite.WorkflowTestSuite
 			env := suite.NewTestActivityEnvironment()
 			env.RegisterActivity(a)

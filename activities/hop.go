@@ -49,7 +49,7 @@ type hopSpec struct {
 // and the dtid attribute tie them together. The returned context carries
 // the saga's fault plan and the hop's attempt for the service to see, and
 // ends hopMargin before the activity's deadline.
-func (a *Activities) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop) {
+func (a Hops) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop) {
 	info := activity.GetInfo(ctx)
 	orchestration := trace.SpanFromContext(ctx).SpanContext()
 	ctx, span := a.Tracer.Start(ctx, string(spec.operation),

@@ -7,6 +7,19 @@ import (
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
+// Orders is what the saga needs of the order service.
+type Orders interface {
+	Create(ctx context.Context, idempotencyKey string, req orderapi.CreateRequest) (orderapi.Order, error)
+	Cancel(ctx context.Context, idempotencyKey, orderID string) (orderapi.Order, error)
+	List(ctx context.Context, f orderapi.ListFilter) (orderapi.Page, error)
+}
+
+// OrderActivities are the order step's activities.
+type OrderActivities struct {
+	Hops
+	Orders Orders
+}
+
 // CreateOrderInput asks the order service to confirm the saga's order.
 type CreateOrderInput struct {
 	DTID           string            `json:"dtid"`
@@ -26,7 +39,7 @@ type CreateOrderResult struct {
 }
 
 // CreateOrder confirms the order once per idempotency key.
-func (a *Activities) CreateOrder(ctx context.Context, in CreateOrderInput) (CreateOrderResult, error) {
+func (a *OrderActivities) CreateOrder(ctx context.Context, in CreateOrderInput) (CreateOrderResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: orderapi.OpCreate, faults: in.Faults})
 	o, err := a.Orders.Create(ctx, in.IdempotencyKey, orderapi.CreateRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, PaymentID: in.PaymentID,
@@ -48,14 +61,14 @@ type CancelOrderInput struct {
 }
 
 // CancelOrder is the compensation of CreateOrder.
-func (a *Activities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
+func (a *OrderActivities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: orderapi.OpCancel, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts})
 	err := a.cancel(ctx, in)
 	return h.result(), h.end(ctx, err)
 }
 
-func (a *Activities) cancel(ctx context.Context, in CancelOrderInput) error {
+func (a *OrderActivities) cancel(ctx context.Context, in CancelOrderInput) error {
 	if in.OrderID != "" {
 		_, err := a.Orders.Cancel(ctx, in.IdempotencyKey, in.OrderID)
 		return err

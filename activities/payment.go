@@ -7,6 +7,19 @@ import (
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
+// Payments is what the saga needs of the payment service.
+type Payments interface {
+	Charge(ctx context.Context, idempotencyKey string, req paymentapi.ChargeRequest) (paymentapi.Payment, error)
+	Refund(ctx context.Context, idempotencyKey, paymentID string) (paymentapi.Payment, error)
+	List(ctx context.Context, f paymentapi.ListFilter) (paymentapi.Page, error)
+}
+
+// PaymentActivities are the payment step's activities.
+type PaymentActivities struct {
+	Hops
+	Payments Payments
+}
+
 // ChargeInput asks the payment service to take the saga's money.
 type ChargeInput struct {
 	DTID           string            `json:"dtid"`
@@ -27,7 +40,7 @@ type ChargeResult struct {
 
 // ChargePayment charges the customer once per idempotency key, however
 // often Temporal retries it.
-func (a *Activities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeResult, error) {
+func (a *PaymentActivities) ChargePayment(ctx context.Context, in ChargeInput) (ChargeResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: paymentapi.OpCharge, faults: in.Faults})
 	p, err := a.Payments.Charge(ctx, in.IdempotencyKey, paymentapi.ChargeRequest{
 		DTID: in.DTID, CustomerID: in.CustomerID, AmountCents: in.AmountCents, Currency: in.Currency,
@@ -54,14 +67,14 @@ type RefundInput struct {
 
 // RefundPayment is the compensation of ChargePayment; refunding twice is a
 // no-op in the payment service.
-func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
+func (a *PaymentActivities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: paymentapi.OpRefund, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts})
 	err := a.refund(ctx, in)
 	return h.result(), h.end(ctx, err)
 }
 
-func (a *Activities) refund(ctx context.Context, in RefundInput) error {
+func (a *PaymentActivities) refund(ctx context.Context, in RefundInput) error {
 	if in.PaymentID != "" {
 		_, err := a.Payments.Refund(ctx, in.IdempotencyKey, in.PaymentID)
 		return err

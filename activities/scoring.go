@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 
@@ -12,6 +13,22 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/faults"
 )
+
+// ScoreEvents is what the saga needs of the scoring stream.
+type ScoreEvents interface {
+	Publish(ctx context.Context, ev scoringapi.Event) (sequence uint64, err error)
+}
+
+// ScoringActivities are the scoring step's activities. Do not copy.
+type ScoringActivities struct {
+	Hops
+	Scores ScoreEvents
+	// FaultsEnabled lets the worker honour the faults it applies itself
+	// (scoring.publish): no service stands in front of the stream.
+	FaultsEnabled bool
+	// faultsIgnored warns once that a plan was ignored.
+	faultsIgnored sync.Once
+}
 
 // PublishScoreInput is the saga's last step: one scoring event for the
 // customer's profile.
@@ -33,7 +50,7 @@ type PublishScoreResult struct {
 // PublishScore publishes the event to JetStream and waits for its PubAck.
 // The event ID is the JetStream message ID, so a retried publish within the
 // stream's duplicate window is stored once.
-func (a *Activities) PublishScore(ctx context.Context, in PublishScoreInput) (PublishScoreResult, error) {
+func (a *ScoringActivities) PublishScore(ctx context.Context, in PublishScoreInput) (PublishScoreResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "scoring", operation: scoringapi.OpPublish, faults: in.Faults})
 	seq, err := a.publish(ctx, h, in)
 	return PublishScoreResult{HopResult: h.result(), Sequence: seq}, h.end(ctx, err)
@@ -42,7 +59,7 @@ func (a *Activities) PublishScore(ctx context.Context, in PublishScoreInput) (Pu
 // publish applies the saga's scoring.publish fault around the publish. The
 // stream has no service in front of it to do that, so the worker does it
 // itself, when its faults are enabled, to let drills break the last step.
-func (a *Activities) publish(ctx context.Context, h *hop, in PublishScoreInput) (uint64, error) {
+func (a *ScoringActivities) publish(ctx context.Context, h *hop, in PublishScoreInput) (uint64, error) {
 	fault, err := a.publishFault(ctx, h, in.Faults[string(scoringapi.OpPublish)])
 	if err != nil {
 		return 0, err
@@ -71,7 +88,7 @@ func (a *Activities) publish(ctx context.Context, h *hop, in PublishScoreInput) 
 
 // publishFault parses kind, or returns no fault when there is none or
 // this worker does not honour faults.
-func (a *Activities) publishFault(ctx context.Context, h *hop, kind string) (faults.Fault, error) {
+func (a *ScoringActivities) publishFault(ctx context.Context, h *hop, kind string) (faults.Fault, error) {
 	if kind == "" {
 		return faults.Fault{}, nil
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // fakeActivities records every call and fails the operations it is told to.
-// It has the same method names as activities.Activities, so the workflow's
+// It has the same method names as the structs of package activities, so the workflow's
 // activity references resolve to it. charges is keyed by idempotency key,
 // like the real payment service, so a repeated charge is visible.
 type fakeActivities struct {

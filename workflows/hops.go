@@ -10,8 +10,13 @@ import (
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
-// a is only used for its method names; the worker registers a real one.
-var a *activities.Activities
+// The activities are referred to by method, through nil pointers, so their
+// names stay checked by the compiler; the worker registers real ones.
+var (
+	payment *activities.PaymentActivities
+	order   *activities.OrderActivities
+	scoring *activities.ScoringActivities
+)
 
 // forwardHops maps each forward operation to the workflow code that calls
 // its activity; compensationHops does the same for compensations. A step
@@ -37,7 +42,7 @@ func (s *saga) key(op ids.Operation) string { return ids.IdempotencyKey(s.state.
 
 func (s *saga) charge(ctx workflow.Context) error {
 	var out activities.ChargeResult
-	err := workflow.ExecuteActivity(ctx, a.ChargePayment, activities.ChargeInput{
+	err := workflow.ExecuteActivity(ctx, payment.ChargePayment, activities.ChargeInput{
 		DTID: s.state.DTID, IdempotencyKey: s.key(paymentapi.OpCharge),
 		CustomerID: s.in.CustomerID, AmountCents: s.in.AmountCents, Currency: s.in.Currency,
 		CardToken: s.in.CardToken, CardLast4: s.in.CardLast4, Faults: s.in.Faults,
@@ -49,7 +54,7 @@ func (s *saga) charge(ctx workflow.Context) error {
 
 func (s *saga) refund(ctx workflow.Context, priorAttempts int32) error {
 	var out activities.HopResult
-	err := workflow.ExecuteActivity(ctx, a.RefundPayment, activities.RefundInput{
+	err := workflow.ExecuteActivity(ctx, payment.RefundPayment, activities.RefundInput{
 		DTID: s.state.DTID, IdempotencyKey: s.key(paymentapi.OpRefund),
 		PaymentID: s.state.PaymentID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
 	}).Get(ctx, &out)
@@ -63,7 +68,7 @@ func (s *saga) createOrder(ctx workflow.Context) error {
 		items[i] = orderapi.Item{SKU: it.SKU, Qty: it.Qty, PriceCents: it.PriceCents}
 	}
 	var out activities.CreateOrderResult
-	err := workflow.ExecuteActivity(ctx, a.CreateOrder, activities.CreateOrderInput{
+	err := workflow.ExecuteActivity(ctx, order.CreateOrder, activities.CreateOrderInput{
 		DTID: s.state.DTID, IdempotencyKey: s.key(orderapi.OpCreate),
 		CustomerID: s.in.CustomerID, PaymentID: s.state.PaymentID, AmountCents: s.in.AmountCents,
 		Currency: s.in.Currency, Items: items, Faults: s.in.Faults,
@@ -75,7 +80,7 @@ func (s *saga) createOrder(ctx workflow.Context) error {
 
 func (s *saga) cancelOrder(ctx workflow.Context, priorAttempts int32) error {
 	var out activities.HopResult
-	err := workflow.ExecuteActivity(ctx, a.CancelOrder, activities.CancelOrderInput{
+	err := workflow.ExecuteActivity(ctx, order.CancelOrder, activities.CancelOrderInput{
 		DTID: s.state.DTID, IdempotencyKey: s.key(orderapi.OpCancel),
 		OrderID: s.state.OrderID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
 	}).Get(ctx, &out)
@@ -90,7 +95,7 @@ func ScoreDelta(amountCents int64) int64 { return max(1, amountCents/100) }
 func (s *saga) publishScore(ctx workflow.Context) error {
 	eventID := s.key(scoringapi.OpPublish)
 	var out activities.PublishScoreResult
-	err := workflow.ExecuteActivity(ctx, a.PublishScore, activities.PublishScoreInput{
+	err := workflow.ExecuteActivity(ctx, scoring.PublishScore, activities.PublishScoreInput{
 		DTID: s.state.DTID, EventID: eventID, ProfileID: s.in.ProfileID,
 		Kind: "order_completed", Delta: ScoreDelta(s.in.AmountCents), Faults: s.in.Faults,
 	}).Get(ctx, &out)

@@ -115,14 +115,13 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		// cancelled (the SDK's default is to cancel them at once).
 		w := worker.New(tc, cfg.TaskQueue, WorkerOptions())
 		workflows.Register(w)
-		w.RegisterActivity(&activities.Activities{
-			Payments:      paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...)),
-			Orders:        orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, scopes(orderapi.Audience)...)),
-			Scores:        scoring.NewPublisher(js, tp, prop),
-			Tracer:        tp.Tracer("github.com/sagatrace/sagatrace/activities"),
-			Logger:        logger,
-			FaultsEnabled: cfg.FaultsEnabled,
-		})
+		hops := activities.Hops{Tracer: tp.Tracer("github.com/sagatrace/sagatrace/activities"), Logger: logger}
+		w.RegisterActivity(&activities.PaymentActivities{Hops: hops,
+			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...))})
+		w.RegisterActivity(&activities.OrderActivities{Hops: hops,
+			Orders: orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, scopes(orderapi.Audience)...))})
+		w.RegisterActivity(&activities.ScoringActivities{Hops: hops,
+			Scores: scoring.NewPublisher(js, tp, prop), FaultsEnabled: cfg.FaultsEnabled})
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("saga-worker: start polling %s: %w", cfg.TaskQueue, err)
 		}
