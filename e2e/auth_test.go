@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
@@ -34,7 +38,7 @@ func newOperatorTransport(issuer *auth.Issuer, services map[string]string) *oper
 			panic(err) // the stack's own URLs
 		}
 		t.byHost[u.Host] = &auth.Transport{Base: t.base, Source: issuer.Source(auth.Grant{
-			Subject: "e2e-operator", Audience: []string{audience}, Scopes: auth.ScopesOf(audience),
+			Subject: "e2e-operator", Audience: []string{audience}, Scopes: component.Registry()[audience],
 		})}
 	}
 	return t
@@ -71,8 +75,8 @@ func TestServiceAPIsRefuseCallersWithoutTheRightToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged, err := auth.NewIssuer(otherKey, "").Mint(auth.Grant{Subject: "mallory", Audience: []string{auth.AudiencePayment},
-		Scopes: []string{auth.ScopePaymentsWrite}, TTL: time.Minute})
+	forged, err := auth.NewIssuer(otherKey, "").Mint(auth.Grant{Subject: "mallory", Audience: []string{paymentapi.Audience},
+		Scopes: []string{paymentapi.ScopeWrite}, TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,15 +85,15 @@ func TestServiceAPIsRefuseCallersWithoutTheRightToken(t *testing.T) {
 		wantStatus                     int
 		wantType                       string
 	}{
-		{name: "charge_without_token", method: "POST", url: s.Payment.URL() + "/v1/payments", body: charge, wantStatus: 401, wantType: auth.TypeMissingToken},
-		{name: "charge_with_forged_token", method: "POST", url: s.Payment.URL() + "/v1/payments", token: forged, body: charge, wantStatus: 401, wantType: auth.TypeInvalidToken},
-		{name: "charge_with_order_token", method: "POST", url: s.Payment.URL() + "/v1/payments", body: charge, wantStatus: 401, wantType: auth.TypeInvalidToken,
-			token: mint(t, auth.Grant{Subject: "e2e", Audience: []string{auth.AudienceOrder}, Scopes: []string{auth.ScopePaymentsWrite}})},
-		{name: "charge_with_read_scope", method: "POST", url: s.Payment.URL() + "/v1/payments", body: charge, wantStatus: 403, wantType: auth.TypeInsufficientScope,
-			token: mint(t, auth.Grant{Subject: "e2e", Audience: []string{auth.AudiencePayment}, Scopes: []string{auth.ScopePaymentsRead}})},
-		{name: "orders_without_token", method: "GET", url: s.Order.URL() + "/v1/orders", wantStatus: 401, wantType: auth.TypeMissingToken},
+		{name: "charge_without_token", method: "POST", url: s.Service(paymentapi.Audience).URL() + "/v1/payments", body: charge, wantStatus: 401, wantType: auth.TypeMissingToken},
+		{name: "charge_with_forged_token", method: "POST", url: s.Service(paymentapi.Audience).URL() + "/v1/payments", token: forged, body: charge, wantStatus: 401, wantType: auth.TypeInvalidToken},
+		{name: "charge_with_order_token", method: "POST", url: s.Service(paymentapi.Audience).URL() + "/v1/payments", body: charge, wantStatus: 401, wantType: auth.TypeInvalidToken,
+			token: mint(t, auth.Grant{Subject: "e2e", Audience: []string{orderapi.Audience}, Scopes: []string{paymentapi.ScopeWrite}})},
+		{name: "charge_with_read_scope", method: "POST", url: s.Service(paymentapi.Audience).URL() + "/v1/payments", body: charge, wantStatus: 403, wantType: auth.TypeInsufficientScope,
+			token: mint(t, auth.Grant{Subject: "e2e", Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}})},
+		{name: "orders_without_token", method: "GET", url: s.Service(orderapi.Audience).URL() + "/v1/orders", wantStatus: 401, wantType: auth.TypeMissingToken},
 		{name: "scores_without_scope", method: "GET", url: s.Scoring.URL() + "/v1/scores?top=3", wantStatus: 403, wantType: auth.TypeInsufficientScope,
-			token: mint(t, auth.Grant{Subject: "e2e", Audience: []string{auth.AudienceScoring}})},
+			token: mint(t, auth.Grant{Subject: "e2e", Audience: []string{scoringapi.Audience}})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +124,7 @@ func TestServiceAPIsRefuseCallersWithoutTheRightToken(t *testing.T) {
 		})
 	}
 	var page paymentapi.Page
-	getJSON(t, s.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	getJSON(t, s.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 0 {
 		t.Errorf("refused charges wrote %d payments", len(page.Items))
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/bench"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // `sagatrace bench saga` runs briefly against the real stack so it cannot
@@ -16,7 +18,7 @@ func TestBenchSagaRunsEveryCase(t *testing.T) {
 	res, err := bench.RunSaga(t.Context(), bench.SagaOptions{
 		Sagas: 4, Concurrency: 2, Warmup: 1,
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(),
+		PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), NATSURL: s.NATS.ClientURL(),
 		OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
 		Progress:     io.Discard, Logger: slog.New(slog.DiscardHandler),
 		Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},

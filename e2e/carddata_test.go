@@ -52,7 +52,7 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 	for name, body := range bodies {
 		t.Run("api/"+name, func(t *testing.T) {
 			dtid := ids.NewDTID()
-			status, answer := postJSON(t, shared.stack.Payment.URL()+"/v1/payments", "card-"+dtid, strings.Replace(body, "%s", dtid, 1))
+			status, answer := postJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments", "card-"+dtid, strings.Replace(body, "%s", dtid, 1))
 			if status != http.StatusBadRequest {
 				t.Errorf("status %d, want 400: %s", status, answer)
 			}
@@ -88,7 +88,7 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 		t.Fatalf("saga with a card token: %v", err)
 	}
 	var page paymentapi.Page
-	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+in.DTID, &page)
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+in.DTID, &page)
 	if len(page.Items) != 1 || page.Items[0].CardLast4 != "4242" || page.Items[0].CardToken != "tok_visa_4242" {
 		t.Errorf("payments = %+v, want one with card tok_visa_4242 / 4242", page.Items)
 	}

@@ -45,7 +45,7 @@ func TestSagaFromTemporalCLIUsesWorkflowIDAsDTID(t *testing.T) {
 		t.Fatalf("saga started from the CLI failed: %v", err)
 	}
 	var page paymentapi.Page
-	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+wfID, &page)
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+wfID, &page)
 	if len(page.Items) != 1 {
 		t.Fatalf("payments of dtid %s = %d, want 1", wfID, len(page.Items))
 	}
@@ -74,7 +74,7 @@ func TestSameDTIDTwiceChargesOnce(t *testing.T) {
 		}
 	}
 	var page paymentapi.Page
-	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 1 {
 		t.Fatalf("two sagas of one DTID made %d payments, want 1", len(page.Items))
 	}
@@ -99,7 +99,7 @@ func TestInvalidInputFailsBeforeAnyService(t *testing.T) {
 		}
 	}
 	var page paymentapi.Page
-	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 0 {
 		t.Errorf("invalid saga wrote payments: %+v", page.Items)
 	}
@@ -126,7 +126,7 @@ func TestMalformedCLIInputFailsNamingTheField(t *testing.T) {
 				t.Fatalf("workflow error = %v, want a failure naming %s", err, tt.wantField)
 			}
 			var page paymentapi.Page
-			getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+wfID, &page)
+			getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+wfID, &page)
 			if len(page.Items) != 0 {
 				t.Errorf("malformed input reached the payment service: %+v", page.Items)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -28,8 +29,9 @@ func TestStoppingWorkerFinishesItsActivityInFlight(t *testing.T) {
 			OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(), Logger: slog.New(slog.DiscardHandler), FaultsEnabled: true,
 		},
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default", TaskQueue: queue,
-		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(),
-		Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
+		ServiceURLs: map[string]string{paymentapi.Audience: s.Service(paymentapi.Audience).URL(), orderapi.Audience: s.Service(orderapi.Audience).URL()},
+		NATSURL:     s.NATS.ClientURL(),
+		Auth:        auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
 	}
 	first, err := component.StartWorker(t.Context(), cfg)
 	if err != nil {
@@ -64,7 +66,7 @@ func TestStoppingWorkerFinishesItsActivityInFlight(t *testing.T) {
 	}
 	t.Logf("the worker stopped in %s", time.Since(began).Round(time.Millisecond))
 	var orders orderapi.Page
-	getJSON(t, s.Order.URL()+"/v1/orders?dtid="+in.DTID, &orders)
+	getJSON(t, s.Service(orderapi.Audience).URL()+"/v1/orders?dtid="+in.DTID, &orders)
 	if len(orders.Items) != 1 || orders.Items[0].State != orderapi.StateConfirmed {
 		t.Fatalf("orders after the stop = %+v, want the one the activity in flight confirmed", orders.Items)
 	}

@@ -24,11 +24,11 @@ func TestLegacyJaegerClientCallerJoinsThePaymentTrace(t *testing.T) {
 	dtid := "legacy-" + ids.NewDTID()
 	res, err := caller.ChargeOnce(t.Context(), caller.Config{
 		CollectorEndpoint: shared.stack.Jaeger.ThriftHTTPURL(),
-		PaymentURL:        shared.stack.Payment.URL(),
+		PaymentURL:        shared.stack.Service(paymentapi.Audience).URL(),
 		// Its own client (not the tests' operator client) and its own token,
 		// as `sagatrace token` would mint it.
 		HTTP:  &http.Client{Timeout: 10 * time.Second},
-		Token: mint(t, auth.Grant{Subject: "legacy-caller", Audience: []string{auth.AudiencePayment}, Scopes: []string{auth.ScopePaymentsWrite}}),
+		Token: mint(t, auth.Grant{Subject: "legacy-caller", Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeWrite}}),
 	}, caller.Charge{DTID: dtid, CustomerID: "c-legacy", AmountCents: 500, Currency: "USD", IdempotencyKey: ids.NewUUID()})
 	if err != nil {
 		t.Fatalf("legacy caller: %v", err)
@@ -68,7 +68,7 @@ func TestLegacyJaegerClientCallerJoinsThePaymentTrace(t *testing.T) {
 	}
 
 	var page paymentapi.Page
-	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 1 {
 		t.Fatalf("payments of %s = %d, want 1", dtid, len(page.Items))
 	}

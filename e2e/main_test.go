@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/client"
 
@@ -91,7 +95,7 @@ func startEnv(ctx context.Context) (*env, func() error, error) {
 	// The services want bearer tokens: the tests read them as an operator
 	// holding every scope (operatorTransport).
 	http.DefaultClient.Transport = newOperatorTransport(auth.NewIssuer(s.Keys.Private, ""), map[string]string{
-		auth.AudiencePayment: s.Payment.URL(), auth.AudienceOrder: s.Order.URL(), auth.AudienceScoring: s.Scoring.URL(),
+		paymentapi.Audience: s.Service(paymentapi.Audience).URL(), orderapi.Audience: s.Service(orderapi.Audience).URL(), scoringapi.Audience: s.Scoring.URL(),
 	})
 	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{ServiceName: "e2e-test", OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint()})
 	if err != nil {

@@ -35,7 +35,7 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 
 	t.Run("payment_rows_share_the_dtid_and_carry_the_hop_correlation_id", func(t *testing.T) {
 		var page paymentapi.Page
-		raw := getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+		raw := getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
 		if len(page.Items) != 1 {
 			t.Fatalf("payments of dtid = %d, want 1: %s", len(page.Items), raw)
 		}
@@ -60,7 +60,7 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 
 	t.Run("order_row_carries_the_create_hop_correlation_id", func(t *testing.T) {
 		var page orderapi.Page
-		getJSON(t, shared.stack.Order.URL()+"/v1/orders?dtid="+dtid, &page)
+		getJSON(t, shared.stack.Service(orderapi.Audience).URL()+"/v1/orders?dtid="+dtid, &page)
 		if len(page.Items) != 1 || page.Items[0].State != orderapi.StateConfirmed || page.Items[0].PaymentID != res.PaymentID {
 			t.Fatalf("orders of dtid = %+v, want one confirmed for payment %s", page.Items, res.PaymentID)
 		}
@@ -149,7 +149,7 @@ func TestOrderFailureRefundsThePaymentInItsOwnTrace(t *testing.T) {
 	refund := res.Hops[2]
 
 	var page paymentapi.Page
-	getJSON(t, shared.stack.Payment.URL()+"/v1/payments?dtid="+dtid, &page)
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
 	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateRefunded {
 		t.Fatalf("payments = %+v, want one refunded", page.Items)
 	}
@@ -158,7 +158,7 @@ func TestOrderFailureRefundsThePaymentInItsOwnTrace(t *testing.T) {
 		t.Errorf("last payment row = %+v, want refunded by correlation_id %s", last, refund.CorrelationID)
 	}
 	var orders orderapi.Page
-	getJSON(t, shared.stack.Order.URL()+"/v1/orders?dtid="+dtid, &orders)
+	getJSON(t, shared.stack.Service(orderapi.Audience).URL()+"/v1/orders?dtid="+dtid, &orders)
 	if len(orders.Items) != 0 {
 		t.Errorf("a refused order left rows: %+v", orders.Items)
 	}

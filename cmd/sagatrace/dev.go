@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/stack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
@@ -47,15 +48,20 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 		{"jaeger-thrift-port", &ports.JaegerThriftHTTP, "Jaeger thrift HTTP receiver (jaeger-client-go)"},
 		{"jaeger-compact-port", &ports.JaegerCompactUDP, "Jaeger compact thrift UDP receiver (jaeger-client-go)"},
 		{"nats-port", &ports.NATS, "NATS client port"},
-		{"payment-port", &ports.Payment, "payment service"},
-		{"order-port", &ports.Order, "order service"},
 		{"scoring-port", &ports.Scoring, "scoring service"},
 		{"console-port", &ports.Console, "saga console (browser)"},
 	} {
 		fs.IntVar(p.port, p.name, *p.port, p.usage+" (0: any free port)")
 	}
+	servicePorts := map[string]*int{}
+	for _, svc := range component.Services() {
+		servicePorts[svc.Name] = fs.Int(svc.Name+"-port", ports.Services[svc.Name], svc.Name+" service (0: any free port)")
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	for name, port := range servicePorts {
+		ports.Services[name] = *port
 	}
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // serveSpec is one component's flags, bound, and how to start it once they
@@ -30,26 +32,25 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	}
 	var svcAuth component.ServiceAuth
 	var clientAuth auth.ClientConfig
-	switch name {
-	case "payment", "order", "scoring":
+	svc, isService := component.ServiceNamed(name)
+	switch {
+	case isService || name == "scoring":
 		defineServiceAuth(fs, &svcAuth)
-	case "worker", "console":
+	case name == "worker" || name == "console":
 		defineClientAuth(fs, &clientAuth, "")
 	}
-	switch name {
-	case "payment", "order":
-		listen := fs.String("listen", map[string]string{"payment": ":8081", "order": ":8082"}[name], "HTTP listen address")
+	if isService {
+		listen := fs.String("listen", fmt.Sprintf(":%d", svc.Port), "HTTP listen address")
 		dbURL := fs.String("database-url", name+".db", "SQLite file path, or a postgres:// URL for PostgreSQL")
 		var limits ratelimit.Config
 		fs.Float64Var(&limits.Rate, "rate-limit", ratelimit.DefaultRate, "writes per second each caller (token subject) may sustain; more are answered 429 with Retry-After")
 		fs.IntVar(&limits.Burst, "rate-burst", ratelimit.DefaultBurst, "writes each caller may send at once (the size of its token bucket)")
 		spec.start = func() (*component.Running, error) {
-			cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits}
-			if name == "payment" {
-				return component.StartPayment(ctx, cfg)
-			}
-			return component.StartOrder(ctx, cfg)
+			return svc.Start(ctx, component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits})
 		}
+		return spec, nil
+	}
+	switch name {
 	case "scoring":
 		var cfg component.ScoringConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
@@ -69,11 +70,10 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		var cfg component.WorkerConfig
 		fs.StringVar(&cfg.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
 		fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
-		fs.StringVar(&cfg.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
-		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
+		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth = *common, clientAuth
+			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
 			return component.StartWorker(ctx, cfg)
 		}
 	case "console":
@@ -84,20 +84,47 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
-		fs.StringVar(&cfg.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
-		fs.StringVar(&cfg.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
+		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 		spec.start = func() (*component.Running, error) {
 			cfg.Common, cfg.Auth = *common, clientAuth
+			cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
 			if err := cfg.Validate(); err != nil {
 				return nil, usageError{err.Error()}
 			}
 			return component.StartConsole(ctx, cfg)
 		}
 	default:
-		return nil, usageError{fmt.Sprintf("unknown component %q: want payment, order, scoring, worker or console", name)}
+		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker or console", name, strings.Join(serviceNames(), ", "))}
 	}
 	return spec, nil
+}
+
+// defineServiceURLs declares --<name>-url for every ledger service.
+func defineServiceURLs(fs *flag.FlagSet) map[string]*string {
+	urls := map[string]*string{}
+	for _, svc := range component.Services() {
+		urls[svc.Name] = fs.String(svc.Name+"-url", fmt.Sprintf("http://127.0.0.1:%d", svc.Port), svc.Name+" service base URL")
+	}
+	return urls
+}
+
+// values reads the flags defineServiceURLs declared.
+func values(urls map[string]*string) map[string]string {
+	out := make(map[string]string, len(urls))
+	for name, u := range urls {
+		out[name] = *u
+	}
+	return out
+}
+
+// serviceNames lists the ledger services, for help texts and errors.
+func serviceNames() []string {
+	var names []string
+	for _, svc := range component.Services() {
+		names = append(names, svc.Name)
+	}
+	return names
 }
 
 // defineServiceAuth declares how a service checks bearer tokens.

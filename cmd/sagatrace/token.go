@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/internal/component"
 )
 
 // devKeyFile is where `sagatrace dev`, run with its default --data-dir,
@@ -54,7 +55,7 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(g.Audience) == 0 || len(g.Scopes) == 0 {
 		return usageError{"token needs --aud and --scope, e.g. --aud payment --scope payments:read; see `sagatrace token --help`"}
 	}
-	if err := g.Validate(); err != nil {
+	if err := errors.Join(g.Validate(), component.Registry().Check(g)); err != nil {
 		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	priv, err := auth.LoadPrivateKey(*key)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/auth"
 )
 
@@ -35,12 +37,12 @@ func TestKeygenThenToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewVerifier(key, "", auth.AudiencePayment)
+	v, err := auth.NewVerifier(key, "", paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := v.Verify(strings.TrimSpace(stdout.String()))
-	if err != nil || c.Subject != "ops" || !c.Has(auth.ScopePaymentsRead) || !c.Has(auth.ScopePaymentsWrite) || c.Has(auth.ScopePaymentsRefund) {
+	if err != nil || c.Subject != "ops" || !c.Has(paymentapi.ScopeRead) || !c.Has(paymentapi.ScopeWrite) || c.Has(paymentapi.ScopeRefund) {
 		t.Errorf("token verifies as %+v, %v", c, err)
 	}
 }

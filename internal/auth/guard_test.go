@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
@@ -27,7 +30,7 @@ func guarded(t *testing.T, g *Guard, limits ratelimit.Config, maxBody int64) (ur
 		n++
 		c, _ := CallerFrom(r.Context())
 		return httpserver.WriteJSON(w, http.StatusOK, map[string]string{"subject": c.Subject})
-	}, g.Require(ScopePaymentsRead)))
+	}, g.Require(paymentapi.ScopeRead)))
 	mux.Handle("POST /v1/things", httpserver.Chain(func(w http.ResponseWriter, r *http.Request) error {
 		var body map[string]any
 		if err := httpserver.DecodeJSON(w, r, &body, 1<<20); err != nil { // the guard's limit is the tighter one
@@ -35,7 +38,7 @@ func guarded(t *testing.T, g *Guard, limits ratelimit.Config, maxBody int64) (ur
 		}
 		n++
 		return httpserver.WriteJSON(w, http.StatusCreated, body)
-	}, g.Require(ScopePaymentsWrite), lim.PerCaller(CallerKey), httpserver.MaxBody(maxBody)))
+	}, g.Require(paymentapi.ScopeWrite), lim.PerCaller(CallerKey), httpserver.MaxBody(maxBody)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL, &n
@@ -68,7 +71,7 @@ func send(t *testing.T, method, url, token, body string) (*http.Response, httpap
 func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 	pub, priv := mustKey(t)
 	_, otherPriv := mustKey(t)
-	g, err := NewGuard(Config{PublicKey: pub}, AudiencePayment)
+	g, err := NewGuard(Config{PublicKey: pub}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,15 +99,15 @@ func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 		{name: "basic_scheme", method: "POST", auth: "Basic dXNlcjpwYXNz", body: `{}`, wantStatus: 401, wantType: TypeMissingToken, wantWWW: "Bearer"},
 		{name: "empty_bearer", method: "GET", auth: "Bearer ", wantStatus: 401, wantType: TypeMissingToken, wantWWW: "Bearer"},
 		{name: "garbage", method: "GET", auth: "Bearer abc", wantStatus: 401, wantType: TypeInvalidToken, wantWWW: `error="invalid_token"`},
-		{name: "bad_signature", method: "POST", auth: mint(NewIssuer(otherPriv, ""), AudiencePayment, ScopePaymentsWrite), body: `{}`, wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "signature"},
-		{name: "expired", method: "POST", auth: mint(expired, AudiencePayment, ScopePaymentsWrite), body: `{}`, wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "expired"},
-		{name: "wrong_audience", method: "GET", auth: mint(iss, AudienceOrder, ScopePaymentsRead), wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "audience"},
-		{name: "wrong_issuer", method: "GET", auth: mint(NewIssuer(priv, "evil"), AudiencePayment, ScopePaymentsRead), wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "issuer"},
-		{name: "read_scope_cannot_write", method: "POST", auth: mint(iss, AudiencePayment, ScopePaymentsRead), body: `{`, wantStatus: 403, wantType: TypeInsufficientScope, wantWWW: `error="insufficient_scope", scope="payments:write"`},
-		{name: "write_scope_cannot_read", method: "GET", auth: mint(iss, AudiencePayment, ScopePaymentsWrite), wantStatus: 403, wantType: TypeInsufficientScope, wantWWW: `scope="payments:read"`},
-		{name: "body_over_the_limit", method: "POST", auth: mint(iss, AudiencePayment, ScopePaymentsWrite), body: `{"a":"` + strings.Repeat("x", 100) + `"}`, wantStatus: 413, wantType: httpapi.TypeBodyTooLarge},
-		{name: "read_ok", method: "GET", auth: mint(iss, AudiencePayment, ScopePaymentsRead), wantStatus: 200},
-		{name: "write_ok", method: "POST", auth: mint(iss, AudiencePayment, ScopePaymentsWrite), body: `{"a":1}`, wantStatus: 201},
+		{name: "bad_signature", method: "POST", auth: mint(NewIssuer(otherPriv, ""), paymentapi.Audience, paymentapi.ScopeWrite), body: `{}`, wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "signature"},
+		{name: "expired", method: "POST", auth: mint(expired, paymentapi.Audience, paymentapi.ScopeWrite), body: `{}`, wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "expired"},
+		{name: "wrong_audience", method: "GET", auth: mint(iss, orderapi.Audience, paymentapi.ScopeRead), wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "audience"},
+		{name: "wrong_issuer", method: "GET", auth: mint(NewIssuer(priv, "evil"), paymentapi.Audience, paymentapi.ScopeRead), wantStatus: 401, wantType: TypeInvalidToken, wantWWW: "issuer"},
+		{name: "read_scope_cannot_write", method: "POST", auth: mint(iss, paymentapi.Audience, paymentapi.ScopeRead), body: `{`, wantStatus: 403, wantType: TypeInsufficientScope, wantWWW: `error="insufficient_scope", scope="payments:write"`},
+		{name: "write_scope_cannot_read", method: "GET", auth: mint(iss, paymentapi.Audience, paymentapi.ScopeWrite), wantStatus: 403, wantType: TypeInsufficientScope, wantWWW: `scope="payments:read"`},
+		{name: "body_over_the_limit", method: "POST", auth: mint(iss, paymentapi.Audience, paymentapi.ScopeWrite), body: `{"a":"` + strings.Repeat("x", 100) + `"}`, wantStatus: 413, wantType: httpapi.TypeBodyTooLarge},
+		{name: "read_ok", method: "GET", auth: mint(iss, paymentapi.Audience, paymentapi.ScopeRead), wantStatus: 200},
+		{name: "write_ok", method: "POST", auth: mint(iss, paymentapi.Audience, paymentapi.ScopeWrite), body: `{"a":1}`, wantStatus: 201},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,14 +137,14 @@ func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 
 func TestGuardLimitsEachCallersWrites(t *testing.T) {
 	pub, priv := mustKey(t)
-	g, err := NewGuard(Config{PublicKey: pub}, AudiencePayment)
+	g, err := NewGuard(Config{PublicKey: pub}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
 	url, reached := guarded(t, g, ratelimit.Config{Rate: 0.5, Burst: 2}, 1024)
 	iss := NewIssuer(priv, "")
 	token := func(sub string) string {
-		tok, _ := iss.Mint(Grant{Subject: sub, Audience: []string{AudiencePayment}, Scopes: []string{ScopePaymentsWrite, ScopePaymentsRead}, TTL: time.Minute})
+		tok, _ := iss.Mint(Grant{Subject: sub, Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeWrite, paymentapi.ScopeRead}, TTL: time.Minute})
 		return "Bearer " + tok
 	}
 	for i := range 2 {
@@ -178,7 +181,7 @@ func TestNewGuardNeverSilentlyOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, err := NewGuard(tt.cfg, AudienceOrder)
+			g, err := NewGuard(tt.cfg, orderapi.Audience)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("NewGuard = %v, want an error with %q", err, tt.wantErr)
@@ -193,7 +196,7 @@ func TestNewGuardNeverSilentlyOpen(t *testing.T) {
 }
 
 func TestDisabledGuardAdmitsAnonymous(t *testing.T) {
-	g, err := NewGuard(Config{Disabled: true}, AudiencePayment)
+	g, err := NewGuard(Config{Disabled: true}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,10 @@
 // the services it is for (aud: payment, order, scoring) and what it may do
 // there (scope, space-separated as in OAuth 2.0). The package holds the
 // keys (PEM files), minting and verifying, the HTTP guard every service
-// route sits behind (token, scope, and for writes the caller's rate and
-// body limits), and the token sources that callers' HTTP clients use.
+// route sits behind (the token and the route's scope), and the token
+// sources that callers' HTTP clients use. Each service's audience and
+// scopes are declared by its contract package (paymentapi, orderapi,
+// scoringapi).
 //
 // Why Ed25519: the services only ever need the public key, so a
 // compromised service cannot mint tokens (with HMAC every verifier could);
@@ -14,83 +16,56 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
-
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
-// Audiences and scopes are declared by each service's contract package;
-// these names keep the callers of auth short.
-const (
-	AudiencePayment = paymentapi.Audience
-	AudienceOrder   = orderapi.Audience
-	AudienceScoring = scoringapi.Audience
-)
-
-// Scopes, one per kind of operation.
-const (
-	ScopePaymentsWrite  = paymentapi.ScopeWrite
-	ScopePaymentsRefund = paymentapi.ScopeRefund
-	ScopePaymentsRead   = paymentapi.ScopeRead
-	ScopeOrdersWrite    = orderapi.ScopeWrite
-	ScopeOrdersCancel   = orderapi.ScopeCancel
-	ScopeOrdersRead     = orderapi.ScopeRead
-	ScopeScoresRead     = scoringapi.ScopeRead
-	// ScopeFaultsInject lets a request's X-Sagatrace-Faults plan count, on
-	// a service started with faults enabled.
-	ScopeFaultsInject = "faults:inject"
-)
+// ScopeFaultsInject lets a request's X-Sagatrace-Faults plan count, on a
+// service started with faults enabled; every service that takes fault
+// plans checks it.
+const ScopeFaultsInject = "faults:inject"
 
 // DefaultIssuer is the iss claim when none is configured.
 const DefaultIssuer = "sagatrace"
 
-// scopesOf lists every scope each audience checks.
-var scopesOf = map[string][]string{
-	AudiencePayment: {ScopePaymentsWrite, ScopePaymentsRefund, ScopePaymentsRead, ScopeFaultsInject},
-	AudienceOrder:   {ScopeOrdersWrite, ScopeOrdersCancel, ScopeOrdersRead, ScopeFaultsInject},
-	AudienceScoring: {ScopeScoresRead},
-}
+// Registry lists every audience and the scopes its service checks, so
+// that a typo in `sagatrace token --scope` is refused before it mints a
+// token every service would refuse. The list is made where the services
+// are started (component.Registry), from their contract packages.
+type Registry map[string][]string
 
 // Audiences returns the known audiences, sorted.
-func Audiences() []string {
-	out := make([]string, 0, len(scopesOf))
-	for a := range scopesOf {
-		out = append(out, a)
+func (r Registry) Audiences() []string { return slices.Sorted(maps.Keys(r)) }
+
+// Scopes returns every scope of every audience, sorted, each once.
+func (r Registry) Scopes() []string {
+	var all []string
+	for _, scopes := range r {
+		all = append(all, scopes...)
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
-// ScopesOf returns every scope audience checks, nil for an unknown one.
-func ScopesOf(audience string) []string { return slices.Clone(scopesOf[audience]) }
-
-// CheckAudience returns an error naming the known audiences when a is not one.
-func CheckAudience(a string) error {
-	if _, ok := scopesOf[a]; !ok {
-		return fmt.Errorf("unknown audience %q; known: %s", a, strings.Join(Audiences(), ", "))
-	}
-	return nil
-}
-
-// CheckScope returns an error naming the known scopes when s is none of
-// them: a typo in a scope would mint a token that is refused later.
-func CheckScope(s string) error {
-	var known []string
-	for _, a := range Audiences() {
-		for _, k := range scopesOf[a] {
-			if k == s {
-				return nil
-			}
-			if !slices.Contains(known, k) {
-				known = append(known, k)
-			}
+// Check reports every audience and scope of g that the registry does not
+// know, naming the known ones.
+func (r Registry) Check(g Grant) error {
+	var errs []error
+	for _, a := range g.Audience {
+		if _, ok := r[a]; !ok {
+			errs = append(errs, fmt.Errorf("unknown audience %q; known: %s", a, strings.Join(r.Audiences(), ", ")))
 		}
 	}
-	return fmt.Errorf("unknown scope %q; known: %s", s, strings.Join(known, ", "))
+	known := r.Scopes()
+	for _, s := range g.Scopes {
+		if !slices.Contains(known, s) {
+			errs = append(errs, fmt.Errorf("unknown scope %q; known: %s", s, strings.Join(known, ", ")))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SplitList splits flag values like "payments:read,orders:read" or

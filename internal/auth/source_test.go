@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 func TestMintingSourceReusesThenRenews(t *testing.T) {
@@ -14,7 +17,7 @@ func TestMintingSourceReusesThenRenews(t *testing.T) {
 	iss := NewIssuer(priv, "")
 	now := time.Now()
 	iss.now = func() time.Time { return now }
-	src := iss.Source(Grant{Subject: "saga-worker", Audience: []string{AudienceOrder}, Scopes: []string{ScopeOrdersWrite}})
+	src := iss.Source(Grant{Subject: "saga-worker", Audience: []string{orderapi.Audience}, Scopes: []string{orderapi.ScopeWrite}})
 	a, err := src.Token(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -27,9 +30,9 @@ func TestMintingSourceReusesThenRenews(t *testing.T) {
 	if c, _ := src.Token(t.Context()); c == a {
 		t.Error("a token past half its lifetime was not renewed")
 	}
-	v, _ := NewVerifier(pub, "", AudienceOrder)
+	v, _ := NewVerifier(pub, "", orderapi.Audience)
 	iss.now = time.Now
-	tok, _ := iss.Source(Grant{Subject: "s", Audience: []string{AudienceOrder}}).Token(t.Context())
+	tok, _ := iss.Source(Grant{Subject: "s", Audience: []string{orderapi.Audience}}).Token(t.Context())
 	if _, err := v.Verify(tok); err != nil {
 		t.Errorf("minted token does not verify: %v", err)
 	}
@@ -122,7 +125,7 @@ func TestNewCredentials(t *testing.T) {
 			if err != nil {
 				return
 			}
-			src := c.Source(AudienceScoring, ScopeScoresRead)
+			src := c.Source(scoringapi.Audience, scoringapi.ScopeRead)
 			if tt.wantNil {
 				if src != nil {
 					t.Error("credentials without a key or token gave a source")
@@ -139,9 +142,9 @@ func TestNewCredentials(t *testing.T) {
 				}
 				return
 			}
-			v, _ := NewVerifier(kp.Public, "", AudienceScoring)
+			v, _ := NewVerifier(kp.Public, "", scoringapi.Audience)
 			caller, err := v.Verify(tok)
-			if err != nil || caller.Subject != "console" || !caller.Has(ScopeScoresRead) {
+			if err != nil || caller.Subject != "console" || !caller.Has(scoringapi.ScopeRead) {
 				t.Errorf("minted token: %+v, %v", caller, err)
 			}
 		})

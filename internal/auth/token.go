@@ -40,13 +40,13 @@ func (g Grant) Validate() error {
 		errs = append(errs, errors.New("a token needs an audience (payment, order or scoring)"))
 	}
 	for _, a := range g.Audience {
-		if err := CheckAudience(a); err != nil {
-			errs = append(errs, err)
+		if strings.TrimSpace(a) == "" {
+			errs = append(errs, errors.New("an audience is empty"))
 		}
 	}
 	for _, s := range g.Scopes {
-		if err := CheckScope(s); err != nil {
-			errs = append(errs, err)
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\n") {
+			errs = append(errs, fmt.Errorf("scope %q is empty or holds spaces (scopes are space-separated in a token)", s))
 		}
 	}
 	if g.TTL <= 0 {
@@ -164,8 +164,8 @@ func NewVerifier(key ed25519.PublicKey, issuer, audience string) (*Verifier, err
 	if len(key) != ed25519.PublicKeySize {
 		return nil, errors.New("auth: the verifier needs an Ed25519 public key")
 	}
-	if err := CheckAudience(audience); err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+	if audience == "" {
+		return nil, errors.New("auth: the verifier needs the service's audience")
 	}
 	if issuer == "" {
 		issuer = DefaultIssuer

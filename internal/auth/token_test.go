@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -24,11 +28,11 @@ func mustKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
 func TestMintAndVerify(t *testing.T) {
 	pub, priv := mustKey(t)
 	_, otherPriv := mustKey(t)
-	v, err := NewVerifier(pub, "", AudiencePayment)
+	v, err := NewVerifier(pub, "", paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := Grant{Subject: "saga-worker", Audience: []string{AudiencePayment, AudienceOrder}, Scopes: []string{ScopePaymentsWrite, ScopeOrdersWrite}, TTL: time.Minute}
+	good := Grant{Subject: "saga-worker", Audience: []string{paymentapi.Audience, orderapi.Audience}, Scopes: []string{paymentapi.ScopeWrite, orderapi.ScopeWrite}, TTL: time.Minute}
 	past := func(i *Issuer) *Issuer { i.now = func() time.Time { return time.Now().Add(-time.Hour) }; return i }
 	future := func(i *Issuer) *Issuer { i.now = func() time.Time { return time.Now().Add(time.Hour) }; return i }
 	tests := []struct {
@@ -42,7 +46,7 @@ func TestMintAndVerify(t *testing.T) {
 		{name: "bad_signature", issuer: NewIssuer(otherPriv, ""), grant: good, wantReason: "signature is invalid"},
 		{name: "expired", issuer: past(NewIssuer(priv, "")), grant: good, wantReason: "expired"},
 		{name: "not_yet_valid", issuer: future(NewIssuer(priv, "")), grant: good, wantReason: "not valid yet"},
-		{name: "wrong_audience", issuer: NewIssuer(priv, ""), grant: Grant{Subject: "x", Audience: []string{AudienceScoring}, TTL: time.Minute}, wantReason: "audience"},
+		{name: "wrong_audience", issuer: NewIssuer(priv, ""), grant: Grant{Subject: "x", Audience: []string{scoringapi.Audience}, TTL: time.Minute}, wantReason: "audience"},
 		{name: "wrong_issuer", issuer: NewIssuer(priv, "someone-else"), grant: good, wantReason: "unknown issuer"},
 		{name: "malformed", issuer: NewIssuer(priv, ""), grant: good, mangle: func(string) string { return "not.a.jwt" }, wantReason: "malformed"},
 		{name: "tampered_scope", issuer: NewIssuer(priv, ""), grant: good, mangle: tamper, wantReason: "signature is invalid"},
@@ -59,7 +63,7 @@ func TestMintAndVerify(t *testing.T) {
 			}
 			c, err := v.Verify(tok)
 			if tt.wantReason == "" {
-				if err != nil || c.Subject != "saga-worker" || !c.Has(ScopePaymentsWrite) || c.Has(ScopePaymentsRefund) {
+				if err != nil || c.Subject != "saga-worker" || !c.Has(paymentapi.ScopeWrite) || c.Has(paymentapi.ScopeRefund) {
 					t.Fatalf("Verify = %+v, %v", c, err)
 				}
 				return
@@ -84,7 +88,7 @@ func tamper(tok string) string {
 // unsigned is a token with alg "none", the classic forgery.
 func unsigned(t *testing.T) string {
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{
-		"iss": DefaultIssuer, "sub": "saga-worker", "aud": AudiencePayment, "scope": ScopePaymentsWrite,
+		"iss": DefaultIssuer, "sub": "saga-worker", "aud": paymentapi.Audience, "scope": paymentapi.ScopeWrite,
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix(),
 	}).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	if err != nil {
@@ -99,9 +103,9 @@ func TestGrantValidate(t *testing.T) {
 		grant   Grant
 		wantErr []string
 	}{
-		{name: "valid", grant: Grant{Subject: "cli", Audience: []string{AudiencePayment}, Scopes: []string{ScopePaymentsRead}, TTL: time.Hour}},
-		{name: "everything_wrong", grant: Grant{Audience: []string{"payments"}, Scopes: []string{"payments:wirte"}},
-			wantErr: []string{"subject", `unknown audience "payments"`, `unknown scope "payments:wirte"`, "lifetime"}},
+		{name: "valid", grant: Grant{Subject: "cli", Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}, TTL: time.Hour}},
+		{name: "everything_wrong", grant: Grant{Audience: []string{""}, Scopes: []string{"payments:read orders:read"}},
+			wantErr: []string{"subject", "an audience is empty", `scope "payments:read orders:read" is empty or holds spaces`, "lifetime"}},
 		{name: "no_audience", grant: Grant{Subject: "cli", TTL: time.Hour}, wantErr: []string{"needs an audience"}},
 	}
 	for _, tt := range tests {
@@ -122,15 +126,45 @@ func TestGrantValidate(t *testing.T) {
 	}
 }
 
+// A registry refuses what its services would refuse, naming what it knows.
+func TestRegistryCheck(t *testing.T) {
+	r := Registry{"payment": {"payments:read", "payments:write"}, "order": {"orders:read"}}
+	tests := []struct {
+		name    string
+		grant   Grant
+		wantErr []string
+	}{
+		{name: "known", grant: Grant{Audience: []string{"payment", "order"}, Scopes: []string{"payments:write", "orders:read"}}},
+		{name: "typos", grant: Grant{Audience: []string{"payments"}, Scopes: []string{"payments:wirte"}},
+			wantErr: []string{`unknown audience "payments"; known: order, payment`, `unknown scope "payments:wirte"; known: orders:read, payments:read, payments:write`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := r.Check(tt.grant)
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, w := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("Check = %v, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
 func TestCallerScopes(t *testing.T) {
-	c := Caller{Subject: "console", Scopes: []string{ScopePaymentsRead}}
-	if !c.Has(ScopePaymentsRead) || c.Has(ScopeFaultsInject) {
+	c := Caller{Subject: "console", Scopes: []string{paymentapi.ScopeRead}}
+	if !c.Has(paymentapi.ScopeRead) || c.Has(ScopeFaultsInject) {
 		t.Errorf("Has is wrong for %+v", c)
 	}
-	if a := Anonymous(); !a.Has(ScopeFaultsInject) || !a.Has(ScopePaymentsWrite) {
+	if a := Anonymous(); !a.Has(ScopeFaultsInject) || !a.Has(paymentapi.ScopeWrite) {
 		t.Error("the anonymous caller of a service with auth disabled lacks a scope")
 	}
-	if got := SplitList("payments:read, orders:read scores:read"); !slices.Equal(got, []string{ScopePaymentsRead, ScopeOrdersRead, ScopeScoresRead}) {
+	if got := SplitList("payments:read, orders:read scores:read"); !slices.Equal(got, []string{paymentapi.ScopeRead, orderapi.ScopeRead, scoringapi.ScopeRead}) {
 		t.Errorf("SplitList = %v", got)
 	}
 }

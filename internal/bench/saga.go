@@ -20,6 +20,8 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -262,7 +264,8 @@ func startBenchWorkers(ctx context.Context, o SagaOptions) (stop func(), err err
 		r, err := component.StartWorker(ctx, component.WorkerConfig{
 			Common:          component.Common{OTLPEndpoint: o.OTLPEndpoint, TracingDisabled: !q.traced, Logger: o.Logger},
 			TemporalAddress: o.TemporalAddress, Namespace: o.Namespace, TaskQueue: q.queue,
-			PaymentURL: o.PaymentURL, OrderURL: o.OrderURL, NATSURL: o.NATSURL, Auth: o.Auth,
+			ServiceURLs: map[string]string{paymentapi.Audience: o.PaymentURL, orderapi.Audience: o.OrderURL},
+			NATSURL:     o.NATSURL, Auth: o.Auth,
 		})
 		if err != nil {
 			stop()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
@@ -86,9 +88,9 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 				Jaeger:   &jaegerquery.Client{BaseURL: strings.TrimRight(cfg.JaegerURL, "/"), HTTP: &http.Client{Timeout: jaegerReadTimeout}},
 				Links:    links, Logger: logger,
 			},
-			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
-			Orders:   orderapi.NewClient(cfg.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
-			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead)},
+			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, paymentapi.ScopeRead)),
+			Orders:   orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, orderapi.ScopeRead)),
+			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: creds.Client(hc, scoringapi.Audience, scoringapi.ScopeRead)},
 			Logger:   logger,
 		})
 		if err != nil {

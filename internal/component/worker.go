@@ -27,18 +27,20 @@ type WorkerConfig struct {
 	TemporalAddress string
 	Namespace       string
 	TaskQueue       string
-	PaymentURL      string
-	OrderURL        string
-	NATSURL         string
-	// Auth is where the worker's tokens for payment and order come from.
+	// ServiceURLs holds the base URL of each of Services(), by name.
+	ServiceURLs map[string]string
+	NATSURL     string
+	// Auth is where the worker's tokens for the services come from.
 	Auth auth.ClientConfig
 }
 
 // Validate reports every missing setting at once.
 func (c WorkerConfig) Validate() error {
-	return required("worker",
-		setting{"--temporal-address", c.TemporalAddress}, setting{"--namespace", c.Namespace},
-		setting{"--payment-url", c.PaymentURL}, setting{"--order-url", c.OrderURL}, setting{"--nats-url", c.NATSURL})
+	settings := []setting{{"--temporal-address", c.TemporalAddress}, {"--namespace", c.Namespace}, {"--nats-url", c.NATSURL}}
+	for _, svc := range Services() {
+		settings = append(settings, setting{"--" + svc.Name + "-url", c.ServiceURLs[svc.Name]})
+	}
+	return required("worker", settings...)
 }
 
 // workerStopTimeout bounds how long a stopping worker lets its activities
@@ -117,9 +119,9 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		workflows.Register(w)
 		hops := activities.Hops{Tracer: tp.Tracer("github.com/sagatrace/sagatrace/activities"), Logger: logger}
 		w.RegisterActivity(&activities.PaymentActivities{Hops: hops,
-			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...))})
+			Payments: paymentapi.NewClient(cfg.ServiceURLs[paymentapi.Audience], creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...))})
 		w.RegisterActivity(&activities.OrderActivities{Hops: hops,
-			Orders: orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, scopes(orderapi.Audience)...))})
+			Orders: orderapi.NewClient(cfg.ServiceURLs[orderapi.Audience], creds.Client(hc, orderapi.Audience, scopes(orderapi.Audience)...))})
 		w.RegisterActivity(&activities.ScoringActivities{Hops: hops,
 			Scores: scoring.NewPublisher(js, tp, prop), FaultsEnabled: cfg.FaultsEnabled})
 		if err := w.Start(); err != nil {

@@ -125,9 +125,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	hc := &http.Client{Timeout: 15 * time.Second}
 	d := &driver{
 		o: o, temporal: tc, tracer: tp.Tracer("github.com/sagatrace/sagatrace/internal/drill"), http: hc,
-		scores:   scoringapi.NewClient(o.ScoringURL, creds.Client(hc, auth.AudienceScoring, auth.ScopeScoresRead)),
-		payments: paymentapi.NewClient(o.PaymentURL, creds.Client(hc, auth.AudiencePayment, auth.ScopePaymentsRead)),
-		orders:   orderapi.NewClient(o.OrderURL, creds.Client(hc, auth.AudienceOrder, auth.ScopeOrdersRead)),
+		scores:   scoringapi.NewClient(o.ScoringURL, creds.Client(hc, scoringapi.Audience, scoringapi.ScopeRead)),
+		payments: paymentapi.NewClient(o.PaymentURL, creds.Client(hc, paymentapi.Audience, paymentapi.ScopeRead)),
+		orders:   orderapi.NewClient(o.OrderURL, creds.Client(hc, orderapi.Audience, orderapi.ScopeRead)),
 		jaeger:   &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress,
 	}
 	var rep Report

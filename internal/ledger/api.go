@@ -27,7 +27,7 @@ import (
 //
 // where <id> is the schema's IDColumn.
 type API[E any, S ~string, R any] struct {
-	Audience   string // of the service's tokens, auth.AudiencePayment
+	Audience   string // of the service's tokens, paymentapi.Audience
 	Collection string // "payments"
 	Noun       string // of one write in problem details, "charge"
 	Store      *Store[E, S]

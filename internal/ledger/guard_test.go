@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -45,7 +48,7 @@ func (k tokens) otherKey() string {
 
 func (k tokens) expired() string {
 	iss := servicetest.Issuer(k.t).WithClock(func() time.Time { return time.Now().Add(-2 * time.Hour) })
-	tok, err := iss.Mint(k.grant(k.svc.audience, auth.ScopesOf(k.svc.audience)...))
+	tok, err := iss.Mint(k.grant(k.svc.audience, k.svc.write, k.svc.compensate, k.svc.read))
 	if err != nil {
 		k.t.Fatal(err)
 	}
@@ -63,9 +66,9 @@ func (k tokens) otherIssuer() string {
 // The other service's audience: its tokens are refused here, whatever
 // scopes they hold.
 func (k tokens) otherAudience() string {
-	other := auth.AudienceOrder
+	other := orderapi.Audience
 	if k.svc.audience == other {
-		other = auth.AudiencePayment
+		other = paymentapi.Audience
 	}
 	return servicetest.Bearer(k.t, k.grant(other, k.svc.write))
 }
@@ -100,12 +103,12 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 			{name: "create_wrong_issuer", method: "POST", path: create, auth: k.otherIssuer(), body: body(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "create_wrong_audience", method: "POST", path: create, auth: k.otherAudience(), body: body(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "create_read_scope", method: "POST", path: create, auth: k.scoped(svc.read), body: body(), wantStatus: 403, wantType: auth.TypeInsufficientScope},
-			{name: "create_compensate_scope", method: "POST", path: create, auth: k.scoped(svc.undo), body: `{not json`, wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "create_compensate_scope", method: "POST", path: create, auth: k.scoped(svc.compensate), body: `{not json`, wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "compensate_missing_token", method: "POST", path: undo, wantStatus: 401, wantType: auth.TypeMissingToken},
 			{name: "compensate_write_scope", method: "POST", path: undo, auth: k.scoped(svc.write), wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "compensate_expired", method: "POST", path: undo, auth: k.expired(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "list_missing_token", method: "GET", path: create, wantStatus: 401, wantType: auth.TypeMissingToken},
-			{name: "list_write_scopes", method: "GET", path: create, auth: k.scoped(svc.write, svc.undo), wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "list_write_scopes", method: "GET", path: create, auth: k.scoped(svc.write, svc.compensate), wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "get_bad_signature", method: "GET", path: one, auth: k.otherKey(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "get_missing_token", method: "GET", path: one, wantStatus: 401, wantType: auth.TypeMissingToken},
 		}
@@ -126,9 +129,9 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 			t.Errorf("%s %d, audit rows %d after the refusals, want only the first's 1 and %d (not compensated)", svc.table, n, m, len(svc.created))
 		}
 		status, _, answer := e.Raw(t, http.MethodPost, undo, map[string]string{
-			ids.HeaderIdempotencyKey: "k-undo", "Authorization": k.scoped(svc.undo)}, "")
+			ids.HeaderIdempotencyKey: "k-undo", "Authorization": k.scoped(svc.compensate)}, "")
 		if status != 200 || !strings.Contains(answer, `"state":"`+svc.compensated+`"`) {
-			t.Errorf("%s with %s: %d %s", svc.compensation, svc.undo, status, answer)
+			t.Errorf("%s with %s: %d %s", svc.compensation, svc.compensate, status, answer)
 		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -29,23 +28,23 @@ func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 
 // service describes one ledger service to the shared tests.
 type service struct {
-	name, audience      string
-	collection          string // "payments"
-	compensation        string // "refund"
-	table, events, ref  string // entity and audit tables, the audit table's reference column
-	write, undo, read   string // scopes
-	faultCreate         ids.Operation
-	faultCompensate     ids.Operation
-	created             []string // the states a create writes, in order
-	compensated         string
-	refusedType         string // a create refused by its error fault
-	keyReused, notFound string // problem types
-	unavailable         string // the compensation's error fault
-	storeSpansOfCreate  int
-	request             func(dtid string) map[string]any // a valid create request
-	changes             map[string]map[string]any        // other requests, by test name
-	serve               func(t testing.TB, cfg ledger.Config) servicetest.Build
-	newClient           func(baseURL string, hc *http.Client) client
+	name, audience          string
+	collection              string // "payments"
+	compensation            string // "refund"
+	table, events, ref      string // entity and audit tables, the audit table's reference column
+	write, compensate, read string // scopes
+	faultCreate             ids.Operation
+	faultCompensate         ids.Operation
+	created                 []string // the states a create writes, in order
+	compensated             string
+	refusedType             string // a create refused by its error fault
+	keyReused, notFound     string // problem types
+	unavailable             string // the compensation's error fault
+	storeSpansOfCreate      int
+	request                 func(dtid string) map[string]any // a valid create request
+	changes                 map[string]map[string]any        // other requests, by test name
+	serve                   func(t testing.TB, cfg ledger.Config) servicetest.Build
+	newClient               func(baseURL string, hc *http.Client) client
 }
 
 // client is a service's real Client as the shared tests use it.
@@ -96,9 +95,9 @@ func viewOrder(o orderapi.Order) entity       { return view(o.OrderID, o.DTID, o
 
 var services = []service{
 	{
-		name: "payment", audience: auth.AudiencePayment, collection: "payments", compensation: "refund",
+		name: "payment", audience: paymentapi.Audience, collection: "payments", compensation: "refund",
 		table: "payments", events: "payment_events", ref: "payment",
-		write: auth.ScopePaymentsWrite, undo: auth.ScopePaymentsRefund, read: auth.ScopePaymentsRead,
+		write: paymentapi.ScopeWrite, compensate: paymentapi.ScopeRefund, read: paymentapi.ScopeRead,
 		faultCreate: paymentapi.OpCharge, faultCompensate: paymentapi.OpRefund,
 		created: []string{"stored", "initiated", "completed"}, compensated: "refunded",
 		refusedType: paymentapi.TypePaymentDeclined, keyReused: paymentapi.TypeIdempotencyKeyReused,
@@ -141,9 +140,9 @@ var services = []service{
 		},
 	},
 	{
-		name: "order", audience: auth.AudienceOrder, collection: "orders", compensation: "cancel",
+		name: "order", audience: orderapi.Audience, collection: "orders", compensation: "cancel",
 		table: "orders", events: "order_events", ref: "order_ref",
-		write: auth.ScopeOrdersWrite, undo: auth.ScopeOrdersCancel, read: auth.ScopeOrdersRead,
+		write: orderapi.ScopeWrite, compensate: orderapi.ScopeCancel, read: orderapi.ScopeRead,
 		faultCreate: orderapi.OpCreate, faultCompensate: orderapi.OpCancel,
 		created: []string{"confirmed"}, compensated: "cancelled",
 		refusedType: orderapi.TypeOrderRejected, keyReused: orderapi.TypeIdempotencyKeyReused,

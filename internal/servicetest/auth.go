@@ -2,12 +2,14 @@ package servicetest
 
 import (
 	"crypto/ed25519"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // TestIssuer is the iss claim of the rig's tokens.
@@ -59,16 +61,17 @@ func Bearer(t testing.TB, g auth.Grant) string {
 }
 
 // AllScopes returns an Authorization header value holding every scope of
-// every service, valid for an hour: what the rig's requests carry.
+// payment, order and scoring, valid for an hour: what the rig's requests
+// carry.
 func AllScopes(t testing.TB) string {
 	t.Helper()
-	var scopes []string
-	for _, a := range auth.Audiences() {
-		for _, s := range auth.ScopesOf(a) {
-			if !slices.Contains(scopes, s) {
-				scopes = append(scopes, s)
-			}
-		}
-	}
-	return Bearer(t, auth.Grant{Audience: auth.Audiences(), Scopes: scopes, TTL: time.Hour})
+	return Bearer(t, auth.Grant{
+		Audience: []string{paymentapi.Audience, orderapi.Audience, scoringapi.Audience},
+		Scopes: []string{
+			paymentapi.ScopeWrite, paymentapi.ScopeRefund, paymentapi.ScopeRead,
+			orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead,
+			scoringapi.ScopeRead, auth.ScopeFaultsInject,
+		},
+		TTL: time.Hour,
+	})
 }

@@ -3,6 +3,10 @@ package stack
 import (
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // PrintBanner tells the operator, once everything is ready, where every
@@ -16,9 +20,7 @@ sagatrace dev is ready.
   Temporal     %s   (UI %s)
   Jaeger API   %s/api/services   (OTLP/HTTP %s, OTLP/gRPC %s)
   NATS         %s   (JetStream, stream SCORING)
-  payment      %s/v1/payments
-  order        %s/v1/orders
-  scoring      %s/v1/scores?top=10
+%s  scoring      %s/v1/scores?top=10
   data dir     %s   (temporal.log and jaeger.log are there too)
   auth key     %s   (signs the bearer tokens the services ask for; they check them with %s)
 
@@ -44,8 +46,17 @@ Next steps (in another terminal, from the repository root):
 Press Ctrl-C to stop everything.
 `,
 		s.Console.URL(), s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
-		s.NATS.ClientURL(), s.Payment.URL(), s.Order.URL(), s.Scoring.URL(), s.cfg.DataDir,
+		s.NATS.ClientURL(), s.serviceLines(), s.Scoring.URL(), s.cfg.DataDir,
 		s.Keys.PrivateKeyFile, s.Keys.PublicKeyFile,
 		s.Temporal.HostPort(), s.NATS.ClientURL(),
-		s.Keys.PrivateKeyFile, s.Payment.URL(), s.Keys.PrivateKeyFile, s.Scoring.URL(), jaeger)
+		s.Keys.PrivateKeyFile, s.Service(paymentapi.Audience).URL(), s.Keys.PrivateKeyFile, s.Scoring.URL(), jaeger)
+}
+
+// serviceLines lists each ledger service's API, one banner line each.
+func (s *Stack) serviceLines() string {
+	var b strings.Builder
+	for _, svc := range component.Services() {
+		fmt.Fprintf(&b, "  %-12s %s%s\n", svc.Name, s.Service(svc.Name).URL(), svc.Collection)
+	}
+	return b.String()
 }

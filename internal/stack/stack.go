@@ -18,6 +18,8 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // Config says where the stack keeps its data and which ports it takes.
@@ -48,7 +50,10 @@ type Ports struct {
 	Temporal, TemporalUI, TemporalHTTP, TemporalMetrics int
 	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP    int
 	JaegerThriftHTTP, JaegerCompactUDP                  int
-	NATS, Payment, Order, Scoring, Console              int
+	NATS, Scoring, Console                              int
+	// Services holds the port of each ledger service (component.Services),
+	// by name; a missing one is 0.
+	Services map[string]int
 }
 
 // DefaultTemporalPragmas put the Temporal dev server's SQLite file in WAL
@@ -63,8 +68,16 @@ func DefaultPorts() Ports {
 		Temporal: 7233, TemporalUI: 8233, TemporalHTTP: 7243,
 		JaegerQuery: 16686, JaegerQueryGRPC: 16685, OTLPGRPC: 4317, OTLPHTTP: 4318,
 		JaegerThriftHTTP: 14268, JaegerCompactUDP: 6831,
-		NATS: 4222, Payment: 8081, Order: 8082, Scoring: 8083, Console: 8080,
+		NATS: 4222, Scoring: 8083, Console: 8080, Services: servicePorts(),
 	}
+}
+
+func servicePorts() map[string]int {
+	ports := map[string]int{}
+	for _, svc := range component.Services() {
+		ports[svc.Name] = svc.Port
+	}
+	return ports
 }
 
 // Stack is the running stack.
@@ -73,8 +86,8 @@ type Stack struct {
 	NATS     *devstack.NATS
 	Temporal *devstack.Temporal
 	Jaeger   *devstack.Jaeger
-	Payment  *component.Running
-	Order    *component.Running
+	// services are the ledger services, by name (Service).
+	services map[string]*component.Running
 	Scoring  *component.Running
 	Worker   *component.Running
 	Console  *component.Running
@@ -201,15 +214,17 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	clientAuth := auth.ClientConfig{KeyFile: keys.PrivateKeyFile}
 	db := func(name string) string { return filepath.Join(cfg.DataDir, name+".db") }
 	listen := func(port int) string { return fmt.Sprintf("%s:%d", cfg.Host, port) }
-	fmt.Fprintln(cfg.Progress, "starting payment, order and scoring services…")
-	if s.Payment, err = component.StartPayment(ctx, component.PaymentConfig{Common: common, Listen: listen(cfg.Ports.Payment), DatabaseURL: db("payment"), Auth: serviceAuth}); err != nil {
-		return err
+	fmt.Fprintln(cfg.Progress, "starting the services…")
+	s.services = map[string]*component.Running{}
+	serviceURLs := map[string]string{}
+	for _, svc := range component.Services() {
+		r, err := svc.Start(ctx, component.ServiceConfig{Common: common, Listen: listen(cfg.Ports.Services[svc.Name]), DatabaseURL: db(svc.Name), Auth: serviceAuth})
+		if err != nil {
+			return err
+		}
+		s.onStop(r.Stop)
+		s.services[svc.Name], serviceURLs[svc.Name] = r, r.URL()
 	}
-	s.onStop(s.Payment.Stop)
-	if s.Order, err = component.StartOrder(ctx, component.OrderConfig{Common: common, Listen: listen(cfg.Ports.Order), DatabaseURL: db("order"), Auth: serviceAuth}); err != nil {
-		return err
-	}
-	s.onStop(s.Order.Stop)
 	if s.Scoring, err = component.StartScoring(ctx, component.ScoringConfig{
 		Common: common, Listen: listen(cfg.Ports.Scoring), DatabaseURL: db("scoring"), NATSURL: s.NATS.ClientURL(),
 		Auth: serviceAuth,
@@ -220,7 +235,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	fmt.Fprintln(cfg.Progress, "starting the saga worker…")
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
+		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
 	}); err != nil {
 		return err
 	}
@@ -228,13 +243,17 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	if s.Console, err = component.StartConsole(ctx, component.ConsoleConfig{
 		Common: common, Listen: listen(cfg.Ports.Console), TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		JaegerURL: s.Jaeger.QueryURL(), TemporalUIURL: s.Temporal.UIURL(),
-		PaymentURL: s.Payment.URL(), OrderURL: s.Order.URL(), ScoringURL: s.Scoring.URL(), Auth: clientAuth,
+		PaymentURL: serviceURLs[paymentapi.Audience], OrderURL: serviceURLs[orderapi.Audience], ScoringURL: s.Scoring.URL(), Auth: clientAuth,
 	}); err != nil {
 		return err
 	}
 	s.onStop(s.Console.Stop)
 	return nil
 }
+
+// Service returns the running ledger service called name (see
+// component.Services), or nil.
+func (s *Stack) Service(name string) *component.Running { return s.services[name] }
 
 func (s *Stack) onStop(f func(context.Context) error) { s.stops = append(s.stops, f) }
 

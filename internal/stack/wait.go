@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"fmt"
+
+	"github.com/sagatrace/sagatrace/internal/component"
 )
 
 // Wait blocks until ctx ends (nil) or a part of the stack dies on its own
@@ -22,9 +24,11 @@ func (s *Stack) Wait(ctx context.Context) error {
 	}
 	watchProcess("temporal", s.Temporal.Done(), s.Temporal.Err)
 	watchProcess("jaeger", s.Jaeger.Done(), s.Jaeger.Err)
-	for _, c := range []interface {
-		Done() <-chan error
-	}{s.Payment, s.Order, s.Scoring, s.Worker, s.Console} {
+	running := []*component.Running{s.Scoring, s.Worker, s.Console}
+	for _, r := range s.services {
+		running = append(running, r)
+	}
+	for _, c := range running {
 		go func() {
 			select {
 			case err := <-c.Done():

@@ -2,14 +2,15 @@ package order
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/ledger"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
@@ -26,7 +27,7 @@ type Server struct {
 // and prop and logged to logger.
 func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) (*Server, error) {
 	api := ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]{
-		Audience: auth.AudienceOrder, Collection: "orders", Noun: "order", Store: store,
+		Audience: orderapi.Audience, Collection: "orders", Noun: "order", Store: store,
 		Operation: orderapi.OpCreate,
 		Validate:  validateCreate,
 		DTIDOf:    func(r orderapi.CreateRequest) string { return r.DTID },
@@ -39,13 +40,27 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 			UnavailableDetail: "the order cannot be cancelled right now; retry later",
 		},
 	}
-	api.Scopes.Write, api.Scopes.Compensate, api.Scopes.Read = auth.ScopeOrdersWrite, auth.ScopeOrdersCancel, auth.ScopeOrdersRead
+	api.Scopes.Write, api.Scopes.Compensate, api.Scopes.Read = orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead
 	api.Problems.NotFound, api.Problems.KeyReused = orderapi.TypeOrderNotFound, orderapi.TypeIdempotencyKeyReused
 	h, err := ledger.NewHandler(cfg, api, tp, prop, logger)
 	if err != nil {
 		return nil, err
 	}
 	return &Server{handler: h}, nil
+}
+
+// NewHandler migrates db to the order schema and returns the order API
+// over it, as a component serves it.
+func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	store, err := NewStore(ctx, db, tp)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := NewServer(cfg, store, tp, telemetry.Propagator(), logger)
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
 }
 
 // Handler returns the server's HTTP handler.

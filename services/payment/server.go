@@ -1,6 +1,8 @@
 package payment
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,9 +10,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ledger"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
@@ -33,7 +35,7 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 		s.tracer = tp.Tracer("payment")
 	}
 	api := ledger.API[paymentapi.Payment, paymentapi.State, paymentapi.ChargeRequest]{
-		Audience: auth.AudiencePayment, Collection: "payments", Noun: "charge", Store: store,
+		Audience: paymentapi.Audience, Collection: "payments", Noun: "charge", Store: store,
 		Operation: paymentapi.OpCharge,
 		Validate:  validateCharge,
 		DTIDOf:    func(r paymentapi.ChargeRequest) string { return r.DTID },
@@ -45,7 +47,7 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 			UnavailableDetail: "the card processor is unavailable for refunds; retry later",
 		},
 	}
-	api.Scopes.Write, api.Scopes.Compensate, api.Scopes.Read = auth.ScopePaymentsWrite, auth.ScopePaymentsRefund, auth.ScopePaymentsRead
+	api.Scopes.Write, api.Scopes.Compensate, api.Scopes.Read = paymentapi.ScopeWrite, paymentapi.ScopeRefund, paymentapi.ScopeRead
 	api.Problems.NotFound, api.Problems.KeyReused = paymentapi.TypePaymentNotFound, paymentapi.TypeIdempotencyKeyReused
 	h, err := ledger.NewHandler(cfg, api, tp, prop, logger)
 	if err != nil {
@@ -53,6 +55,20 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 	}
 	s.handler = h
 	return s, nil
+}
+
+// NewHandler migrates db to the payment schema and returns the payment API
+// over it, as a component serves it.
+func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	store, err := NewStore(ctx, db, tp)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := NewServer(cfg, store, tp, telemetry.Propagator(), logger)
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
 }
 
 // Handler returns the server's HTTP handler.

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
@@ -45,7 +48,7 @@ func TestScoresAPINeedsScoresRead(t *testing.T) {
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	expired, err := servicetest.Issuer(t).WithClock(func() time.Time { return time.Now().Add(-time.Hour) }).Mint(auth.Grant{
-		Subject: "tester", Audience: []string{auth.AudienceScoring}, Scopes: []string{auth.ScopeScoresRead}, TTL: time.Minute})
+		Subject: "tester", Audience: []string{scoringapi.Audience}, Scopes: []string{scoringapi.ScopeRead}, TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +61,11 @@ func TestScoresAPINeedsScoresRead(t *testing.T) {
 		{name: "board_missing_token", path: "/v1/scores?top=3", wantStatus: 401, wantBody: auth.TypeMissingToken},
 		{name: "expired", path: "/v1/scores/p-auth", auth: "Bearer " + expired, wantStatus: 401, wantBody: auth.TypeInvalidToken},
 		{name: "payment_audience", path: "/v1/scores/p-auth", wantStatus: 401, wantBody: auth.TypeInvalidToken,
-			auth: servicetest.Bearer(t, auth.Grant{Audience: []string{auth.AudiencePayment}, Scopes: []string{auth.ScopeScoresRead}})},
+			auth: servicetest.Bearer(t, auth.Grant{Audience: []string{paymentapi.Audience}, Scopes: []string{scoringapi.ScopeRead}})},
 		{name: "no_scope", path: "/v1/scores?top=3", wantStatus: 403, wantBody: auth.TypeInsufficientScope,
-			auth: servicetest.Bearer(t, auth.Grant{Audience: []string{auth.AudienceScoring}})},
+			auth: servicetest.Bearer(t, auth.Grant{Audience: []string{scoringapi.Audience}})},
 		{name: "score", path: "/v1/scores/p-auth", wantStatus: 200, wantBody: `"score":7`,
-			auth: servicetest.Bearer(t, auth.Grant{Audience: []string{auth.AudienceScoring}, Scopes: []string{auth.ScopeScoresRead}})},
+			auth: servicetest.Bearer(t, auth.Grant{Audience: []string{scoringapi.Audience}, Scopes: []string{scoringapi.ScopeRead}})},
 		{name: "health_is_open", path: "/healthz", wantStatus: 200, wantBody: "ok"},
 		{name: "readiness_is_open", path: "/readyz", wantStatus: 200, wantBody: "ready"},
 	}

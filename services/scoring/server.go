@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
+
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -45,7 +47,7 @@ type Server struct {
 // adds what is still in hot and cold when a client asks for ?fresh=true.
 func NewServer(cfg ServerConfig, store *Store, pending PendingSource, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) (*Server, error) {
 	// The API only reads: no writes to rate-limit, no bodies to bound.
-	g, err := auth.NewGuard(cfg.Auth, auth.AudienceScoring)
+	g, err := auth.NewGuard(cfg.Auth, scoringapi.Audience)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +59,8 @@ func NewServer(cfg ServerConfig, store *Store, pending PendingSource, tp trace.T
 // line per request.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	httpserver.Handle(mux, "GET /v1/scores/{profile_id}", httpserver.Chain(s.getScore, s.guard.Require(auth.ScopeScoresRead)), s.tp, s.prop)
-	httpserver.Handle(mux, "GET /v1/scores", httpserver.Chain(s.top, s.guard.Require(auth.ScopeScoresRead)), s.tp, s.prop)
+	httpserver.Handle(mux, "GET /v1/scores/{profile_id}", httpserver.Chain(s.getScore, s.guard.Require(scoringapi.ScopeRead)), s.tp, s.prop)
+	httpserver.Handle(mux, "GET /v1/scores", httpserver.Chain(s.top, s.guard.Require(scoringapi.ScopeRead)), s.tp, s.prop)
 	mux.Handle("GET /healthz", httpserver.Healthz())
 	mux.Handle("GET /readyz", httpserver.Readyz(s.store.db.PingContext))
 	mux.Handle("/", httpserver.RouteNotFound())
