@@ -2,8 +2,10 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // API describes a ledger service's HTTP API: E is its entity, S its state
@@ -100,4 +103,16 @@ func NewHandler[E any, S ~string, R any](cfg Config, api API[E, S, R], tp trace.
 		"GET " + path: read(api.Scopes.Read, httpserver.ListHandler(api.Collection, api.Store.List)),
 		"GET " + one:  read(api.Scopes.Read, rs.get),
 	}, api.Store.Ping, tp, prop, logger), nil
+}
+
+// Open migrates db to the service's schema with its migrations and returns
+// its handler: the routes of the API that newAPI makes over the store. It
+// is how a component serves a ledger service, and how its tests do.
+func Open[E any, S ~string, R any](ctx context.Context, db *sql.DB, cfg Config, schema Schema[E, S], migrations fs.FS,
+	newAPI func(*Store[E, S]) API[E, S, R], tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	store, err := NewStore(ctx, db, tp, schema, migrations)
+	if err != nil {
+		return nil, err
+	}
+	return NewHandler(cfg, newAPI(store), tp, telemetry.Propagator(), logger)
 }

@@ -111,7 +111,7 @@ var services = []service{
 			"different_customer_is_refused": {"customer_id": "c-2"},
 		},
 		serve: func(t testing.TB, cfg ledger.Config) servicetest.Build {
-			return servicetest.Ledger(t, cfg, payment.NewStore, payment.NewServer)
+			return servicetest.Ledger(t, cfg, payment.NewHandler)
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := paymentapi.NewClient(baseURL, hc)
@@ -158,7 +158,7 @@ var services = []service{
 			"different_payment_is_refused": {"payment_id": "p-2"},
 		},
 		serve: func(t testing.TB, cfg ledger.Config) servicetest.Build {
-			return servicetest.Ledger(t, cfg, order.NewStore, order.NewServer)
+			return servicetest.Ledger(t, cfg, order.NewHandler)
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := orderapi.NewClient(baseURL, hc)

@@ -21,7 +21,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -113,24 +112,14 @@ func (b *lockedBuffer) String() string {
 }
 
 // Ledger is the Build of a service on internal/ledger, made as its
-// component makes it: newStore on the database, then newServer over the
-// store with cfg. A cfg without auth settings gets AuthConfig, so the
-// rig's tokens are accepted.
-func Ledger[St any, Srv interface{ Handler() http.Handler }](t testing.TB, cfg ledger.Config,
-	newStore func(context.Context, *sql.DB, trace.TracerProvider) (St, error),
-	newServer func(ledger.Config, St, trace.TracerProvider, propagation.TextMapPropagator, *slog.Logger) (Srv, error)) Build {
+// component makes it, with cfg. A cfg without auth settings gets
+// AuthConfig, so the rig's tokens are accepted.
+func Ledger(t testing.TB, cfg ledger.Config,
+	newHandler func(context.Context, *sql.DB, ledger.Config, trace.TracerProvider, *slog.Logger) (http.Handler, error)) Build {
 	if cfg.Auth.PublicKey == nil && !cfg.Auth.Disabled {
 		cfg.Auth = AuthConfig(t)
 	}
 	return func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-		store, err := newStore(ctx, db, tp)
-		if err != nil {
-			return nil, err
-		}
-		srv, err := newServer(cfg, store, tp, telemetry.Propagator(), logger)
-		if err != nil {
-			return nil, err
-		}
-		return srv.Handler(), nil
+		return newHandler(ctx, db, cfg, tp, logger)
 	}
 }

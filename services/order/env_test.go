@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 // newEnv serves the service on a fresh database of backend.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 	t.Helper()
-	e := servicetest.New(t, "order", backend.URL(t), servicetest.Ledger(t, cfg, order.NewStore, order.NewServer))
+	e := servicetest.New(t, "order", backend.URL(t), servicetest.Ledger(t, cfg, order.NewHandler))
 	return &env{Env: e, client: orderapi.NewClient(e.URL, e.HTTPClient)}
 }
 

@@ -6,27 +6,23 @@ import (
 	"log/slog"
 	"net/http"
 
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/ledger"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
 // Config is the order server's configuration.
 type Config = ledger.Config
 
-// Server serves the order API over HTTP: the ledger's routes, with the
-// confirmation as its create step.
-type Server struct {
-	handler http.Handler
+// NewHandler migrates db to the order schema and returns the order API
+// over it: the ledger's routes, with the confirmation as the create step.
+func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	return ledger.Open(ctx, db, cfg, schema(), migrations, newAPI, tp, logger)
 }
 
-// NewServer returns a server over store whose routes are traced with tp
-// and prop and logged to logger.
-func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagation.TextMapPropagator, logger *slog.Logger) (*Server, error) {
-	api := ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]{
+func newAPI(store *Store) ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest] {
+	a := ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]{
 		Audience: orderapi.Audience, Collection: "orders", Noun: "order", Store: store,
 		Operation: orderapi.OpCreate,
 		Validate:  validateCreate,
@@ -40,28 +36,7 @@ func NewServer(cfg Config, store *Store, tp trace.TracerProvider, prop propagati
 			UnavailableDetail: "the order cannot be cancelled right now; retry later",
 		},
 	}
-	api.Scopes.Write, api.Scopes.Compensate, api.Scopes.Read = orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead
-	api.Problems.NotFound, api.Problems.KeyReused = orderapi.TypeOrderNotFound, orderapi.TypeIdempotencyKeyReused
-	h, err := ledger.NewHandler(cfg, api, tp, prop, logger)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{handler: h}, nil
+	a.Scopes.Write, a.Scopes.Compensate, a.Scopes.Read = orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead
+	a.Problems.NotFound, a.Problems.KeyReused = orderapi.TypeOrderNotFound, orderapi.TypeIdempotencyKeyReused
+	return a
 }
-
-// NewHandler migrates db to the order schema and returns the order API
-// over it, as a component serves it.
-func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-	store, err := NewStore(ctx, db, tp)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := NewServer(cfg, store, tp, telemetry.Propagator(), logger)
-	if err != nil {
-		return nil, err
-	}
-	return srv.Handler(), nil
-}
-
-// Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.handler }

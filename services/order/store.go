@@ -1,13 +1,9 @@
 package order
 
 import (
-	"context"
-	"database/sql"
 	"embed"
 	"encoding/json"
 	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/ledger"
@@ -22,12 +18,6 @@ var migrations embed.FS
 
 // Store keeps orders and their audit rows (see ledger.Store).
 type Store = ledger.Store[orderapi.Order, orderapi.State]
-
-// NewStore migrates db to the order schema and returns a store whose
-// queries are spans of tp.
-func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
-	return ledger.NewStore(ctx, db, tp, schema(), migrations)
-}
 
 // schema is the orders table as the ledger sees it. The items are one
 // column of JSON: they are only ever read with their order. The audit

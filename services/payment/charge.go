@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -24,7 +25,14 @@ const maxSteps = 8
 // payment unchanged. Every step is a compare-and-set, so concurrent replays
 // never write a state twice; the processor is asked with payment_id as its
 // own idempotency key, so asking twice authorises once.
-func (s *Server) charge(ctx context.Context, req ledger.WriteRequest[paymentapi.ChargeRequest]) (paymentapi.Payment, bool, error) {
+// charger takes payments: the store, and the tracer of the card
+// processor's span.
+type charger struct {
+	store  *Store
+	tracer trace.Tracer
+}
+
+func (s *charger) charge(ctx context.Context, req ledger.WriteRequest[paymentapi.ChargeRequest]) (paymentapi.Payment, bool, error) {
 	cid := ids.CorrelationIDFrom(ctx)
 	b := req.Body
 	p, created, err := s.store.Create(ctx, req.Key, req.Fingerprint, paymentapi.Payment{
@@ -56,7 +64,7 @@ func (s *Server) charge(ctx context.Context, req ledger.WriteRequest[paymentapi.
 
 // authorise stands in for the card processor: it approves everything
 // unless the request's fault plan says the processor declines.
-func (s *Server) authorise(ctx context.Context, p paymentapi.Payment, plan faults.Plan) bool {
+func (s *charger) authorise(ctx context.Context, p paymentapi.Payment, plan faults.Plan) bool {
 	_, span := s.tracer.Start(ctx, "card-processor.authorise")
 	defer span.End()
 	approved := !plan.Has(paymentapi.OpCharge, faults.Error)

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 // newEnv serves the service on a fresh database of backend.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg payment.Config) *env {
 	t.Helper()
-	e := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, cfg, payment.NewStore, payment.NewServer))
+	e := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, cfg, payment.NewHandler))
 	return &env{Env: e, client: paymentapi.NewClient(e.URL, e.HTTPClient)}
 }
 

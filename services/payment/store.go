@@ -1,11 +1,7 @@
 package payment
 
 import (
-	"context"
-	"database/sql"
 	"embed"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/ledger"
@@ -20,12 +16,6 @@ var migrations embed.FS
 
 // Store keeps payments and their audit rows (see ledger.Store).
 type Store = ledger.Store[paymentapi.Payment, paymentapi.State]
-
-// NewStore migrates db to the payment schema and returns a store whose
-// queries are spans of tp.
-func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
-	return ledger.NewStore(ctx, db, tp, schema(), migrations)
-}
 
 // schema is the payments table as the ledger sees it: a function, as Go
 // has no constant structs.
