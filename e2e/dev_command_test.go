@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -11,10 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 )
 
 // devRun is one `sagatrace dev` process, started as a user would.
@@ -42,7 +42,7 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 		args = append(args, "--"+p, "0")
 	}
 	cmd := exec.Command(bin, args...)
-	var stderr lockedBuffer
+	var stderr servicetest.LockedBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -170,16 +170,8 @@ func curl(t *testing.T, url, token string) (int, string, string) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req) // not the tests' operator client
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+	resp, body := servicetest.Do(t, &http.Client{Timeout: 10 * time.Second}, req) // not the tests' operator client
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
 }
 
 // sagatraceToken runs `sagatrace token` and returns the token it prints.
@@ -202,22 +194,4 @@ func cli(t *testing.T, args ...string) string {
 		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// lockedBuffer is a bytes.Buffer safe for the writer goroutine of exec.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/drill"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -41,7 +42,7 @@ func TestDrillEveryScenarioKeepsItsInvariants(t *testing.T) {
 func runDrill(t *testing.T, scenario, bin string) {
 	const sagas = 3
 	s := shared.stack
-	var progress lockedBuffer
+	var progress servicetest.LockedBuffer
 	o := drill.Options{
 		Scenarios: []string{scenario}, Sagas: sagas, Concurrency: sagas, SagaTimeout: 3 * time.Minute,
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",

@@ -17,6 +17,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -96,16 +97,7 @@ func (r *rig) do(t *testing.T, method, path string, header http.Header) (*http.R
 		req.Header[k] = v
 	}
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
+	return servicetest.Do(t, c, req)
 }
 
 var hopRow = regexp.MustCompile(`<tr class="hop[^"]*"[^>]*data-operation="([^"]+)" data-trace-id="([^"]+)" data-outcome="([^"]+)" data-compensation="([^"]+)"`)

@@ -46,7 +46,7 @@ type Env struct {
 	ClientTP    *sdktrace.TracerProvider
 	ClientSpans *tracetest.SpanRecorder
 	ServerSpans *tracetest.SpanRecorder
-	logs        *lockedBuffer
+	logs        *LockedBuffer
 	// bearer is the Authorization header Raw sends unless told otherwise.
 	bearer string
 }
@@ -67,7 +67,7 @@ func New(t testing.TB, service, dbURL string, build Build) *Env {
 	clientTP := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(clientSpans))
 	t.Cleanup(func() { _ = serverTP.Shutdown(ctx); _ = clientTP.Shutdown(ctx) })
 
-	logs := &lockedBuffer{}
+	logs := &LockedBuffer{}
 	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(logs, nil)))
 	h, err := build(ctx, db, serverTP, logger)
 	if err != nil {
@@ -92,20 +92,21 @@ func New(t testing.TB, service, dbURL string, build Build) *Env {
 // Logs returns what the service has logged so far, as JSON lines.
 func (e *Env) Logs() string { return e.logs.String() }
 
-// lockedBuffer is a log sink safe to read while the server writes: the
-// access log line is written after the response has reached the client.
-type lockedBuffer struct {
+// LockedBuffer is a log sink safe to read while another goroutine writes
+// (a server's access log line comes after the response reached the
+// client; a child process's output is copied by exec's goroutine).
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

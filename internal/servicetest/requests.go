@@ -41,16 +41,24 @@ func (e *Env) Raw(t testing.TB, method, path string, headers map[string]string, 
 	if req.Header.Get("Authorization") == "" {
 		req.Header.Del("Authorization")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, body := Do(t, http.DefaultClient, req)
+	return resp.StatusCode, resp.Header, body
+}
+
+// Do sends req with c and returns the answer with its whole body, failing
+// t when the request cannot be sent or the body not read.
+func Do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header, string(b)
+	return resp, string(body)
 }
 
 // Post sends a JSON body with Idempotency-Key key, as a write of a saga's
