@@ -14,6 +14,8 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/bench"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 const benchSagaSynopsis = `Measures saga throughput and latency against a running stack (the dev stack
@@ -32,10 +34,8 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.Concurrency, "concurrency", 100, "workflows in flight at once")
 	fs.IntVar(&o.Warmup, "warmup", 100, "unmeasured workflows per case first")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds the cases take turns in (order alternates), --sagas split over them")
-	fs.StringVar(&o.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-	fs.StringVar(&o.Namespace, "namespace", "default", "Temporal namespace")
-	fs.StringVar(&o.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
-	fs.StringVar(&o.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
+	defineTemporal(fs, &o.TemporalAddress, &o.Namespace)
+	urls := defineServiceURLs(fs)
 	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the traced cases")
 	defineClientAuth(fs, &o.Auth, devKeyFile)
@@ -45,6 +45,7 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	o.PaymentURL, o.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
 	if o.Sagas < 1 || o.Concurrency < 1 || o.Warmup < 0 {
 		return usageError{"--sagas and --concurrency must be at least 1, --warmup at least 0"}
 	}

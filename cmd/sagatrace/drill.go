@@ -13,6 +13,8 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // exitViolations is the exit code of a drill that found broken invariants,
@@ -49,10 +51,8 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Sagas, "sagas", 50, "sagas per scenario")
 	fs.IntVar(&o.Concurrency, "concurrency", 10, "sagas in flight at once")
 	fs.DurationVar(&o.SagaTimeout, "saga-timeout", 5*time.Minute, "how long one saga may take before it counts as stuck")
-	fs.StringVar(&o.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-	fs.StringVar(&o.Namespace, "namespace", "default", "Temporal namespace")
-	fs.StringVar(&o.PaymentURL, "payment-url", "http://127.0.0.1:8081", "payment service base URL")
-	fs.StringVar(&o.OrderURL, "order-url", "http://127.0.0.1:8082", "order service base URL")
+	defineTemporal(fs, &o.TemporalAddress, &o.Namespace)
+	urls := defineServiceURLs(fs)
 	fs.StringVar(&o.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 	fs.StringVar(&o.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL")
 	fs.StringVar(&l.TemporalUI, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
@@ -63,6 +63,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	o.PaymentURL, o.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
 	if o.WorkerBinary == "" {
 		// Left "" when unknown: worker-killed then says it needs a binary.
 		o.WorkerBinary, _ = os.Executable()

@@ -68,8 +68,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		}
 	case "worker":
 		var cfg component.WorkerConfig
-		fs.StringVar(&cfg.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-		fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
+		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		spec.start = func() (*component.Running, error) {
@@ -79,8 +78,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	case "console":
 		var cfg component.ConsoleConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
-		fs.StringVar(&cfg.TemporalAddress, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-		fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace")
+		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
@@ -98,6 +96,12 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker or console", name, strings.Join(serviceNames(), ", "))}
 	}
 	return spec, nil
+}
+
+// defineTemporal declares where the Temporal frontend is.
+func defineTemporal(fs *flag.FlagSet, address, namespace *string) {
+	fs.StringVar(address, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
+	fs.StringVar(namespace, "namespace", "default", "Temporal namespace")
 }
 
 // defineServiceURLs declares --<name>-url for every ledger service.

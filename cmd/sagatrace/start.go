@@ -42,12 +42,13 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		in        workflows.Input
 		amount    string
 		sku       string
-		temporalA = fs.String("temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-		namespace = fs.String("namespace", "default", "Temporal namespace")
 		otlp      = fs.String("otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint for the CLI's own span (empty: OTEL_* variables)")
 		wait      = fs.Duration("wait", 2*time.Minute, "how long to wait for the outcome (0: do not wait)")
 		l         links
+		temporalA string
+		namespace string
 	)
+	defineTemporal(fs, &temporalA, &namespace)
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
@@ -83,7 +84,7 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.Validate(in.DTID); err != nil {
 		return usageError{"invalid saga: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	return startSaga(ctx, in, *temporalA, *namespace, *otlp, *wait, l, stdout)
+	return startSaga(ctx, in, temporalA, namespace, *otlp, *wait, l, stdout)
 }
 
 func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp string, wait time.Duration, l links, stdout io.Writer) error {

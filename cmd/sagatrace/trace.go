@@ -39,10 +39,10 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the timeline as JSON, for scripts")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for traces still on their way to Jaeger (0: read once)")
 	jaegerURL := fs.String("jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL")
-	temporalAddr := fs.String("temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
-	namespace := fs.String("namespace", "default", "Temporal namespace")
 	uiURL := fs.String("temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
 	logLevel := fs.String("log-level", "warn", "log level of the command's own logs (stderr): debug, info, warn or error")
+	var temporalAddr, namespace string
+	defineTemporal(fs, &temporalAddr, &namespace)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -58,20 +58,20 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	links := timeline.Links{JaegerURL: strings.TrimRight(*jaegerURL, "/"), TemporalUIURL: strings.TrimRight(*uiURL, "/"), Namespace: *namespace}
+	links := timeline.Links{JaegerURL: strings.TrimRight(*jaegerURL, "/"), TemporalUIURL: strings.TrimRight(*uiURL, "/"), Namespace: namespace}
 
 	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
 	defer cancel()
 	// Reading a saga is not a hop of it: the command records no spans.
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: *temporalAddr, Namespace: *namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger,
+		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger,
 	})
 	if err != nil {
-		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", *temporalAddr, err)}
+		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", temporalAddr, err)}
 	}
 	defer tc.Close()
 	f := timeline.Fetcher{
-		Temporal: &timeline.Temporal{Client: tc, Namespace: *namespace},
+		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace},
 		Jaeger:   &jaegerquery.Client{BaseURL: links.JaegerURL, HTTP: &http.Client{Timeout: 10 * time.Second}},
 		Links:    links, Logger: logger,
 	}

@@ -17,9 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/client"
 
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
 )
 
 // Common is what every component needs to be observed.
@@ -75,17 +78,29 @@ func (r *Running) fail(err error) {
 
 func (r *Running) onStop(f func(context.Context) error) { r.stops = append(r.stops, f) }
 
-// tracerProvider gives the component its own provider and service.name, and
-// registers its shutdown so the last spans are exported.
-func (c Common) tracerProvider(ctx context.Context, r *Running, service string) (*sdktrace.TracerProvider, error) {
+// observe gives the component r its logger, which names it, and its own
+// tracer provider and service.name, whose shutdown r's stop runs so the
+// last spans are exported.
+func (c Common) observe(ctx context.Context, r *Running) (*slog.Logger, *sdktrace.TracerProvider, error) {
 	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{
-		ServiceName: service, OTLPEndpoint: c.OTLPEndpoint, Disabled: c.TracingDisabled,
+		ServiceName: r.Name, OTLPEndpoint: c.OTLPEndpoint, Disabled: c.TracingDisabled,
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	r.onStop(tp.Shutdown)
+	return c.Logger.With(slog.String("service", r.Name)), tp, nil
+}
+
+// dialTemporal connects r to Temporal, traced with tp, and closes the
+// client when r stops.
+func dialTemporal(ctx context.Context, r *Running, address, namespace string, tp trace.TracerProvider, logger *slog.Logger) (client.Client, error) {
+	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	r.onStop(tp.Shutdown)
-	return tp, nil
+	r.onStop(func(context.Context) error { tc.Close(); return nil })
+	return tc, nil
 }
 
 // serveHTTP listens on addr (":0" picks a free port) and serves h, and the

@@ -3,7 +3,6 @@ package component
 import (
 	"cmp"
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/console"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
-	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 )
 
@@ -63,18 +61,14 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 	}
 	r := newRunning("console")
 	return startOrCleanup(ctx, r, func() error {
-		logger := cfg.Logger.With(slog.String("service", r.Name))
-		tp, err := cfg.tracerProvider(ctx, r, r.Name)
+		logger, tp, err := cfg.observe(ctx, r)
 		if err != nil {
 			return err
 		}
-		tc, err := temporalclient.Dial(ctx, temporalclient.Options{
-			Address: cfg.TemporalAddress, Namespace: cfg.Namespace, TracerProvider: tp, Logger: logger,
-		})
+		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, tp, logger)
 		if err != nil {
 			return err
 		}
-		r.onStop(func(context.Context) error { tc.Close(); return nil })
 		linkURL := cmp.Or(cfg.JaegerLinkURL, cfg.JaegerURL)
 		links := timeline.Links{JaegerURL: strings.TrimRight(linkURL, "/"), TemporalUIURL: strings.TrimRight(cfg.TemporalUIURL, "/"), Namespace: cfg.Namespace}
 		creds, err := credentials(r.Name, cfg.Auth, logger)

@@ -99,8 +99,7 @@ func startService(ctx context.Context, name string, cfg ServiceConfig,
 	build func(*Running, *sql.DB, trace.TracerProvider, *slog.Logger) (http.Handler, error)) (*Running, error) {
 	r := newRunning(name)
 	return startOrCleanup(ctx, r, func() error {
-		logger := cfg.Logger.With(slog.String("service", name))
-		tp, err := cfg.tracerProvider(ctx, r, name)
+		logger, tp, err := cfg.observe(ctx, r)
 		if err != nil {
 			return err
 		}

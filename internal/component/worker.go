@@ -70,8 +70,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 	}
 	r := newRunning("saga-worker")
 	return startOrCleanup(ctx, r, func() error {
-		logger := cfg.Logger.With(slog.String("service", r.Name))
-		tp, err := cfg.tracerProvider(ctx, r, r.Name)
+		logger, tp, err := cfg.observe(ctx, r)
 		if err != nil {
 			return err
 		}
@@ -80,13 +79,10 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		tc, err := temporalclient.Dial(ctx, temporalclient.Options{
-			Address: cfg.TemporalAddress, Namespace: cfg.Namespace, TracerProvider: tp, Logger: logger,
-		})
+		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, tp, logger)
 		if err != nil {
 			return err
 		}
-		r.onStop(func(context.Context) error { tc.Close(); return nil })
 		added, err := temporalclient.EnsureDTIDSearchAttribute(ctx, tc, cfg.Namespace)
 		if err != nil {
 			return err
