@@ -52,7 +52,7 @@ type API[E any, S ~string, R any] struct {
 	// instead of it (a declined payment); it runs after the crash fault, so
 	// a crashed request's retry is refused like the first would have been.
 	Refuse func(e E) error
-	// Compensation is the saga's undo of the step.
+	// Compensation is what compensates the step.
 	Compensation Compensation[S]
 	// Problems are the service's problem types.
 	Problems struct{ NotFound, KeyReused string }

@@ -14,7 +14,8 @@ import (
 // this many rounds has a bug.
 const maxSteps = 8
 
-// Compensation is the saga's undo of a service's step: a refund, a cancel.
+// Compensation is what undoes a service's step for the saga: a refund, a
+// cancel.
 type Compensation[S ~string] struct {
 	// Path is the route's last segment, "refund".
 	Path string
@@ -25,11 +26,11 @@ type Compensation[S ~string] struct {
 	UnavailableType, UnavailableDetail string
 	// Next is the service's lifecycle for the compensation: the state an
 	// entity in from moves to, or ok false when from is final and there is
-	// nothing (more) to undo — a declined payment has nothing to refund.
+	// nothing (more) to compensate — a declined payment has nothing to refund.
 	Next func(from S) (to S, ok bool)
 }
 
-// compensate undoes e's step: every state from which Next moves is moved by
+// compensate compensates e's step: every state from which Next moves is moved by
 // compare-and-set (a step still in flight then stops at its own next
 // compare-and-set); a final one is returned unchanged. moved reports
 // whether this request made the change.

@@ -88,7 +88,7 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		create, undo, one := e.path(), e.path(made.ID, svc.compensation), e.path(made.ID)
+		create, compensation, one := e.path(), e.path(made.ID, svc.compensation), e.path(made.ID)
 		body := func() string { return e.body(t, ids.NewDTID()) }
 		tests := []struct {
 			name, method, path, auth, body string
@@ -104,9 +104,9 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 			{name: "create_wrong_audience", method: "POST", path: create, auth: k.otherAudience(), body: body(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "create_read_scope", method: "POST", path: create, auth: k.scoped(svc.read), body: body(), wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "create_compensate_scope", method: "POST", path: create, auth: k.scoped(svc.compensate), body: `{not json`, wantStatus: 403, wantType: auth.TypeInsufficientScope},
-			{name: "compensate_missing_token", method: "POST", path: undo, wantStatus: 401, wantType: auth.TypeMissingToken},
-			{name: "compensate_write_scope", method: "POST", path: undo, auth: k.scoped(svc.write), wantStatus: 403, wantType: auth.TypeInsufficientScope},
-			{name: "compensate_expired", method: "POST", path: undo, auth: k.expired(), wantStatus: 401, wantType: auth.TypeInvalidToken},
+			{name: "compensate_missing_token", method: "POST", path: compensation, wantStatus: 401, wantType: auth.TypeMissingToken},
+			{name: "compensate_write_scope", method: "POST", path: compensation, auth: k.scoped(svc.write), wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "compensate_expired", method: "POST", path: compensation, auth: k.expired(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "list_missing_token", method: "GET", path: create, wantStatus: 401, wantType: auth.TypeMissingToken},
 			{name: "list_write_scopes", method: "GET", path: create, auth: k.scoped(svc.write, svc.compensate), wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "get_bad_signature", method: "GET", path: one, auth: k.otherKey(), wantStatus: 401, wantType: auth.TypeInvalidToken},
@@ -128,8 +128,8 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 		if n, m := e.Count(t, svc.table), e.Count(t, svc.events); n != 1 || m != len(svc.created) {
 			t.Errorf("%s %d, audit rows %d after the refusals, want only the first's 1 and %d (not compensated)", svc.table, n, m, len(svc.created))
 		}
-		status, _, answer := e.Raw(t, http.MethodPost, undo, map[string]string{
-			ids.HeaderIdempotencyKey: "k-undo", "Authorization": k.scoped(svc.compensate)}, "")
+		status, _, answer := e.Raw(t, http.MethodPost, compensation, map[string]string{
+			ids.HeaderIdempotencyKey: "k-compensation", "Authorization": k.scoped(svc.compensate)}, "")
 		if status != 200 || !strings.Contains(answer, `"state":"`+svc.compensated+`"`) {
 			t.Errorf("%s with %s: %d %s", svc.compensation, svc.compensate, status, answer)
 		}

@@ -54,7 +54,7 @@ func (rs *routes[E, S, R]) create(w http.ResponseWriter, r *http.Request) error 
 	return httpserver.WriteCreated(w, created, "/v1/"+rs.api.Collection+"/"+rs.id(&e), e)
 }
 
-// compensate is the saga's undo of the step (a refund, a cancel). The
+// compensate serves the step's compensation (a refund, a cancel). The
 // Idempotency-Key is required like on every write but not stored: the
 // compensation is idempotent by the entity's state.
 func (rs *routes[E, S, R]) compensate(w http.ResponseWriter, r *http.Request) error {
