@@ -14,7 +14,7 @@ import (
 
 // cancelNext is the order lifecycle, as the ledger's compensation asks it:
 // a confirmed order is cancelled; a cancelled one has nothing more to
-// compensation. Orders are created confirmed, so there is no other move.
+// compensate. Orders are created confirmed, so there is no other move.
 func cancelNext(from orderapi.State) (orderapi.State, bool) {
 	if from == orderapi.StateConfirmed {
 		return orderapi.StateCancelled, true
