@@ -159,7 +159,7 @@ func printOutcome(w io.Writer, res workflows.Result, err error) error {
 		if h.Compensation {
 			kind = "compensation"
 		}
-		fmt.Fprintf(w, "  %-4s %-16s %-6s correlation_id=%s %s\n", kind, h.Operation, h.Outcome, h.CorrelationID, h.Error)
+		fmt.Fprintf(w, "  %-12s %-16s %-6s correlation_id=%s %s\n", kind, h.Operation, h.Outcome, h.CorrelationID, h.Error)
 	}
 	if res.Status != workflows.StatusCompleted {
 		// A distinct exit code lets scripts tell "compensated" from "broken".
