@@ -18,21 +18,29 @@ import (
 // pass through carddata.Redact on the way out.
 
 // redactAttr returns a with card numbers redacted from its string value,
-// from errors and Stringers (rendered as text), and inside groups.
-func redactAttr(a slog.Attr) slog.Attr {
+// from errors and Stringers (rendered as text), and inside groups, and
+// whether it changed anything. It says so itself rather than letting the
+// caller compare: slog's Value.Equal compares any-values with ==, which
+// panics on slices and maps.
+func redactAttr(a slog.Attr) (slog.Attr, bool) {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
 		if s := v.String(); carddata.Contains(s) {
-			return slog.String(a.Key, carddata.Redact(s))
+			return slog.String(a.Key, carddata.Redact(s)), true
 		}
 	case slog.KindGroup:
 		group := v.Group()
 		out := make([]slog.Attr, len(group))
+		changed := false
 		for i, g := range group {
-			out[i] = redactAttr(g)
+			var c bool
+			out[i], c = redactAttr(g)
+			changed = changed || c
 		}
-		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}
+		if changed {
+			return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}, true
+		}
 	case slog.KindAny:
 		var s string
 		switch x := v.Any().(type) {
@@ -41,13 +49,13 @@ func redactAttr(a slog.Attr) slog.Attr {
 		case fmt.Stringer:
 			s = x.String()
 		default:
-			return a
+			return a, false
 		}
 		if carddata.Contains(s) {
-			return slog.String(a.Key, carddata.Redact(s))
+			return slog.String(a.Key, carddata.Redact(s)), true
 		}
 	}
-	return a
+	return a, false
 }
 
 // redactRecord returns r with card numbers redacted from its message and
@@ -56,8 +64,8 @@ func redactRecord(r slog.Record) slog.Record {
 	dirty := carddata.Contains(r.Message)
 	attrs := make([]slog.Attr, 0, r.NumAttrs())
 	r.Attrs(func(a slog.Attr) bool {
-		ra := redactAttr(a)
-		dirty = dirty || !ra.Equal(a)
+		ra, changed := redactAttr(a)
+		dirty = dirty || changed
 		attrs = append(attrs, ra)
 		return true
 	})
@@ -72,7 +80,7 @@ func redactRecord(r slog.Record) slog.Record {
 func redactAttrs(attrs []slog.Attr) []slog.Attr {
 	out := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
-		out[i] = redactAttr(a)
+		out[i], _ = redactAttr(a)
 	}
 	return out
 }

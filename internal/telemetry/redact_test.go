@@ -50,6 +50,29 @@ func TestLogHandlerPassesCleanRecordsUnchanged(t *testing.T) {
 	}
 }
 
+// Values of any kind pass: slices and maps cannot be compared with ==,
+// and a log line must never panic the component that writes it.
+func TestLogHandlerTakesUncomparableValues(t *testing.T) {
+	tests := []struct {
+		name string
+		attr slog.Attr
+		want string
+	}{
+		{"slice", slog.Any("partitions", []int{0, 2, 4}), `"partitions":[0,2,4]`},
+		{"map", slog.Any("owners", map[string]int{"a": 1}), `"owners":{"a":1}`},
+		{"slice_in_group", slog.Group("assignment", slog.Any("partitions", []int{1})), `"assignment":{"partitions":[1]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(NewLogHandler(slog.NewJSONHandler(&buf, nil))).Info("assigned", tt.attr)
+			if !strings.Contains(buf.String(), tt.want) {
+				t.Errorf("log line = %s, want %s", buf.String(), tt.want)
+			}
+		})
+	}
+}
+
 func TestExporterRedactsCardNumbers(t *testing.T) {
 	mem := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(redactingExporter{next: mem}))
