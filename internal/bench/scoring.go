@@ -170,7 +170,7 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 	defer func() { stop(); <-done }()
 	lastReport := start
 	for {
-		events, rows := c.Committed()
+		events, rows := c.CommittedTotals()
 		if time.Since(lastReport) >= 500*time.Millisecond {
 			fmt.Fprintf(o.Progress, "  %6.1fs committed %d/%d events\n", time.Since(start).Seconds(), events, o.Events)
 			lastReport = time.Now()

@@ -25,8 +25,8 @@ type ConsumerConfig struct {
 	// Partitions owned by this instance; several instances split the stream
 	// by owning disjoint sets. Empty means all.
 	Partitions []int
-	// FlushInterval is how often hot is swapped out and written.
-	FlushInterval time.Duration
+	// Flush says when a shard writes its batch.
+	Flush FlushPolicy
 	// AckWait is how long the server waits for an ack before redelivering;
 	// a flush must finish well inside it.
 	AckWait time.Duration
@@ -35,27 +35,8 @@ type ConsumerConfig struct {
 	MaxAckPending int
 	// PullBatch is how many messages one pull request asks for.
 	PullBatch int
-	Shard     ShardConfig
-	// Hooks lets crash tests stop a flush at its most dangerous points.
-	Hooks *Hooks
-}
-
-// Hooks are test seams inside a flush; nil in production.
-type Hooks struct {
-	AfterSwap   func(partition int) // cold handed to the flusher, nothing committed
-	AfterCommit func(partition int) // committed, not yet acked
-}
-
-func (h *Hooks) afterSwap(p int) {
-	if h != nil && h.AfterSwap != nil {
-		h.AfterSwap(p)
-	}
-}
-
-func (h *Hooks) afterCommit(p int) {
-	if h != nil && h.AfterCommit != nil {
-		h.AfterCommit(p)
-	}
+	// MaxLinks bounds the span links of one flush span.
+	MaxLinks int
 }
 
 // withDefaults fills zero values and checks the bounds fit together.
@@ -68,57 +49,58 @@ func (c ConsumerConfig) withDefaults() (ConsumerConfig, error) {
 			c.Partitions = append(c.Partitions, p)
 		}
 	}
-	c.FlushInterval = orDefault(c.FlushInterval, time.Second)
+	flush, err := c.Flush.withDefaults()
+	c.Flush = flush
+	errs := []error{err}
 	c.AckWait = orDefault(c.AckWait, 30*time.Second)
-	if c.Shard == (ShardConfig{}) {
-		c.Shard = DefaultShardConfig()
-	}
-	c.MaxAckPending = orDefault(c.MaxAckPending, 4*c.Shard.MaxHotEvents)
+	c.MaxAckPending = orDefault(c.MaxAckPending, 4*c.Flush.MaxEvents)
 	c.PullBatch = orDefault(c.PullBatch, 1024)
-	var errs []error
+	c.MaxLinks = orDefault(c.MaxLinks, DefaultMaxLinks)
 	for _, p := range c.Partitions {
 		if p < 0 || p >= c.PartitionCount {
 			errs = append(errs, fmt.Errorf("partition %d is outside 0-%d", p, c.PartitionCount-1))
 		}
 	}
-	if c.Shard.MaxHotEvents >= c.MaxAckPending {
-		errs = append(errs, fmt.Errorf("MaxHotEvents (%d) must be below MaxAckPending (%d), or the server stops delivering before hot is flushed", c.Shard.MaxHotEvents, c.MaxAckPending))
+	if c.Flush.MaxEvents >= c.MaxAckPending {
+		errs = append(errs, fmt.Errorf("flush policy's MaxEvents (%d) must be below MaxAckPending (%d), or the server stops delivering before hot is flushed", c.Flush.MaxEvents, c.MaxAckPending))
 	}
-	if c.FlushInterval >= c.AckWait/2 {
-		errs = append(errs, fmt.Errorf("flush interval %s must be well inside AckWait %s", c.FlushInterval, c.AckWait))
+	if c.Flush.Interval >= c.AckWait/2 {
+		errs = append(errs, fmt.Errorf("flush interval %s must be well inside AckWait %s", c.Flush.Interval, c.AckWait))
 	}
 	return c, errors.Join(errs...)
 }
 
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+// flushHooks are seams inside a flush for the crash tests, which stop a
+// flush at its most dangerous points; production leaves them nil.
+type flushHooks struct {
+	afterSwap   func(partition int) // cold handed to the flusher, nothing committed
+	afterCommit func(partition int) // committed, not yet acked
 }
 
-// Consumer runs one shard per owned partition.
+// commitTotals counts events and distinct-profile rows in committed
+// batches, across partitions, for benchmarks and tests that wait for a
+// backlog to drain.
+type commitTotals struct {
+	events, rows atomic.Int64
+}
+
+// Consumer runs one partition goroutine per owned partition.
 type Consumer struct {
-	js      jetstream.JetStream
-	store   *Store
-	cfg     ConsumerConfig
-	tracer  trace.Tracer
-	prop    propagation.TextMapPropagator
-	logger  *slog.Logger
-	metrics *metrics
-	hooks   *Hooks
-	labels  []string // partition → metric label, made once
+	cfg    ConsumerConfig
+	logger *slog.Logger
+	// hooks are set by tests in this package before Run.
+	hooks  flushHooks
+	totals commitTotals
+	deps   partitionDeps
 	// parts is filled before Run starts the goroutines and read-only after.
 	parts map[int]*partition
-	// committed counts events (and rows) in committed batches, for
-	// benchmarks and tests that wait for a backlog to drain.
-	committed, rows atomic.Int64
 }
 
-// Committed returns how many events and distinct-profile rows this
+// CommittedTotals returns how many events and distinct-profile rows this
 // consumer has committed since it started.
-func (c *Consumer) Committed() (events, rows int64) { return c.committed.Load(), c.rows.Load() }
+func (c *Consumer) CommittedTotals() (events, rows int64) {
+	return c.totals.events.Load(), c.totals.rows.Load()
+}
 
 // NewConsumer returns a Consumer whose metrics go to reg; Run starts it.
 func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp trace.TracerProvider,
@@ -131,17 +113,13 @@ func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp tr
 	if err != nil {
 		return nil, fmt.Errorf("scoring consumer: metrics: %w", err)
 	}
-	c := &Consumer{js: js, store: store, cfg: cfg, prop: prop, logger: logger, metrics: m, hooks: cfg.Hooks,
-		tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring"), parts: map[int]*partition{}}
-	for p := range cfg.PartitionCount {
-		c.labels = append(c.labels, strconv.Itoa(p))
+	c := &Consumer{cfg: cfg, logger: logger, parts: map[int]*partition{}}
+	c.deps = partitionDeps{
+		js: js, store: store, prop: prop, metrics: m, totals: &c.totals,
+		tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring"),
 	}
 	for _, p := range cfg.Partitions {
-		label := c.labels[p]
-		c.parts[p] = &partition{c: c, id: p, queries: make(chan pendingQuery),
-			log:      logger.With(slog.Int("partition", p)),
-			eventsIn: m.eventsIn.WithLabelValues(label), redelivered: m.redelivered.WithLabelValues(label),
-			lag: m.lag.WithLabelValues(label)}
+		c.parts[p] = newPartition(p, cfg, c.deps, logger.With(slog.Int("partition", p)))
 	}
 	return c, nil
 }
@@ -154,6 +132,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, len(c.parts))
 	for _, p := range c.parts {
+		p.hooks = c.hooks
 		wg.Go(func() {
 			if err := p.run(ctx); err != nil {
 				errs <- err
@@ -185,40 +164,9 @@ func (c *Consumer) Pending(ctx context.Context, profile string) (d Delta, owned 
 	if !ok {
 		return Delta{}, false, nil
 	}
-	q := pendingQuery{profile: profile, answer: make(chan Delta, 1)}
-	select {
-	case p.queries <- q:
-	case <-ctx.Done():
-		return Delta{}, true, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
-	}
-	select {
-	case d = <-q.answer:
-		return d, true, nil
-	case <-ctx.Done():
-		return Delta{}, true, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
-	}
+	d, err = p.pending(ctx, profile)
+	return d, true, err
 }
 
-// resetConsumer recreates the partition's durable consumer to start right
-// after watermark: the store, not the server's ack floor, is the truth
-// about what was applied, and a restart resumes at once instead of waiting
-// AckWait for redeliveries.
-func (c *Consumer) resetConsumer(ctx context.Context, partition int, watermark uint64) (jetstream.Consumer, error) {
-	name := fmt.Sprintf("scoring-p%d", partition)
-	if err := c.js.DeleteConsumer(ctx, StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("partition %d: delete consumer %s: %w", partition, name, err)
-	}
-	cons, err := c.js.CreateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-		Durable:       name,
-		FilterSubject: PartitionSubject(partition),
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   watermark + 1,
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       c.cfg.AckWait,
-		MaxAckPending: c.cfg.MaxAckPending,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("partition %d: create consumer %s: %w", partition, name, err)
-	}
-	return cons, nil
-}
+// partitionLabel is a partition's metric label.
+func partitionLabel(p int) string { return strconv.Itoa(p) }

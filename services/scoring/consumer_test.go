@@ -92,7 +92,7 @@ func startJetStream(t testing.TB, partitions int) (*nats.Conn, jetstream.JetStre
 func (r *rig) run(t *testing.T, partitions int) *Consumer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: partitions, FlushInterval: 100 * time.Millisecond},
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond}},
 		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)

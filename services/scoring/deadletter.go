@@ -9,19 +9,27 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// deadLetter publishes a refused event to scoring.dlq.<reason> with its
+// deadLetterer sends refused events to the DLQ stream.
+type deadLetterer struct {
+	js    jetstream.JetStream
+	count *prometheus.CounterVec // by reason
+	log   *slog.Logger
+}
+
+// send publishes a refused event to scoring.dlq.<reason> with its
 // original payload and headers plus the error, retrying until the server
 // takes it: a refused event is kept, never dropped. The DLQ publish is
 // deduplicated by stream sequence, so a redelivery cannot dead-letter twice.
 // Card numbers are redacted from the payload and headers (the DLQ is kept
 // on disk; the scoring stream itself keeps the original only until it is
 // acked, as a work queue would — see the README).
-func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, cause error) error {
+func (d *deadLetterer) send(ctx context.Context, msg jetstream.Msg, seq uint64, cause error) error {
 	reason := ReasonNotJSON
 	var de *DecodeError
 	if errors.As(cause, &de) {
@@ -42,12 +50,12 @@ func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint6
 	dlq.Header.Set("Sagatrace-Original-Subject", msg.Subject())
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
 		pubCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := p.c.js.PublishMsg(pubCtx, dlq, jetstream.WithMsgID("dlq-"+strconv.FormatUint(seq, 10)))
+		_, err := d.js.PublishMsg(pubCtx, dlq, jetstream.WithMsgID("dlq-"+strconv.FormatUint(seq, 10)))
 		cancel()
 		if err == nil {
 			break
 		}
-		p.log.Warn("dead-letter publish failed, retrying", slog.Uint64("stream_seq", seq), slog.Any("error", err))
+		d.log.Warn("dead-letter publish failed, retrying", slog.Uint64("stream_seq", seq), slog.Any("error", err))
 		select {
 		case <-ctx.Done():
 			// Not applied, not acked: the event comes back after a restart.
@@ -56,10 +64,10 @@ func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint6
 		}
 	}
 	if reason == ReasonCardData || holdsCard {
-		p.eraseFromStream(ctx, seq)
+		d.eraseFromStream(ctx, seq)
 	}
-	p.c.metrics.dlq.WithLabelValues(reason).Inc()
-	p.log.Warn("event dead-lettered", slog.String("reason", reason), slog.Uint64("stream_seq", seq), slog.Any("error", cause))
+	d.count.WithLabelValues(reason).Inc()
+	d.log.Warn("event dead-lettered", slog.String("reason", reason), slog.Uint64("stream_seq", seq), slog.Any("error", cause))
 	return nil
 }
 
@@ -67,13 +75,13 @@ func (p *partition) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint6
 // (overwriting it on disk) once its redacted copy is in the DLQ, so the
 // number is not kept for the stream's MaxAge. Failing that is logged, not
 // fatal: the event is dead-lettered either way.
-func (p *partition) eraseFromStream(ctx context.Context, seq uint64) {
-	s, err := p.c.js.Stream(ctx, StreamName)
+func (d *deadLetterer) eraseFromStream(ctx context.Context, seq uint64) {
+	s, err := d.js.Stream(ctx, StreamName)
 	if err == nil {
 		err = s.SecureDeleteMsg(ctx, seq)
 	}
 	if err != nil {
-		p.log.Error("could not erase an event holding a card number from the stream; erase it by hand",
+		d.log.Error("could not erase an event holding a card number from the stream; erase it by hand",
 			slog.Uint64("stream_seq", seq), slog.String("command", "nats stream rmm "+StreamName+" "+strconv.FormatUint(seq, 10)),
 			slog.Any("error", err))
 	}

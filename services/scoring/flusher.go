@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -19,17 +20,29 @@ type flushJob struct {
 	ack   jetstream.Msg
 }
 
-// flusher writes one shard's batches, one at a time, in order.
+// flusher writes one shard's batches, one at a time, in order. It runs
+// on its own goroutine so that the partition keeps filling hot while cold
+// is written; in and done are its only contact with the partition.
 type flusher struct {
-	c         *Consumer
-	partition int
-	log       *slog.Logger
-	in        chan flushJob
-	done      chan error
+	store  *Store
+	tracer trace.Tracer
+	hooks  flushHooks
+	totals *commitTotals
+	log    *slog.Logger
+	in     chan flushJob
+	done   chan error
+	// The partition's collectors, looked up once.
+	eventsFlushed               prometheus.Counter
+	flushDuration, rowsPerFlush prometheus.Observer
 }
 
-func newFlusher(c *Consumer, partition int, log *slog.Logger) *flusher {
-	return &flusher{c: c, partition: partition, log: log, in: make(chan flushJob), done: make(chan error, 1)}
+func newFlusher(partition int, deps partitionDeps, hooks flushHooks, log *slog.Logger) *flusher {
+	return &flusher{
+		store: deps.store, tracer: deps.tracer, hooks: hooks, totals: deps.totals, log: log,
+		in: make(chan flushJob), done: make(chan error, 1),
+		eventsFlushed: deps.metrics.eventsFlushed.WithLabelValues(partitionLabel(partition)),
+		flushDuration: deps.metrics.flushDuration, rowsPerFlush: deps.metrics.rowsPerFlush,
+	}
 }
 
 func (f *flusher) run(ctx context.Context) {
@@ -44,7 +57,7 @@ func (f *flusher) run(ctx context.Context) {
 func (f *flusher) flush(ctx context.Context, job flushJob) error {
 	b := job.batch
 	start := time.Now()
-	ctx, span := f.c.tracer.Start(ctx, "scoring.flush", trace.WithNewRoot(), trace.WithLinks(b.Links...),
+	ctx, span := f.tracer.Start(ctx, "scoring.flush", trace.WithNewRoot(), trace.WithLinks(b.Links...),
 		trace.WithAttributes(
 			attribute.Int("scoring.partition", b.Partition),
 			attribute.Int("scoring.events", b.Events),
@@ -54,9 +67,11 @@ func (f *flusher) flush(ctx context.Context, job flushJob) error {
 			attribute.Int("scoring.dropped_links", b.DroppedLinks),
 		))
 	defer span.End()
-	f.c.hooks.afterSwap(b.Partition)
+	if f.hooks.afterSwap != nil {
+		f.hooks.afterSwap(b.Partition)
+	}
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
-		err := f.c.store.CommitBatch(ctx, b)
+		err := f.store.CommitBatch(ctx, b)
 		if err == nil {
 			break
 		}
@@ -74,18 +89,19 @@ func (f *flusher) flush(ctx context.Context, job flushJob) error {
 		case <-time.After(backoff):
 		}
 	}
-	f.c.hooks.afterCommit(b.Partition)
+	if f.hooks.afterCommit != nil {
+		f.hooks.afterCommit(b.Partition)
+	}
 	if job.ack != nil {
 		if err := job.ack.Ack(); err != nil {
 			// Harmless: the batch is committed; its redelivery is skipped.
 			f.log.Warn("ack after commit failed", slog.Uint64("stream_seq", b.LastSeq), slog.Any("error", err))
 		}
 	}
-	f.c.committed.Add(int64(b.Events))
-	f.c.rows.Add(int64(len(b.Deltas)))
-	m, label := f.c.metrics, f.c.labels[b.Partition]
-	m.eventsFlushed.WithLabelValues(label).Add(float64(b.Events))
-	m.flushDuration.Observe(time.Since(start).Seconds())
-	m.rowsPerFlush.Observe(float64(len(b.Deltas)))
+	f.totals.events.Add(int64(b.Events))
+	f.totals.rows.Add(int64(len(b.Deltas)))
+	f.eventsFlushed.Add(float64(b.Events))
+	f.flushDuration.Observe(time.Since(start).Seconds())
+	f.rowsPerFlush.Observe(float64(len(b.Deltas)))
 	return nil
 }

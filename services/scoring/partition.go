@@ -10,22 +10,42 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
+// partitionDeps is what every partition of a Consumer shares: the
+// connection, the store and the instruments. Each partition gets a copy.
+type partitionDeps struct {
+	js      jetstream.JetStream
+	store   *Store
+	tracer  trace.Tracer
+	prop    propagation.TextMapPropagator
+	metrics *metrics
+	totals  *commitTotals
+}
+
 // partition is the goroutine that owns one shard: it pulls the partition's
-// messages, applies them to hot, swaps hot and cold when it is time, and
-// hands cold to its flusher. Only this goroutine touches the shard.
+// messages, applies them to hot, swaps hot and cold when its flush policy
+// says so, and hands cold to its flusher. Only this goroutine touches the
+// shard.
 type partition struct {
-	c       *Consumer
-	id      int
-	shard   *Shard
-	flusher *flusher
-	queries chan pendingQuery
-	log     *slog.Logger
+	id            int
+	deps          partitionDeps
+	policy        FlushPolicy
+	maxLinks      int
+	ackWait       time.Duration
+	maxAckPending int
+	pullBatch     int
+	hooks         flushHooks
+	shard         *Shard
+	flusher       *flusher
+	dlq           *deadLetterer
+	queries       chan pendingQuery
+	log           *slog.Logger
 	// last is the newest message applied to hot; acking it after its batch
 	// commits acks every earlier one (AckAll).
 	last jetstream.Msg
@@ -34,35 +54,60 @@ type partition struct {
 	lag                   prometheus.Gauge
 }
 
+func newPartition(id int, cfg ConsumerConfig, deps partitionDeps, log *slog.Logger) *partition {
+	label := partitionLabel(id)
+	return &partition{
+		id: id, deps: deps, policy: cfg.Flush, maxLinks: cfg.MaxLinks,
+		ackWait: cfg.AckWait, maxAckPending: cfg.MaxAckPending, pullBatch: cfg.PullBatch,
+		dlq:     &deadLetterer{js: deps.js, count: deps.metrics.dlq, log: log},
+		queries: make(chan pendingQuery), log: log,
+		eventsIn: deps.metrics.eventsIn.WithLabelValues(label), redelivered: deps.metrics.redelivered.WithLabelValues(label),
+		lag: deps.metrics.lag.WithLabelValues(label),
+	}
+}
+
 // pendingQuery asks the owner for what hot and cold hold for a profile.
 type pendingQuery struct {
 	profile string
 	answer  chan Delta
 }
 
-// tick bounds how long the owner waits for a message before it looks at
-// its clock, its flusher and its queries again.
-const tick = 50 * time.Millisecond
+// pending asks the partition's goroutine what hot and cold hold for
+// profile; only that goroutine may read them.
+func (p *partition) pending(ctx context.Context, profile string) (Delta, error) {
+	q := pendingQuery{profile: profile, answer: make(chan Delta, 1)}
+	select {
+	case p.queries <- q:
+	case <-ctx.Done():
+		return Delta{}, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+	}
+	select {
+	case d := <-q.answer:
+		return d, nil
+	case <-ctx.Done():
+		return Delta{}, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+	}
+}
 
 // drainTimeout bounds the final flush of a graceful stop.
 const drainTimeout = 10 * time.Second
 
 func (p *partition) run(ctx context.Context) error {
-	watermark, err := p.c.store.Offset(ctx, p.id)
+	watermark, err := p.deps.store.Offset(ctx, p.id)
 	if err != nil {
 		return err
 	}
-	cons, err := p.c.resetConsumer(ctx, p.id, watermark)
+	cons, err := p.resetConsumer(ctx, watermark)
 	if err != nil {
 		return err
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(p.c.cfg.PullBatch))
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(p.pullBatch))
 	if err != nil {
 		return fmt.Errorf("partition %d: subscribe: %w", p.id, err)
 	}
 	defer msgs.Stop()
-	p.shard = NewShard(p.id, watermark, p.c.cfg.Shard)
-	p.flusher = newFlusher(p.c, p.id, p.log)
+	p.shard = NewShard(p.id, watermark, p.policy, p.maxLinks)
+	p.flusher = newFlusher(p.id, p.deps, p.hooks, p.log)
 	// Flushes outlive ctx: the last one runs during the graceful stop, and
 	// is abandoned only after drainTimeout (its events are then redelivered).
 	flushCtx, cancelFlushes := context.WithCancel(context.WithoutCancel(ctx))
@@ -70,9 +115,9 @@ func (p *partition) run(ctx context.Context) error {
 	go p.flusher.run(flushCtx)
 	p.log.Info("partition resumed", slog.Uint64("committed_seq", watermark))
 
-	nextSwap := time.Now().Add(p.c.cfg.FlushInterval)
+	nextSwap := time.Now().Add(p.policy.Interval)
 	for {
-		waitCtx, cancel := context.WithTimeout(ctx, tick)
+		waitCtx, cancel := context.WithTimeout(ctx, p.policy.Idle)
 		handled, err := p.pull(ctx, waitCtx, msgs, &nextSwap)
 		cancel()
 		if handled == 0 {
@@ -89,6 +134,30 @@ func (p *partition) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// resetConsumer recreates the partition's durable consumer to start right
+// after watermark: the store, not the server's ack floor, is the truth
+// about what was applied, and a restart resumes at once instead of waiting
+// AckWait for redeliveries.
+func (p *partition) resetConsumer(ctx context.Context, watermark uint64) (jetstream.Consumer, error) {
+	name := fmt.Sprintf("scoring-p%d", p.id)
+	if err := p.deps.js.DeleteConsumer(ctx, StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("partition %d: delete consumer %s: %w", p.id, name, err)
+	}
+	cons, err := p.deps.js.CreateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable:       name,
+		FilterSubject: PartitionSubject(p.id),
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   watermark + 1,
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       p.ackWait,
+		MaxAckPending: p.maxAckPending,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("partition %d: create consumer %s: %w", p.id, name, err)
+	}
+	return cons, nil
 }
 
 // pull handles messages until waitCtx expires, swapping hot out whenever
@@ -111,7 +180,7 @@ func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesCo
 			if b := p.shard.Swap(); b != nil {
 				p.flusher.in <- flushJob{batch: b, ack: p.last}
 			}
-			*nextSwap = time.Now().Add(p.c.cfg.FlushInterval)
+			*nextSwap = time.Now().Add(p.policy.Interval)
 		}
 		msg, err := msgs.Next(jetstream.NextContext(waitCtx))
 		if err != nil {
@@ -161,7 +230,7 @@ func (p *partition) finished(err error) error {
 	if err != nil {
 		return fmt.Errorf("partition %d: flush abandoned, its events will be redelivered: %w", p.id, err)
 	}
-	p.shard.Committed()
+	p.shard.MarkCommitted()
 	return nil
 }
 
@@ -185,7 +254,7 @@ func (p *partition) handle(ctx context.Context, msg jetstream.Msg) error {
 	p.eventsIn.Inc()
 	ev, err := Decode(msg.Data())
 	if err != nil {
-		if err := p.deadLetter(ctx, msg, seq, err); err != nil {
+		if err := p.dlq.send(ctx, msg, seq, err); err != nil {
 			return nil // stopping: the event stays unacked and comes back
 		}
 		p.shard.Advance(seq)
@@ -207,11 +276,11 @@ func (p *partition) consumeSpan(msg jetstream.Msg, ev Event) trace.SpanContext {
 	if len(h) == 0 || len(h["traceparent"]) == 0 && len(h["uber-trace-id"]) == 0 {
 		return trace.SpanContext{}
 	}
-	ctx := p.c.prop.Extract(context.Background(), telemetry.NATSHeaderCarrier(h))
+	ctx := p.deps.prop.Extract(context.Background(), telemetry.NATSHeaderCarrier(h))
 	if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() || !sc.IsSampled() {
 		return trace.SpanContext{}
 	}
-	_, span := p.c.tracer.Start(ctx, "process "+SubjectPrefix+"*", trace.WithSpanKind(trace.SpanKindConsumer),
+	_, span := p.deps.tracer.Start(ctx, "process "+SubjectPrefix+"*", trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
 			attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.destination.name", msg.Subject()),

@@ -4,23 +4,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// ShardConfig bounds one shard's memory and batch size.
-type ShardConfig struct {
-	// MaxHotKeys is the number of distinct profiles hot may hold before it
-	// is swapped out early: the memory bound.
-	MaxHotKeys int
-	// MaxHotEvents is the number of events hot may absorb before it is
-	// swapped out early; it must stay below the consumer's MaxAckPending, or
-	// the server stops delivering before hot is ever flushed.
-	MaxHotEvents int
-	// MaxLinks bounds the span links a flush span carries.
-	MaxLinks int
-}
-
-// DefaultShardConfig suits one partition of a firehose on a small machine.
-func DefaultShardConfig() ShardConfig {
-	return ShardConfig{MaxHotKeys: 50_000, MaxHotEvents: 8_192, MaxLinks: 128}
-}
+// DefaultMaxLinks bounds the span links one flush span carries: a trace
+// backend refuses or truncates spans with thousands of links.
+const DefaultMaxLinks = 128
 
 // Batch is what a swap hands to the flusher: the deltas of the events
 // applied since the last swap, and the stream sequence they reach.
@@ -35,7 +21,7 @@ type Batch struct {
 	After uint64
 	// Links point at the consume spans of the traced events in the batch.
 	Links []trace.Link
-	// DroppedLinks counts traced events beyond ShardConfig.MaxLinks.
+	// DroppedLinks counts traced events beyond the shard's link bound.
 	DroppedLinks int
 }
 
@@ -45,17 +31,21 @@ type Batch struct {
 // only reads while it is in flight.
 type Shard struct {
 	partition int
-	cfg       ShardConfig
-	hot       Batch
-	cold      *Batch // in flight, or nil
-	spare     map[string]Delta
+	// maxKeys and maxEvents are the flush policy's size bounds.
+	maxKeys, maxEvents int
+	maxLinks           int
+	hot                Batch
+	cold               *Batch // in flight, or nil
+	spare              map[string]Delta
 	// watermark is the last stream sequence committed to the store.
 	watermark uint64
 }
 
-// NewShard returns a shard whose store holds everything up to watermark.
-func NewShard(partition int, watermark uint64, cfg ShardConfig) *Shard {
-	s := &Shard{partition: partition, cfg: cfg, watermark: watermark}
+// NewShard returns a shard whose store holds everything up to watermark;
+// policy's size bounds say when it is Full, and maxLinks bounds the links
+// of a batch.
+func NewShard(partition int, watermark uint64, policy FlushPolicy, maxLinks int) *Shard {
+	s := &Shard{partition: partition, maxKeys: policy.MaxKeys, maxEvents: policy.MaxEvents, maxLinks: maxLinks, watermark: watermark}
 	s.hot = s.newBatch()
 	return s
 }
@@ -99,7 +89,7 @@ func (s *Shard) Apply(ev Event, seq uint64, link trace.SpanContext) bool {
 	}
 	s.hot.Deltas[ev.ProfileID] = d
 	if link.IsValid() {
-		if len(s.hot.Links) < s.cfg.MaxLinks {
+		if len(s.hot.Links) < s.maxLinks {
 			s.hot.Links = append(s.hot.Links, trace.Link{SpanContext: link})
 		} else {
 			s.hot.DroppedLinks++
@@ -124,7 +114,7 @@ func (s *Shard) Advance(seq uint64) bool {
 
 // Full reports whether hot reached a bound and should be swapped now.
 func (s *Shard) Full() bool {
-	return len(s.hot.Deltas) >= s.cfg.MaxHotKeys || s.hot.Events >= s.cfg.MaxHotEvents
+	return len(s.hot.Deltas) >= s.maxKeys || s.hot.Events >= s.maxEvents
 }
 
 // Flushing reports whether a batch is in flight.
@@ -144,9 +134,9 @@ func (s *Shard) Swap() *Batch {
 	return s.cold
 }
 
-// Committed records that the in-flight batch is in the store: the
+// MarkCommitted records that the in-flight batch is in the store: the
 // watermark moves to its last sequence, and its map is kept for reuse.
-func (s *Shard) Committed() {
+func (s *Shard) MarkCommitted() {
 	if s.cold == nil {
 		return
 	}

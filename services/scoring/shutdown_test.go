@@ -24,7 +24,7 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 	// A long interval: while events flow, only the stop itself flushes what
 	// arrived after the first events.
 	reg := prometheus.NewRegistry()
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1, FlushInterval: 10 * time.Second},
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 10 * time.Second}},
 		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,11 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 		}
 		published <- pub.Flush()
 	}()
-	time.Sleep(time.Second)
+	// Stop once the shard has taken events, however slow the machine: the
+	// stop must land while events are in hot and more are arriving.
+	waitFor(t, 30*time.Second, "the shard to take events", func() bool {
+		return counterTotal(t, reg, "scoring_events_in_total") > 0
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("consumer stopped with %v", err)
@@ -93,6 +97,18 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 		t.Errorf("stored scores add up to %d, but the offset says %d events were applied", total, offset)
 	}
 	t.Logf("stopped after applying %d of %d events (%d prefetched, not applied)", offset, events, info.NumAckPending)
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s after %s", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // counterTotal sums a counter over its labels.

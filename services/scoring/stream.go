@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Stream layout (DESIGN §4). Publishers write scoring.events.<profile>; the
+// Stream layout. Publishers write scoring.events.<profile>; the
 // stream rewrites the subject to scoring.p.<partition>, so that the server,
 // not every publisher, decides which partition owns a profile. The stored
 // subject is deliberately literal, without the profile token: a consumer
