@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,13 +26,8 @@ type ConsumerConfig struct {
 	Partitions []int
 	// Flush says when a shard writes its batch.
 	Flush FlushPolicy
-	// AckWait is how long the server waits for an ack before redelivering;
-	// a flush must finish well inside it.
-	AckWait time.Duration
-	// MaxAckPending bounds the unacknowledged messages per partition: with
+	// PullBatch is how many messages the client buffers per partition: with
 	// hot and cold, the engine's memory bound on the wire side.
-	MaxAckPending int
-	// PullBatch is how many messages one pull request asks for.
 	PullBatch int
 	// MaxLinks bounds the span links of one flush span.
 	MaxLinks int
@@ -52,20 +46,12 @@ func (c ConsumerConfig) withDefaults() (ConsumerConfig, error) {
 	flush, err := c.Flush.withDefaults()
 	c.Flush = flush
 	errs := []error{err}
-	c.AckWait = orDefault(c.AckWait, 30*time.Second)
-	c.MaxAckPending = orDefault(c.MaxAckPending, 4*c.Flush.MaxEvents)
 	c.PullBatch = orDefault(c.PullBatch, 1024)
 	c.MaxLinks = orDefault(c.MaxLinks, DefaultMaxLinks)
 	for _, p := range c.Partitions {
 		if p < 0 || p >= c.PartitionCount {
 			errs = append(errs, fmt.Errorf("partition %d is outside 0-%d", p, c.PartitionCount-1))
 		}
-	}
-	if c.Flush.MaxEvents >= c.MaxAckPending {
-		errs = append(errs, fmt.Errorf("flush policy's MaxEvents (%d) must be below MaxAckPending (%d), or the server stops delivering before hot is flushed", c.Flush.MaxEvents, c.MaxAckPending))
-	}
-	if c.Flush.Interval >= c.AckWait/2 {
-		errs = append(errs, fmt.Errorf("flush interval %s must be well inside AckWait %s", c.Flush.Interval, c.AckWait))
 	}
 	return c, errors.Join(errs...)
 }
@@ -74,7 +60,7 @@ func (c ConsumerConfig) withDefaults() (ConsumerConfig, error) {
 // flush at its most dangerous points; production leaves them nil.
 type flushHooks struct {
 	afterSwap   func(partition int) // cold handed to the flusher, nothing committed
-	afterCommit func(partition int) // committed, not yet acked
+	afterCommit func(partition int) // committed, not yet reported to the partition
 }
 
 // commitTotals counts events and distinct-profile rows in committed

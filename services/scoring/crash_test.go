@@ -76,7 +76,7 @@ func runCrashHelper() error {
 		}
 	}
 	c, err := NewConsumer(js, store, ConsumerConfig{
-		PartitionCount: crashParts, AckWait: 5 * time.Second, MaxLinks: 1,
+		PartitionCount: crashParts, MaxLinks: 1,
 		Flush: FlushPolicy{Interval: 100 * time.Millisecond, MaxEvents: 500},
 	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {

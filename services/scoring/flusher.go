@@ -6,19 +6,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// flushJob is one batch to write, and the message whose ack, after the
-// commit, acknowledges every message of the batch.
-type flushJob struct {
-	batch *Batch
-	ack   jetstream.Msg
-}
 
 // flusher writes one shard's batches, one at a time, in order. It runs
 // on its own goroutine so that the partition keeps filling hot while cold
@@ -29,7 +21,7 @@ type flusher struct {
 	hooks  flushHooks
 	totals *commitTotals
 	log    *slog.Logger
-	in     chan flushJob
+	in     chan *Batch
 	done   chan error
 	// The partition's collectors, looked up once.
 	eventsFlushed               prometheus.Counter
@@ -39,23 +31,22 @@ type flusher struct {
 func newFlusher(partition int, deps partitionDeps, hooks flushHooks, log *slog.Logger) *flusher {
 	return &flusher{
 		store: deps.store, tracer: deps.tracer, hooks: hooks, totals: deps.totals, log: log,
-		in: make(chan flushJob), done: make(chan error, 1),
+		in: make(chan *Batch), done: make(chan error, 1),
 		eventsFlushed: deps.metrics.eventsFlushed.WithLabelValues(partitionLabel(partition)),
 		flushDuration: deps.metrics.flushDuration, rowsPerFlush: deps.metrics.rowsPerFlush,
 	}
 }
 
 func (f *flusher) run(ctx context.Context) {
-	for job := range f.in {
-		f.done <- f.flush(ctx, job)
+	for b := range f.in {
+		f.done <- f.flush(ctx, b)
 	}
 }
 
-// flush commits the batch — retrying until it succeeds, since dropping it
-// would lose events — and only then acks it. A crash between the commit and
-// the ack redelivers the batch, and the shard skips it by its watermark.
-func (f *flusher) flush(ctx context.Context, job flushJob) error {
-	b := job.batch
+// flush commits the batch, retrying until it succeeds, since dropping it
+// would lose events. Nothing is acknowledged: the offset committed with the
+// batch is where the next owner starts reading.
+func (f *flusher) flush(ctx context.Context, b *Batch) error {
 	start := time.Now()
 	ctx, span := f.tracer.Start(ctx, "scoring.flush", trace.WithNewRoot(), trace.WithLinks(b.Links...),
 		trace.WithAttributes(
@@ -91,12 +82,6 @@ func (f *flusher) flush(ctx context.Context, job flushJob) error {
 	}
 	if f.hooks.afterCommit != nil {
 		f.hooks.afterCommit(b.Partition)
-	}
-	if job.ack != nil {
-		if err := job.ack.Ack(); err != nil {
-			// Harmless: the batch is committed; its redelivery is skipped.
-			f.log.Warn("ack after commit failed", slog.Uint64("stream_seq", b.LastSeq), slog.Any("error", err))
-		}
 	}
 	f.totals.events.Add(int64(b.Events))
 	f.totals.rows.Add(int64(len(b.Deltas)))

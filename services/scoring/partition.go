@@ -33,22 +33,17 @@ type partitionDeps struct {
 // says so, and hands cold to its flusher. Only this goroutine touches the
 // shard.
 type partition struct {
-	id            int
-	deps          partitionDeps
-	policy        FlushPolicy
-	maxLinks      int
-	ackWait       time.Duration
-	maxAckPending int
-	pullBatch     int
-	hooks         flushHooks
-	shard         *Shard
-	flusher       *flusher
-	dlq           *deadLetterer
-	queries       chan pendingQuery
-	log           *slog.Logger
-	// last is the newest message applied to hot; acking it after its batch
-	// commits acks every earlier one (AckAll).
-	last jetstream.Msg
+	id        int
+	deps      partitionDeps
+	policy    FlushPolicy
+	maxLinks  int
+	pullBatch int
+	hooks     flushHooks
+	shard     *Shard
+	flusher   *flusher
+	dlq       *deadLetterer
+	queries   chan pendingQuery
+	log       *slog.Logger
 	// The partition's own collectors, looked up once, not per message.
 	eventsIn, redelivered prometheus.Counter
 	lag                   prometheus.Gauge
@@ -58,9 +53,9 @@ func newPartition(id int, cfg ConsumerConfig, deps partitionDeps, log *slog.Logg
 	label := partitionLabel(id)
 	return &partition{
 		id: id, deps: deps, policy: cfg.Flush, maxLinks: cfg.MaxLinks,
-		ackWait: cfg.AckWait, maxAckPending: cfg.MaxAckPending, pullBatch: cfg.PullBatch,
-		dlq:     &deadLetterer{js: deps.js, count: deps.metrics.dlq, log: log},
-		queries: make(chan pendingQuery), log: log,
+		pullBatch: cfg.PullBatch,
+		dlq:       &deadLetterer{js: deps.js, count: deps.metrics.dlq, log: log},
+		queries:   make(chan pendingQuery), log: log,
 		eventsIn: deps.metrics.eventsIn.WithLabelValues(label), redelivered: deps.metrics.redelivered.WithLabelValues(label),
 		lag: deps.metrics.lag.WithLabelValues(label),
 	}
@@ -97,19 +92,16 @@ func (p *partition) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cons, err := p.resetConsumer(ctx, watermark)
+	p.shard = NewShard(p.id, watermark, p.policy, p.maxLinks)
+	msgs, err := p.subscribe(ctx, watermark+1)
 	if err != nil {
 		return err
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(p.pullBatch))
-	if err != nil {
-		return fmt.Errorf("partition %d: subscribe: %w", p.id, err)
-	}
-	defer msgs.Stop()
-	p.shard = NewShard(p.id, watermark, p.policy, p.maxLinks)
+	defer func() { msgs.Stop() }()
 	p.flusher = newFlusher(p.id, p.deps, p.hooks, p.log)
 	// Flushes outlive ctx: the last one runs during the graceful stop, and
-	// is abandoned only after drainTimeout (its events are then redelivered).
+	// is abandoned only after drainTimeout (its events are then read again
+	// by the next owner, from the stored offset).
 	flushCtx, cancelFlushes := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelFlushes()
 	go p.flusher.run(flushCtx)
@@ -130,34 +122,44 @@ func (p *partition) run(ctx context.Context) error {
 			defer timer.Stop()
 			return p.drain()
 		}
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			// The library gave up on this subscription; start another right
+			// after what the shard already holds.
+			p.log.Warn("subscription closed, subscribing again", slog.Uint64("from_seq", p.shard.NextSeq()))
+			msgs.Stop()
+			if msgs, err = p.subscribe(ctx, p.shard.NextSeq()); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
 	}
 }
 
-// resetConsumer recreates the partition's durable consumer to start right
-// after watermark: the store, not the server's ack floor, is the truth
-// about what was applied, and a restart resumes at once instead of waiting
-// AckWait for redeliveries.
-func (p *partition) resetConsumer(ctx context.Context, watermark uint64) (jetstream.Consumer, error) {
-	name := fmt.Sprintf("scoring-p%d", p.id)
-	if err := p.deps.js.DeleteConsumer(ctx, StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("partition %d: delete consumer %s: %w", p.id, name, err)
-	}
-	cons, err := p.deps.js.CreateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-		Durable:       name,
-		FilterSubject: PartitionSubject(p.id),
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   watermark + 1,
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       p.ackWait,
-		MaxAckPending: p.maxAckPending,
+// subscribe reads the partition from stream sequence from on with an
+// ordered consumer: an ephemeral consumer without acks whose client checks
+// that the consumer sequence advances by exactly one, and on a gap, a
+// missed heartbeat or a reconnect recreates the consumer right after the
+// last message it handed over. So a message lost in flight is read again,
+// never skipped; and since the database holds the offset, nothing needs
+// acknowledging: no ack can cover a message the shard never received.
+func (p *partition) subscribe(ctx context.Context, from uint64) (jetstream.MessagesContext, error) {
+	cons, err := p.deps.js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects:    []string{PartitionSubject(p.id)},
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       from,
+		InactiveThreshold: time.Minute,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("partition %d: create consumer %s: %w", p.id, name, err)
+		return nil, fmt.Errorf("partition %d: ordered consumer from %d: %w", p.id, from, err)
 	}
-	return cons, nil
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(p.pullBatch))
+	if err != nil {
+		return nil, fmt.Errorf("partition %d: subscribe: %w", p.id, err)
+	}
+	return msgs, nil
 }
 
 // pull handles messages until waitCtx expires, swapping hot out whenever
@@ -178,7 +180,7 @@ func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesCo
 				}
 			}
 			if b := p.shard.Swap(); b != nil {
-				p.flusher.in <- flushJob{batch: b, ack: p.last}
+				p.flusher.in <- b
 			}
 			*nextSwap = time.Now().Add(p.policy.Interval)
 		}
@@ -188,7 +190,7 @@ func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesCo
 				return handled, nil
 			}
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return handled, fmt.Errorf("partition %d: subscription closed: %w", p.id, err)
+				return handled, err
 			}
 			p.log.Warn("fetch failed, retrying", slog.Any("error", err))
 			continue
@@ -225,10 +227,11 @@ func (p *partition) serve(wait bool) error {
 }
 
 // finished records the outcome of the in-flight flush. A flush fails only
-// when it was abandoned at shutdown; its events stay unacked and come back.
+// when it was abandoned at shutdown or the offset moved under it; its
+// events are then not in the store, and the next owner reads them again.
 func (p *partition) finished(err error) error {
 	if err != nil {
-		return fmt.Errorf("partition %d: flush abandoned, its events will be redelivered: %w", p.id, err)
+		return fmt.Errorf("partition %d: flush failed, its events will be read again from the stored offset: %w", p.id, err)
 	}
 	p.shard.MarkCommitted()
 	return nil
@@ -238,34 +241,31 @@ func (p *partition) finished(err error) error {
 func (p *partition) handle(ctx context.Context, msg jetstream.Msg) error {
 	meta, err := msg.Metadata()
 	if err != nil {
-		p.log.Error("message without JetStream metadata, terminated", slog.Any("error", err))
-		_ = msg.Term()
-		return nil
+		// Only JetStream messages reach an ordered consumer's iterator.
+		return fmt.Errorf("partition %d: message without JetStream metadata: %w", p.id, err)
 	}
 	seq := meta.Sequence.Stream
 	p.lag.Set(float64(meta.NumPending))
 	if p.shard.Seen(seq) {
+		// A recreated consumer may hand over again what hot already holds.
 		p.redelivered.Inc()
-		if seq <= p.shard.Watermark() {
-			_ = msg.Ack() // committed before a crash; acking it acks nothing newer
-		}
 		return nil
 	}
 	p.eventsIn.Inc()
 	ev, err := Decode(msg.Data())
 	if err != nil {
 		if err := p.dlq.send(ctx, msg, seq, err); err != nil {
-			return nil // stopping: the event stays unacked and comes back
+			// Stopping: the event is not applied, so the offset stays below
+			// it and the next owner reads it again.
+			return err
 		}
 		p.shard.Advance(seq)
-		p.last = msg
 		return nil
 	}
 	if ev.DTID == "" {
 		ev.DTID = msg.Headers().Get(ids.NATSHeaderDTID)
 	}
 	p.shard.Apply(ev, seq, p.consumeSpan(msg, ev))
-	p.last = msg
 	return nil
 }
 
@@ -293,14 +293,14 @@ func (p *partition) consumeSpan(msg jetstream.Msg, ev Event) trace.SpanContext {
 }
 
 // drain flushes what hot holds when the consumer stops, so a graceful stop
-// leaves nothing to redeliver.
+// leaves nothing for the next owner to read again.
 func (p *partition) drain() error {
 	defer close(p.flusher.in)
 	if err := p.serve(true); err != nil {
 		return err
 	}
 	if b := p.shard.Swap(); b != nil {
-		p.flusher.in <- flushJob{batch: b, ack: p.last}
+		p.flusher.in <- b
 		return p.serve(true)
 	}
 	return nil

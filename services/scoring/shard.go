@@ -62,6 +62,19 @@ func (s *Shard) newBatch() Batch {
 // Watermark is the last stream sequence the store holds for this shard.
 func (s *Shard) Watermark() uint64 { return s.watermark }
 
+// NextSeq is the stream sequence after the newest one the shard holds,
+// committed or not: where reading resumes.
+func (s *Shard) NextSeq() uint64 {
+	last := s.watermark
+	if s.cold != nil {
+		last = max(last, s.cold.LastSeq)
+	}
+	if s.hot.Events > 0 {
+		last = max(last, s.hot.LastSeq)
+	}
+	return last + 1
+}
+
 // Seen reports whether seq is already in the store or in a batch: a
 // redelivery after a crash or an AckWait expiry, to be skipped.
 func (s *Shard) Seen(seq uint64) bool {

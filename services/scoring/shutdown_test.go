@@ -14,10 +14,10 @@ import (
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
-// A graceful stop under load writes what hot and cold hold and acks it:
-// the stored offset is the consumer's ack floor, so the next instance
-// redoes nothing that was applied.
-func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
+// A graceful stop under load writes what hot and cold hold: every event
+// the shard took is in the store with its offset, so the next instance,
+// which starts reading after that offset, redoes nothing that was applied.
+func TestGracefulStopCommitsEverythingApplied(t *testing.T) {
 	r := newRig(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -68,19 +68,6 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := r.js.Consumer(t.Context(), StreamName, "scoring-p0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := cons.Info(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Events the client had prefetched but the shard never applied stay
-	// pending: not applied, not acked, redelivered to the next instance.
-	if info.AckFloor.Stream != offset {
-		t.Errorf("after the stop: ack floor %d, stored offset %d; want everything committed acked", info.AckFloor.Stream, offset)
-	}
 	// Every event taken into the shard was written: the stop flushed hot.
 	taken := counterTotal(t, reg, "scoring_events_in_total")
 	if taken == 0 || uint64(taken) != offset {
@@ -96,7 +83,7 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 	if uint64(total) != offset {
 		t.Errorf("stored scores add up to %d, but the offset says %d events were applied", total, offset)
 	}
-	t.Logf("stopped after applying %d of %d events (%d prefetched, not applied)", offset, events, info.NumAckPending)
+	t.Logf("stopped after applying %d of %d events", offset, events)
 }
 
 // waitFor polls cond until it holds, failing the test after timeout.
