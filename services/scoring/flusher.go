@@ -24,7 +24,8 @@ type flusher struct {
 	in     chan *Batch
 	done   chan error
 	// The partition's collectors, looked up once.
-	eventsFlushed               prometheus.Counter
+	eventsFlushed, retries      prometheus.Counter
+	poisoned                    prometheus.Counter
 	flushDuration, rowsPerFlush prometheus.Observer
 }
 
@@ -33,6 +34,8 @@ func newFlusher(partition int, deps partitionDeps, hooks flushHooks, log *slog.L
 		store: deps.store, tracer: deps.tracer, hooks: hooks, totals: deps.totals, log: log,
 		in: make(chan *Batch), done: make(chan error, 1),
 		eventsFlushed: deps.metrics.eventsFlushed.WithLabelValues(partitionLabel(partition)),
+		retries:       deps.metrics.flushRetries.WithLabelValues(partitionLabel(partition)),
+		poisoned:      deps.metrics.poisoned,
 		flushDuration: deps.metrics.flushDuration, rowsPerFlush: deps.metrics.rowsPerFlush,
 	}
 }
@@ -67,11 +70,19 @@ func (f *flusher) flush(ctx context.Context, b *Batch) error {
 			break
 		}
 		if errors.Is(err, ErrOffsetMoved) {
-			// Someone else committed this partition: two instances own it.
-			// Retrying would count their events twice; stop loudly.
+			// An earlier attempt whose answer was lost (the connection
+			// dropped after the server committed) moved the offset itself:
+			// the batch is in, once.
+			if off, readErr := f.store.Offset(ctx, b.Partition); readErr == nil && off == b.LastSeq {
+				f.log.Info("an earlier attempt committed the batch", slog.Uint64("stream_seq", b.LastSeq))
+				break
+			}
+			// Someone else committed this partition: another instance took
+			// it over. Retrying would count their events twice.
 			span.SetStatus(codes.Error, err.Error())
 			return err
 		}
+		f.retries.Inc()
 		f.log.Warn("flush failed, retrying", slog.Any("error", err), slog.Duration("backoff", backoff))
 		select {
 		case <-ctx.Done():
@@ -82,6 +93,11 @@ func (f *flusher) flush(ctx context.Context, b *Batch) error {
 	}
 	if f.hooks.afterCommit != nil {
 		f.hooks.afterCommit(b.Partition)
+	}
+	if len(b.Poisoned) > 0 {
+		f.poisoned.Add(float64(len(b.Poisoned)))
+		f.log.Error("the database refused rows for good; kept in scoring_poison, the rest committed",
+			slog.Int("rows", len(b.Poisoned)), slog.Uint64("first_seq", b.FirstSeq), slog.Uint64("last_seq", b.LastSeq))
 	}
 	f.totals.events.Add(int64(b.Events))
 	f.totals.rows.Add(int64(len(b.Deltas)))

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
@@ -33,17 +34,19 @@ type partitionDeps struct {
 // says so, and hands cold to its flusher. Only this goroutine touches the
 // shard.
 type partition struct {
-	id        int
-	deps      partitionDeps
-	policy    FlushPolicy
-	maxLinks  int
-	pullBatch int
-	hooks     flushHooks
-	shard     *Shard
-	flusher   *flusher
-	dlq       *deadLetterer
-	queries   chan pendingQuery
-	log       *slog.Logger
+	id int
+	// partitionCount is N, to check that an event belongs here.
+	partitionCount int
+	deps           partitionDeps
+	policy         FlushPolicy
+	maxLinks       int
+	pullBatch      int
+	hooks          flushHooks
+	shard          *Shard
+	flusher        *flusher
+	dlq            *deadLetterer
+	queries        chan pendingQuery
+	log            *slog.Logger
 	// The partition's own collectors, looked up once, not per message.
 	eventsIn, redelivered prometheus.Counter
 	lag                   prometheus.Gauge
@@ -52,7 +55,7 @@ type partition struct {
 func newPartition(id int, cfg ConsumerConfig, deps partitionDeps, log *slog.Logger) *partition {
 	label := partitionLabel(id)
 	return &partition{
-		id: id, deps: deps, policy: cfg.Flush, maxLinks: cfg.MaxLinks,
+		id: id, partitionCount: cfg.PartitionCount, deps: deps, policy: cfg.Flush, maxLinks: cfg.MaxLinks,
 		pullBatch: cfg.PullBatch,
 		dlq:       &deadLetterer{js: deps.js, count: deps.metrics.dlq, log: log},
 		queries:   make(chan pendingQuery), log: log,
@@ -252,9 +255,13 @@ func (p *partition) handle(ctx context.Context, msg jetstream.Msg) error {
 		return nil
 	}
 	p.eventsIn.Inc()
-	ev, err := Decode(msg.Data())
+	ev, err := p.accept(msg)
 	if err != nil {
-		if err := p.dlq.send(ctx, msg, seq, err); err != nil {
+		reason := reasonOf(err)
+		if holdsCard(msg) {
+			reason = ReasonCardData
+		}
+		if err := p.dlq.send(ctx, deadLetter{msg: msg, seq: seq, reason: reason, cause: err}); err != nil {
 			// Stopping: the event is not applied, so the offset stays below
 			// it and the next owner reads it again.
 			return err
@@ -262,11 +269,36 @@ func (p *partition) handle(ctx context.Context, msg jetstream.Msg) error {
 		p.shard.Advance(seq)
 		return nil
 	}
-	if ev.DTID == "" {
-		ev.DTID = msg.Headers().Get(ids.NATSHeaderDTID)
-	}
 	p.shard.Apply(ev, seq, p.consumeSpan(msg, ev))
 	return nil
+}
+
+// accept decodes and checks one message: its payload, every header, and
+// that its profile belongs to this partition.
+func (p *partition) accept(msg jetstream.Msg) (Event, error) {
+	ev, err := Decode(msg.Data())
+	if err != nil {
+		return Event{}, err
+	}
+	for k, vs := range msg.Headers() {
+		for _, v := range vs {
+			if carddata.Contains(v) {
+				return Event{}, refuse(ReasonCardData, "header %s holds a card number; scoring events never carry one", k)
+			}
+		}
+	}
+	if ev.DTID == "" {
+		if dtid := msg.Headers().Get(ids.NATSHeaderDTID); dtid != "" {
+			if err := CheckDTIDHeader(dtid); err != nil {
+				return Event{}, fmt.Errorf("header %s: %w", ids.NATSHeaderDTID, err)
+			}
+			ev.DTID = dtid
+		}
+	}
+	if want := PartitionOf(ev.ProfileID, p.partitionCount); want != p.id {
+		return Event{}, refuse(ReasonWrongPartition, "profile %q belongs to partition %d, but the subject put it in %d: the subject's token and profile_id disagree", ev.ProfileID, want, p.id)
+	}
+	return ev, nil
 }
 
 // consumeSpan records, for an event that carries a sampled trace (a saga's

@@ -23,6 +23,9 @@ type Batch struct {
 	Links []trace.Link
 	// DroppedLinks counts traced events beyond the shard's link bound.
 	DroppedLinks int
+	// Poisoned lists the profiles whose rows the store refused for good
+	// and kept in scoring_poison instead; set by Store.CommitBatch.
+	Poisoned []string
 }
 
 // Shard folds one partition's events into a hot map while the previous

@@ -9,7 +9,13 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -91,11 +97,26 @@ var ErrOffsetMoved = errors.New("the partition's committed offset moved under th
 // to b.LastSeq, in one transaction: either the whole batch and its offset
 // are stored, or none of it. It fails with ErrOffsetMoved, changing
 // nothing, when the stored offset is not b.After.
-func (s *Store) CommitBatch(ctx context.Context, b *Batch) (err error) {
+//
+// When the database refuses a row for good (IsDataError: a score out of
+// range, text it cannot store), the batch is written again row by row
+// inside savepoints: the refused rows go to the scoring_poison table with
+// the error, their profiles are listed in b.Poisoned, and the rest of the
+// batch commits with the offset, so the partition moves on.
+func (s *Store) CommitBatch(ctx context.Context, b *Batch) error {
+	err := s.commit(ctx, b, false)
+	if IsDataError(err) {
+		err = s.commit(ctx, b, true)
+	}
+	return err
+}
+
+func (s *Store) commit(ctx context.Context, b *Batch, isolateRows bool) (err error) {
 	ctx, span := s.tracer.Start(ctx, "scores.commit", trace.WithAttributes(
-		s.system, attribute.Int("scoring.partition", b.Partition),
+		s.system, attribute.Int("scoring.partition", b.Partition), attribute.Bool("scoring.isolate_rows", isolateRows),
 		attribute.Int("scoring.rows", len(b.Deltas)), attribute.Int64("scoring.stream_seq", int64(b.LastSeq))))
 	defer span.End()
+	b.Poisoned = b.Poisoned[:0]
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("commit partition %d: begin: %w", b.Partition, err)
@@ -110,20 +131,102 @@ func (s *Store) CommitBatch(ctx context.Context, b *Batch) (err error) {
 	if err := moveOffset(ctx, tx, b.Partition, b.After, b.LastSeq, now); err != nil {
 		return err
 	}
-	// One prepared statement, executed per distinct profile: SQLite parses
-	// it once per store, not once per batch. Sorted keys: concurrent
-	// batches then take row locks in the same order.
-	upsert := tx.StmtContext(ctx, s.upsert)
-	for _, profile := range slices.Sorted(maps.Keys(b.Deltas)) {
-		d := b.Deltas[profile]
-		if _, err := upsert.ExecContext(ctx, profile, d.Score, d.Events, d.LastDTID, now); err != nil {
-			return fmt.Errorf("commit partition %d: upsert %s: %w", b.Partition, profile, err)
-		}
+	if isolateRows {
+		err = s.upsertEachRow(ctx, tx, b, now)
+	} else {
+		err = s.upsertRows(ctx, tx, b, now)
+	}
+	if err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit partition %d: %w", b.Partition, err)
 	}
 	return nil
+}
+
+// upsertRows writes every row of b. One prepared statement, executed per
+// distinct profile: SQLite parses it once per store, not once per batch.
+// Sorted keys: concurrent batches then take row locks in the same order.
+func (s *Store) upsertRows(ctx context.Context, tx *sql.Tx, b *Batch, now string) error {
+	upsert := tx.StmtContext(ctx, s.upsert)
+	for _, profile := range slices.Sorted(maps.Keys(b.Deltas)) {
+		d := b.Deltas[profile]
+		if _, err := upsert.ExecContext(ctx, profile, d.Score, d.Events, d.LastDTID, now); err != nil {
+			return fmt.Errorf("commit partition %d: upsert %q: %w", b.Partition, profile, err)
+		}
+	}
+	return nil
+}
+
+// upsertEachRow writes every row of b in a savepoint of its own, and
+// moves a row the database refuses for good to scoring_poison. A savepoint
+// per row costs a round trip per row; it runs only for a batch that
+// already failed with a data error.
+func (s *Store) upsertEachRow(ctx context.Context, tx *sql.Tx, b *Batch, now string) error {
+	upsert := tx.StmtContext(ctx, s.upsert)
+	for _, profile := range slices.Sorted(maps.Keys(b.Deltas)) {
+		d := b.Deltas[profile]
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT scoring_row`); err != nil {
+			return fmt.Errorf("commit partition %d: savepoint: %w", b.Partition, err)
+		}
+		_, rowErr := upsert.ExecContext(ctx, profile, d.Score, d.Events, d.LastDTID, now)
+		if rowErr == nil {
+			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT scoring_row`); err != nil {
+				return fmt.Errorf("commit partition %d: release savepoint: %w", b.Partition, err)
+			}
+			continue
+		}
+		if !IsDataError(rowErr) {
+			return fmt.Errorf("commit partition %d: upsert %q: %w", b.Partition, profile, rowErr)
+		}
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT scoring_row`); err != nil {
+			return fmt.Errorf("commit partition %d: rollback to savepoint: %w", b.Partition, err)
+		}
+		_, err := tx.ExecContext(ctx, `
+INSERT INTO scoring_poison (partition_id, first_seq, last_seq, profile_id, score, events, reason, error, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, b.Partition, int64(b.FirstSeq), int64(b.LastSeq), printable(profile),
+			d.Score, d.Events, ReasonDataError, printable(rowErr.Error()), now)
+		if err != nil {
+			return fmt.Errorf("commit partition %d: keep refused row of %q: %w", b.Partition, profile, err)
+		}
+		b.Poisoned = append(b.Poisoned, profile)
+	}
+	return nil
+}
+
+// printable replaces what a database may refuse in text (NUL, other
+// control characters, invalid UTF-8), so that the record of a refused row
+// can always be written.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// IsDataError reports whether err is the database refusing the data for
+// good, so that writing the same rows again would fail again: PostgreSQL's
+// classes 22 (data exception: out of range, NUL in text…) and 23
+// (integrity constraint), SQLite's constraint (triggers included),
+// mismatch and too-big errors. Everything else — a dropped connection, a
+// lock timeout, a restarting server — is worth retrying.
+func IsDataError(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG:
+			return true
+		}
+	}
+	return false
 }
 
 // moveOffset sets the partition's offset to seq if it is still from.
