@@ -144,15 +144,18 @@ func PartitionOf(profile string, n int) int {
 }
 
 // Pending returns what this instance holds for profile in hot and cold,
-// not yet committed; owned is false when another instance owns its partition.
-func (c *Consumer) Pending(ctx context.Context, profile string) (d Delta, owned bool, err error) {
-	p, ok := c.parts[PartitionOf(profile, c.cfg.PartitionCount)]
+// batch by batch; owned is false when another instance owns its partition.
+func (c *Consumer) Pending(ctx context.Context, profile string) (pending Pending, owned bool, err error) {
+	p, ok := c.parts[c.PartitionOf(profile)]
 	if !ok {
-		return Delta{}, false, nil
+		return nil, false, nil
 	}
-	d, err = p.pending(ctx, profile)
-	return d, true, err
+	pending, err = p.pending(ctx, profile)
+	return pending, true, err
 }
+
+// PartitionOf returns the partition of profile in this consumer's stream.
+func (c *Consumer) PartitionOf(profile string) int { return PartitionOf(profile, c.cfg.PartitionCount) }
 
 // partitionLabel is a partition's metric label.
 func partitionLabel(p int) string { return strconv.Itoa(p) }

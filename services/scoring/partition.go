@@ -67,23 +67,23 @@ func newPartition(id int, cfg ConsumerConfig, deps partitionDeps, log *slog.Logg
 // pendingQuery asks the owner for what hot and cold hold for a profile.
 type pendingQuery struct {
 	profile string
-	answer  chan Delta
+	answer  chan Pending
 }
 
 // pending asks the partition's goroutine what hot and cold hold for
 // profile; only that goroutine may read them.
-func (p *partition) pending(ctx context.Context, profile string) (Delta, error) {
-	q := pendingQuery{profile: profile, answer: make(chan Delta, 1)}
+func (p *partition) pending(ctx context.Context, profile string) (Pending, error) {
+	q := pendingQuery{profile: profile, answer: make(chan Pending, 1)}
 	select {
 	case p.queries <- q:
 	case <-ctx.Done():
-		return Delta{}, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+		return nil, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
 	}
 	select {
 	case d := <-q.answer:
 		return d, nil
 	case <-ctx.Done():
-		return Delta{}, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+		return nil, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
 	}
 }
 

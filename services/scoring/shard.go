@@ -162,14 +162,40 @@ func (s *Shard) MarkCommitted() {
 	s.cold = nil
 }
 
-// Pending returns what hot and cold hold for profile and are not yet in the
-// store: the "fresh" part of a score.
-func (s *Shard) Pending(profile string) Delta {
-	d := s.hot.Deltas[profile]
-	if s.cold != nil {
-		c := s.cold.Deltas[profile]
-		d.Score += c.Score
-		d.Events += c.Events
+// PendingPart is what one batch, hot or cold, holds for a profile, and
+// the last stream sequence of the batch when it was read.
+type PendingPart struct {
+	LastSeq uint64
+	Delta   Delta
+}
+
+// Pending is what hot and cold hold for a profile, batch by batch: a
+// batch commits whole, so the stored offset says which parts the store
+// already has.
+type Pending []PendingPart
+
+// Above returns the sum of the parts the store does not hold yet when its
+// offset is offset. A part whose batch grew after it was read still
+// commits whole, so a committed part is skipped whole too.
+func (p Pending) Above(offset uint64) Delta {
+	var d Delta
+	for _, part := range p {
+		if part.LastSeq > offset {
+			d.Score += part.Delta.Score
+			d.Events += part.Delta.Events
+		}
 	}
 	return d
+}
+
+// Pending returns what hot and cold hold for profile: cold, then hot.
+func (s *Shard) Pending(profile string) Pending {
+	var p Pending
+	if s.cold != nil {
+		p = append(p, PendingPart{LastSeq: s.cold.LastSeq, Delta: s.cold.Deltas[profile]})
+	}
+	if s.hot.Events > 0 {
+		p = append(p, PendingPart{LastSeq: s.hot.LastSeq, Delta: s.hot.Deltas[profile]})
+	}
+	return p
 }

@@ -66,8 +66,12 @@ func TestShardOneFlushInFlight(t *testing.T) {
 	if s.Swap() != nil {
 		t.Fatal("second swap while the first is in flight")
 	}
-	if got := s.Pending("a"); got.Score != 11 || got.Events != 2 {
+	if got := s.Pending("a").Above(0); got.Score != 11 || got.Events != 2 {
 		t.Errorf("pending while flushing = %+v, want hot+cold 11 from 2 events", got)
+	}
+	// Once the store holds cold (offset 1), only hot is above it.
+	if got := s.Pending("a").Above(first.LastSeq); got.Score != 10 || got.Events != 1 {
+		t.Errorf("pending above the committed offset = %+v, want hot's 10 from 1 event", got)
 	}
 	s.MarkCommitted()
 	if s.Watermark() != first.LastSeq {

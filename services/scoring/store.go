@@ -257,6 +257,36 @@ func (s *Store) Offset(ctx context.Context, partition int) (uint64, error) {
 	return uint64(seq), nil
 }
 
+// ScoreAndOffset returns one profile's score (or ErrNotFound) and the
+// offset of partition, read in one statement, so that they describe the
+// same moment: what the score holds is exactly what is at or below the
+// offset.
+func (s *Store) ScoreAndOffset(ctx context.Context, profileID string, partition int) (Score, uint64, error) {
+	ctx, span := s.tracer.Start(ctx, "scores.get_with_offset", trace.WithAttributes(s.system))
+	defer span.End()
+	var (
+		offset            sql.NullInt64
+		profile, dtid, at sql.NullString
+		score, events     sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, `
+SELECT o.stream_seq, sc.profile_id, sc.score, sc.events, sc.last_dtid, sc.updated_at
+FROM (SELECT 1 AS one) AS one
+LEFT JOIN scoring_offsets o ON o.partition_id = $1
+LEFT JOIN scores sc ON sc.profile_id = $2`, partition, profileID).Scan(&offset, &profile, &score, &events, &dtid, &at)
+	if err != nil {
+		return Score{}, 0, fmt.Errorf("read score and offset: %w", err)
+	}
+	if !profile.Valid {
+		return Score{}, uint64(offset.Int64), ErrNotFound
+	}
+	sc := Score{ProfileID: profile.String, Score: score.Int64, Events: events.Int64, LastDTID: dtid.String}
+	if sc.UpdatedAt, err = time.Parse(time.RFC3339Nano, at.String); err != nil {
+		return Score{}, 0, fmt.Errorf("score of %s: bad updated_at %q: %w", sc.ProfileID, at.String, err)
+	}
+	return sc, uint64(offset.Int64), nil
+}
+
 // Score returns one profile's score, or ErrNotFound.
 func (s *Store) Score(ctx context.Context, profileID string) (Score, error) {
 	ctx, span := s.tracer.Start(ctx, "scores.get", trace.WithAttributes(s.system))
