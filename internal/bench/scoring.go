@@ -143,7 +143,7 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 		return ScoringRound{}, err
 	}
 	_ = js.DeleteStream(ctx, scoring.StreamName) // a fresh stream per round
-	if err := scoring.EnsureStreams(ctx, js, scoring.StreamConfig{Partitions: o.Partitions}); err != nil {
+	if err := scoring.EnsureStreams(ctx, js, scoring.StreamConfig{Partitions: o.Partitions, MaxBytes: -1}, slog.New(slog.DiscardHandler)); err != nil {
 		return ScoringRound{}, err
 	}
 	if err := publishBacklog(ctx, js, o, uint64(round)); err != nil {

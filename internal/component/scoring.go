@@ -24,7 +24,12 @@ type ScoringConfig struct {
 	PartitionCount int
 	// Partitions this instance owns; empty means all of them.
 	Partitions []int
-	Auth       ServiceAuth
+	// Stream sizes the scoring stream when this instance creates it; its
+	// Partitions is PartitionCount.
+	Stream scoring.StreamConfig
+	// Flush says when each partition writes its batch.
+	Flush scoring.FlushPolicy
+	Auth  ServiceAuth
 }
 
 // StartScoring creates the streams, starts the consumers of the owned
@@ -49,12 +54,14 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 			}
 			setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			if err := scoring.EnsureStreams(setupCtx, js, scoring.StreamConfig{Partitions: cfg.PartitionCount}); err != nil {
+			stream := cfg.Stream
+			stream.Partitions = cfg.PartitionCount
+			if err := scoring.EnsureStreams(setupCtx, js, stream, logger); err != nil {
 				return nil, err
 			}
 			prop := telemetry.Propagator()
 			consumer, err := scoring.NewConsumer(js, store, scoring.ConsumerConfig{
-				PartitionCount: cfg.PartitionCount, Partitions: cfg.Partitions,
+				PartitionCount: cfg.PartitionCount, Partitions: cfg.Partitions, Flush: cfg.Flush,
 			}, tp, prop, logger, r.Registry)
 			if err != nil {
 				return nil, err
