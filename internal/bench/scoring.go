@@ -149,7 +149,7 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 	if err := publishBacklog(ctx, js, o, uint64(round)); err != nil {
 		return ScoringRound{}, err
 	}
-	db, err := database.Open(ctx, filepath.Join(o.WorkDir, fmt.Sprintf("scoring-%d.db", round)))
+	db, err := database.Open(ctx, scoring.DatabaseURL(filepath.Join(o.WorkDir, fmt.Sprintf("scoring-%d.db", round))))
 	if err != nil {
 		return ScoringRound{}, err
 	}

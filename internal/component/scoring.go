@@ -38,7 +38,8 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 	if cfg.PartitionCount == 0 {
 		cfg.PartitionCount = 16
 	}
-	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: cfg.DatabaseURL},
+	// SQLite with synchronous=NORMAL: safe here, see scoring.DatabaseURL.
+	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: scoring.DatabaseURL(cfg.DatabaseURL)},
 		func(r *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
 			ac, err := cfg.Auth.load("scoring", logger)
 			if err != nil {
