@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
@@ -57,7 +58,8 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
-		owned := fs.String("partitions", "", "partitions this instance owns, e.g. 0-7 or 0,2,4 (empty: all)")
+		owned := fs.String("partitions", "", "pin this instance to these partitions, e.g. 0-7 or 0,2,4 (empty: share all partitions evenly with the other instances, taking over those of one that dies)")
+		fs.DurationVar(&cfg.MemberTTL, "member-ttl", 3*time.Second, "an instance that stops renewing its membership for this long loses its partitions to the others: the takeover bound after a crash")
 		fs.IntVar(&cfg.Stream.Replicas, "stream-replicas", 1, "replicas of the scoring stream and its DLQ when this instance creates them (3 on a NATS cluster)")
 		fs.Int64Var(&cfg.Stream.MaxBytes, "stream-max-bytes", scoring.DefaultStreamMaxBytes, "bytes the scoring stream may hold; when full, publishes are refused (discard new), never unscored events dropped")
 		fs.DurationVar(&cfg.Stream.MaxAge, "stream-max-age", scoring.DefaultStreamMaxAge, "how long events stay in the scoring stream (replayable)")

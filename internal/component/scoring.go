@@ -22,8 +22,11 @@ type ScoringConfig struct {
 	NATSURL     string
 	// PartitionCount is N of the stream's partition(N,1) transform.
 	PartitionCount int
-	// Partitions this instance owns; empty means all of them.
+	// Partitions pins this instance to these by hand; empty: it shares all
+	// partitions with the other instances (scoring.ConsumerConfig).
 	Partitions []int
+	// MemberTTL bounds how long a dead instance keeps its partitions.
+	MemberTTL time.Duration
 	// Stream sizes the scoring stream when this instance creates it; its
 	// Partitions is PartitionCount.
 	Stream scoring.StreamConfig
@@ -63,6 +66,7 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 			prop := telemetry.Propagator()
 			consumer, err := scoring.NewConsumer(js, store, scoring.ConsumerConfig{
 				PartitionCount: cfg.PartitionCount, Partitions: cfg.Partitions, Flush: cfg.Flush,
+				MemberTTL: cfg.MemberTTL, Replicas: stream.Replicas,
 			}, tp, prop, logger, r.Registry)
 			if err != nil {
 				return nil, err

@@ -37,6 +37,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envMember) != "" {
+		if err := runMemberHelper(); err != nil {
+			fmt.Fprintln(os.Stderr, "member helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(envHelper) != "" {
 		if err := runCrashHelper(); err != nil {
 			fmt.Fprintln(os.Stderr, "crash helper:", err)

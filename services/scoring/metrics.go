@@ -14,6 +14,7 @@ type metrics struct {
 	flushRetries  *prometheus.CounterVec
 	poisoned      prometheus.Counter
 	lag           *prometheus.GaugeVec
+	owned         prometheus.Gauge
 	flushDuration prometheus.Histogram
 	rowsPerFlush  prometheus.Histogram
 }
@@ -43,6 +44,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		poisoned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "scoring_poisoned_rows_total", Help: "Profile rows the database refused for good, kept in scoring_poison.",
 		}),
+		owned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "scoring_partitions_running", Help: "Partitions this instance runs now.",
+		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "scoring_partition_lag", Help: "Messages of the partition not yet delivered to its shard.",
 		}, []string{"partition"}),
@@ -55,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.eventsIn, m.eventsFlushed, m.redelivered, m.dlq, m.dlqFailed, m.flushRetries, m.poisoned, m.lag, m.flushDuration, m.rowsPerFlush} {
+	for _, c := range []prometheus.Collector{m.eventsIn, m.eventsFlushed, m.redelivered, m.dlq, m.dlqFailed, m.flushRetries, m.poisoned, m.owned, m.lag, m.flushDuration, m.rowsPerFlush} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

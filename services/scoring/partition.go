@@ -46,7 +46,9 @@ type partition struct {
 	flusher        *flusher
 	dlq            *deadLetterer
 	queries        chan pendingQuery
-	log            *slog.Logger
+	// stopped is closed when run returned: nobody answers queries any more.
+	stopped chan struct{}
+	log     *slog.Logger
 	// The partition's own collectors, looked up once, not per message.
 	eventsIn, redelivered prometheus.Counter
 	lag                   prometheus.Gauge
@@ -57,8 +59,8 @@ func newPartition(id int, cfg ConsumerConfig, deps partitionDeps, log *slog.Logg
 	return &partition{
 		id: id, partitionCount: cfg.PartitionCount, deps: deps, policy: cfg.Flush, maxLinks: cfg.MaxLinks,
 		pullBatch: cfg.PullBatch,
-		dlq:       &deadLetterer{js: deps.js, count: deps.metrics.dlq, log: log},
-		queries:   make(chan pendingQuery), log: log,
+		dlq:       &deadLetterer{js: deps.js, count: deps.metrics.dlq, fails: deps.metrics.dlqFailed, log: log},
+		queries:   make(chan pendingQuery), stopped: make(chan struct{}), log: log,
 		eventsIn: deps.metrics.eventsIn.WithLabelValues(label), redelivered: deps.metrics.redelivered.WithLabelValues(label),
 		lag: deps.metrics.lag.WithLabelValues(label),
 	}
@@ -76,6 +78,8 @@ func (p *partition) pending(ctx context.Context, profile string) (Pending, error
 	q := pendingQuery{profile: profile, answer: make(chan Pending, 1)}
 	select {
 	case p.queries <- q:
+	case <-p.stopped:
+		return nil, errPartitionStopped
 	case <-ctx.Done():
 		return nil, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
 	}
@@ -86,6 +90,9 @@ func (p *partition) pending(ctx context.Context, profile string) (Pending, error
 		return nil, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
 	}
 }
+
+// errPartitionStopped answers a query to a partition that stopped.
+var errPartitionStopped = errors.New("partition stopped")
 
 // drainTimeout bounds the final flush of a graceful stop.
 const drainTimeout = 10 * time.Second
@@ -102,6 +109,7 @@ func (p *partition) run(ctx context.Context) error {
 	}
 	defer func() { msgs.Stop() }()
 	p.flusher = newFlusher(p.id, p.deps, p.hooks, p.log)
+	defer close(p.flusher.in)
 	// Flushes outlive ctx: the last one runs during the graceful stop, and
 	// is abandoned only after drainTimeout (its events are then read again
 	// by the next owner, from the stored offset).
@@ -327,7 +335,6 @@ func (p *partition) consumeSpan(msg jetstream.Msg, ev Event) trace.SpanContext {
 // drain flushes what hot holds when the consumer stops, so a graceful stop
 // leaves nothing for the next owner to read again.
 func (p *partition) drain() error {
-	defer close(p.flusher.in)
 	if err := p.serve(true); err != nil {
 		return err
 	}

@@ -226,3 +226,37 @@ func TestTransientDatabaseErrorsAreRetriedAndCounted(t *testing.T) {
 	}
 	r.waitForScores(t, map[string]int64{"p-1": 2})
 }
+
+// A DLQ that refuses a dead letter for good (here its max message size is
+// below any letter) does not stall the partition either: the event is
+// counted as refused and passed over.
+func TestADLQThatRefusesLettersDoesNotStallThePartition(t *testing.T) {
+	r := newRig(t, 1)
+	s, err := r.js.Stream(t.Context(), DLQStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.MaxMsgSize = 8
+	if _, err := r.js.UpdateStream(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for _, data := range []string{`not json at all`, `{"profile_id":"p-1","kind":"like","delta":3}`} {
+		if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.waitForScores(t, map[string]int64{"p-1": 3})
+	if got := counterTotal(t, reg, "scoring_dlq_refused_total"); got != 1 {
+		t.Errorf("scoring_dlq_refused_total = %v, want 1", got)
+	}
+}
