@@ -103,11 +103,6 @@ func (p *partition) run(ctx context.Context) error {
 		return err
 	}
 	p.shard = NewShard(p.id, watermark, p.policy, p.maxLinks)
-	msgs, err := p.subscribe(ctx, watermark+1)
-	if err != nil {
-		return err
-	}
-	defer func() { msgs.Stop() }()
 	p.flusher = newFlusher(p.id, p.deps, p.hooks, p.log)
 	defer close(p.flusher.in)
 	// Flushes outlive ctx: the last one runs during the graceful stop, and
@@ -118,35 +113,121 @@ func (p *partition) run(ctx context.Context) error {
 	go p.flusher.run(flushCtx)
 	p.log.Info("partition resumed", slog.Uint64("committed_seq", watermark))
 
-	nextSwap := time.Now().Add(p.policy.Interval)
 	for {
-		waitCtx, cancel := context.WithTimeout(ctx, p.policy.Idle)
-		handled, err := p.pull(ctx, waitCtx, msgs, &nextSwap)
-		cancel()
-		if handled == 0 {
-			// A quiet partition writes what it holds now rather than at the
-			// end of the interval: batching only pays while events flow.
-			nextSwap = time.Now()
-		}
+		err := p.consume(ctx, p.shard.NextSeq())
 		if ctx.Err() != nil {
 			timer := time.AfterFunc(drainTimeout, cancelFlushes)
 			defer timer.Stop()
 			return p.drain()
 		}
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			// The library gave up on this subscription; start another right
-			// after what the shard already holds.
-			p.log.Warn("subscription closed, subscribing again", slog.Uint64("from_seq", p.shard.NextSeq()))
-			msgs.Stop()
-			if msgs, err = p.subscribe(ctx, p.shard.NextSeq()); err != nil {
+		if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return err
+		}
+		// The library gave up on this subscription; start another right
+		// after what the shard already holds.
+		p.log.Warn("subscription closed, subscribing again", slog.Uint64("from_seq", p.shard.NextSeq()), slog.Any("error", err))
+	}
+}
+
+// delivery is one message, or the error that ended a subscription.
+type delivery struct {
+	msg jetstream.Msg
+	err error
+}
+
+// consume reads the partition from stream sequence from on until ctx ends
+// or the subscription ends. A reader goroutine blocks in Next, so that the
+// client's heartbeat check (which runs only inside Next) sees a consumer
+// lost with its server; this goroutine waits on the reader, the flusher,
+// queries and the flush policy's clock at once.
+func (p *partition) consume(ctx context.Context, from uint64) error {
+	msgs, err := p.subscribe(ctx, from)
+	if err != nil {
+		return err
+	}
+	in := make(chan delivery, 256)
+	go read(msgs, in)
+	defer func() {
+		msgs.Stop()
+		for range in { // let the reader end; what it still holds is read again later
+		}
+	}()
+	quiet := time.NewTicker(p.policy.Idle)
+	defer quiet.Stop()
+	nextSwap := time.Now().Add(p.policy.Interval)
+	handled := 0 // since the last tick
+	for {
+		select {
+		case d := <-in:
+			if d.err != nil {
+				return fmt.Errorf("partition %d: %w", p.id, d.err)
+			}
+			if err := p.handle(ctx, d.msg); err != nil {
 				return err
 			}
-			continue
+			handled++
+			// The clock is read every 64 messages, not on each one.
+			if p.shard.Full() || handled%64 == 0 && time.Now().After(nextSwap) {
+				if err := p.swap(); err != nil {
+					return err
+				}
+				nextSwap = time.Now().Add(p.policy.Interval)
+			}
+		case err := <-p.flusher.done:
+			if err := p.finished(err); err != nil {
+				return err
+			}
+		case q := <-p.queries:
+			q.answer <- p.shard.Pending(q.profile)
+		case <-quiet.C:
+			// A quiet partition writes what it holds now rather than at the
+			// end of the interval: batching only pays while events flow.
+			if handled == 0 || time.Now().After(nextSwap) {
+				if err := p.swap(); err != nil {
+					return err
+				}
+				nextSwap = time.Now().Add(p.policy.Interval)
+			}
+			handled = 0
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// read hands msgs' messages to in until the subscription ends, and the
+// error that ended it last.
+func read(msgs jetstream.MessagesContext, in chan<- delivery) {
+	defer close(in)
+	for {
+		msg, err := msgs.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			in <- delivery{err: err}
+			return
 		}
 		if err != nil {
+			// The ordered consumer recovers from the others itself; the pause
+			// keeps an error that repeats from spinning.
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		in <- delivery{msg: msg}
+	}
+}
+
+// swap hands hot to the flusher. When hot is full and cold still being
+// written, it first waits for the flush: backpressure, the reader stops
+// and the client stops pulling until the store catches up.
+func (p *partition) swap() error {
+	if p.shard.Flushing() && p.shard.Full() {
+		if err := p.serve(true); err != nil {
 			return err
 		}
 	}
+	if b := p.shard.Swap(); b != nil {
+		p.flusher.in <- b
+	}
+	return nil
 }
 
 // subscribe reads the partition from stream sequence from on with an
@@ -166,51 +247,14 @@ func (p *partition) subscribe(ctx context.Context, from uint64) (jetstream.Messa
 	if err != nil {
 		return nil, fmt.Errorf("partition %d: ordered consumer from %d: %w", p.id, from, err)
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(p.pullBatch))
+	// A 1 s heartbeat in 5 s pull requests: a consumer lost with its server
+	// (a cluster node dies) is noticed after two missed heartbeats and
+	// recreated elsewhere, instead of after the client's default 10 s.
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(p.pullBatch), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("partition %d: subscribe: %w", p.id, err)
 	}
 	return msgs, nil
-}
-
-// pull handles messages until waitCtx expires, swapping hot out whenever
-// the flush interval passed or hot is full. It returns how many messages it
-// handled.
-func (p *partition) pull(ctx, waitCtx context.Context, msgs jetstream.MessagesContext, nextSwap *time.Time) (handled int, err error) {
-	for {
-		if err := p.serve(false); err != nil {
-			return handled, err
-		}
-		// The clock is read every 64 messages, not on each one.
-		if p.shard.Full() || handled%64 == 0 && time.Now().After(*nextSwap) {
-			if p.shard.Flushing() && p.shard.Full() {
-				// Backpressure: hot is at its bound and cold is still being
-				// written. Stop pulling until the store catches up.
-				if err := p.serve(true); err != nil {
-					return handled, err
-				}
-			}
-			if b := p.shard.Swap(); b != nil {
-				p.flusher.in <- b
-			}
-			*nextSwap = time.Now().Add(p.policy.Interval)
-		}
-		msg, err := msgs.Next(jetstream.NextContext(waitCtx))
-		if err != nil {
-			if waitCtx.Err() != nil {
-				return handled, nil
-			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return handled, err
-			}
-			p.log.Warn("fetch failed, retrying", slog.Any("error", err))
-			continue
-		}
-		if err := p.handle(ctx, msg); err != nil {
-			return handled, err
-		}
-		handled++
-	}
 }
 
 // serve takes a finished flush and answers queries; with wait it blocks
