@@ -213,15 +213,17 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 		// recreated the others' consumers, which stopped them.
 		victim, survivors := members[2], members[:2]
 		orphans, _ := victim.state()
-		before := map[int]uint64{}
-		for _, p := range orphans {
-			before[p], _ = store.Offset(t.Context(), p)
-		}
 		killed := time.Now()
 		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		_ = victim.cmd.Wait()
+		// Read after the process is gone: a commit it had in flight at the
+		// kill is then in, or never will be.
+		before := map[int]uint64{}
+		for _, p := range orphans {
+			before[p], _ = store.Offset(t.Context(), p)
+		}
 
 		// Taken over: each orphan is committed past where the victim left it.
 		takeover := map[int]time.Duration{}

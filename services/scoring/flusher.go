@@ -70,11 +70,13 @@ func (f *flusher) flush(ctx context.Context, b *Batch) error {
 			break
 		}
 		if errors.Is(err, ErrOffsetMoved) {
-			// An earlier attempt whose answer was lost (the connection
-			// dropped after the server committed) moved the offset itself:
-			// the batch is in, once.
+			// The offset is exactly this batch's end: an earlier attempt
+			// whose answer was lost (the connection dropped after the
+			// server committed) moved it, or another instance that ran the
+			// partition for a moment committed the same events. Either way
+			// the store holds every event up to LastSeq, once.
 			if off, readErr := f.store.Offset(ctx, b.Partition); readErr == nil && off == b.LastSeq {
-				f.log.Info("an earlier attempt committed the batch", slog.Uint64("stream_seq", b.LastSeq))
+				f.log.Info("the stored offset already holds this batch (an earlier attempt whose answer was lost, or another instance running this partition for a moment)", slog.Uint64("stream_seq", b.LastSeq))
 				break
 			}
 			// Someone else committed this partition: another instance took
