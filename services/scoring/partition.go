@@ -112,6 +112,7 @@ func (p *partition) run(ctx context.Context) error {
 	defer cancelFlushes()
 	go p.flusher.run(flushCtx)
 	p.log.Info("partition resumed", slog.Uint64("committed_seq", watermark))
+	p.warnIfExpired(ctx, watermark)
 
 	for {
 		err := p.consume(ctx, p.shard.NextSeq())
@@ -126,6 +127,21 @@ func (p *partition) run(ctx context.Context) error {
 		// The library gave up on this subscription; start another right
 		// after what the shard already holds.
 		p.log.Warn("subscription closed, subscribing again", slog.Uint64("from_seq", p.shard.NextSeq()), slog.Any("error", err))
+	}
+}
+
+// warnIfExpired says so when the stream no longer holds what follows the
+// stored offset: events older than the stream's max age (or pushed out by
+// an operator's purge) were never scored. Reading resumes at the stream's
+// first sequence; this cannot be undone, only noticed.
+func (p *partition) warnIfExpired(ctx context.Context, watermark uint64) {
+	s, err := p.deps.js.Stream(ctx, StreamName)
+	if err != nil {
+		return
+	}
+	if first := s.CachedInfo().State.FirstSeq; watermark > 0 && watermark+1 < first {
+		p.log.Error("the stream no longer holds events after this partition's offset: they expired before they were scored; raise --stream-max-age or add instances",
+			slog.Uint64("committed_seq", watermark), slog.Uint64("stream_first_seq", first))
 	}
 }
 

@@ -2,12 +2,18 @@ package scoring
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 func TestStreamIsConfiguredDeliberately(t *testing.T) {
@@ -71,4 +77,57 @@ func TestStreamIsConfiguredDeliberately(t *testing.T) {
 			t.Errorf("after an explicit update: max_bytes %d, metadata %v", got.MaxBytes, got.Metadata)
 		}
 	})
+}
+
+// A partition whose stored offset is older than the stream's first message
+// says that events expired unscored.
+func TestAPartitionSaysWhenEventsExpiredBeforeTheyWereScored(t *testing.T) {
+	r := newRig(t, 1)
+	if err := r.store.CommitBatch(t.Context(), &Batch{LastSeq: 2, Deltas: map[string]Delta{"p-1": {Score: 2, Events: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := r.js.Stream(t.Context(), StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(t.Context(), jetstream.WithPurgeSequence(5)); err != nil { // as if 3 and 4 had expired
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1}, noop.NewTracerProvider(), telemetry.Propagator(),
+		slog.New(slog.NewTextHandler(&logs, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	r.waitForScores(t, map[string]int64{"p-1": 4}) // 2 stored + 5 and 6
+	if !strings.Contains(logs.String(), "expired before they were scored") {
+		t.Errorf("no error about expired events; logs:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer several goroutines may write.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
