@@ -32,6 +32,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&o.Zipf, "zipf", false, "Zipf-skewed profiles (s=1.1) instead of uniform")
 	fs.IntVar(&o.Partitions, "partitions", 16, "stream partitions, one shard each")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of baseline and engine, alternated; medians are reported")
+	fs.StringVar(&o.DatabaseURL, "database-url", "", "the engine's database: a postgres:// URL (its scores are deleted before each round); empty: a SQLite file per round")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -86,9 +87,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "machine: %d cores (GOMAXPROCS %d), %s/%s, %s\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(stdout, "| %-66s | %12s |\n", "consumer", "msgs/s")
 	fmt.Fprintf(stdout, "|%s|%s|\n", dashes(68), dashes(14))
+	store := "SQLite"
+	if o.DatabaseURL != "" {
+		store = "PostgreSQL"
+	}
 	fmt.Fprintf(stdout, "| %-66s | %12.0f |\n", "nats bench js consume (durable, ack per message)", res.BaselineRate)
-	fmt.Fprintf(stdout, "| %-66s | %12.0f |\n", "sagatrace scoring (publish → committed flush to SQLite, ack-all)", res.Engine)
-	fmt.Fprintf(stdout, "\nratio engine / baseline: %.2f×   write amplification: %.4f rows per event\n", res.Ratio, res.RowsPerEvent)
+	fmt.Fprintf(stdout, "| %-66s | %12.0f |\n", "ordered consumers, one per partition (read only, no acks)", res.OrderedRate)
+	fmt.Fprintf(stdout, "| %-66s | %12.0f |\n", "sagatrace scoring (stream → committed batches in "+store+")", res.Engine)
+	fmt.Fprintf(stdout, "\nengine / js consume: %.2f×   engine / ordered: %.2f×   write amplification: %.4f rows per event\n",
+		res.Ratio, res.RatioOrdered, res.RowsPerEvent)
 	return nil
 }
 
@@ -103,9 +110,10 @@ func dashes(n int) string {
 const benchSynopsis = `Benchmarks against a baseline measured in the same run on the same server.
 saga: see 'sagatrace bench saga --help'.
 scoring: drains a backlog from JetStream with 'nats bench js consume' (durable
-consumer, one ack per message) and with the scoring engine (one shard per
-partition, batched commits to SQLite, ack-all after each commit), on an
-in-process NATS server; prints both rates and their ratio.`
+consumer, one ack per message), with one ordered consumer per partition that
+only reads (the ceiling of reading the stream), and with the scoring engine
+(one shard per partition, batched commits to SQLite or --database-url), on an
+in-process NATS server; prints the three rates and the engine's ratios.`
 
 const benchExample = `  go run ./cmd/sagatrace bench scoring
   go run ./cmd/sagatrace bench saga --sagas 1000 --concurrency 100

@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
 // serveSpec is one component's flags, bound, and how to start it once they
@@ -57,12 +59,26 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
-		owned := fs.String("partitions", "", "partitions this instance owns, e.g. 0-7 or 0,2,4 (empty: all)")
+		owned := fs.String("partitions", "", "pin this instance to these partitions, e.g. 0-7 or 0,2,4 (empty: share all partitions evenly with the other instances, taking over those of one that dies)")
+		fs.DurationVar(&cfg.MemberTTL, "member-ttl", 3*time.Second, "an instance that stops renewing its membership for this long loses its partitions to the others: the takeover bound after a crash")
+		fs.IntVar(&cfg.Stream.Replicas, "stream-replicas", 1, "replicas of the scoring stream and its DLQ when this instance creates them (3 on a NATS cluster)")
+		fs.Int64Var(&cfg.Stream.MaxBytes, "stream-max-bytes", scoring.DefaultStreamMaxBytes, "bytes the scoring stream may hold; when full, publishes are refused (discard new), never unscored events dropped")
+		fs.DurationVar(&cfg.Stream.MaxAge, "stream-max-age", scoring.DefaultStreamMaxAge, "how long events stay in the scoring stream (replayable)")
+		maxMsg := fs.Int("stream-max-msg-size", scoring.DefaultStreamMaxMsgSize, "largest message the scoring stream accepts, headers included, in bytes")
+		fs.BoolVar(&cfg.Stream.Update, "stream-update", false, "apply --stream-* to an existing stream whose settings differ (without it they are only logged); never changes the partition count")
+		def := scoring.DefaultFlushPolicy()
+		fs.DurationVar(&cfg.Flush.Interval, "flush-interval", def.Interval, "longest an event waits in memory before its batch is written, while events flow")
+		fs.IntVar(&cfg.Flush.MaxEvents, "flush-max-events", def.MaxEvents, "events per partition batch before it is written early")
+		fs.DurationVar(&cfg.Flush.Idle, "flush-idle", def.Idle, "a partition that received nothing for this long writes what it holds")
 		spec.start = func() (*component.Running, error) {
 			var err error
 			if cfg.Partitions, err = parsePartitions(*owned); err != nil {
 				return nil, usageError{"--partitions: " + err.Error()}
 			}
+			if *maxMsg < 1 || *maxMsg > 1<<24 {
+				return nil, usageError{"--stream-max-msg-size: between 1 and 16777216 bytes"}
+			}
+			cfg.Stream.MaxMsgSize = int32(*maxMsg)
 			cfg.Common, cfg.Auth = *common, svcAuth
 			return component.StartScoring(ctx, cfg)
 		}

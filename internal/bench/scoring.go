@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
@@ -40,14 +42,22 @@ type ScoringOptions struct {
 	Rounds     int    // rounds of baseline and engine, alternated; the median counts
 	NATSBinary string // natscli, for the baseline
 	WorkDir    string // NATS store and SQLite files
-	Progress   io.Writer
+	// DatabaseURL, when set (postgres://…), is the engine's database
+	// instead of a SQLite file per round; its scores are deleted before
+	// each round.
+	DatabaseURL string
+	Progress    io.Writer
 }
 
 // ScoringRound is one measured round.
 type ScoringRound struct {
 	BaselineRate float64 // nats bench js consume, msgs/s
-	EngineRate   float64 // publish-to-committed-flush drain, events/s
-	Rows         int64   // rows the engine wrote
+	// OrderedRate is the same backlog the engine drains, read with one
+	// ordered consumer per partition and nothing done with the messages:
+	// the ceiling of reading the stream, msgs/s.
+	OrderedRate float64
+	EngineRate  float64 // publish-to-committed-flush drain, events/s
+	Rows        int64   // rows the engine wrote
 }
 
 // ScoringResult is every round and the medians.
@@ -55,15 +65,18 @@ type ScoringResult struct {
 	Options              ScoringOptions
 	Rounds               []ScoringRound
 	BaselineRate, Engine float64 // medians
+	OrderedRate          float64 // median
 	Ratio                float64 // Engine / BaselineRate
+	RatioOrdered         float64 // Engine / OrderedRate
 	RowsPerEvent         float64 // write amplification of the engine
 }
 
 // RunScoring starts an in-process NATS server with JetStream and, for each
-// round, drains a backlog of Events 128-byte messages twice: once with
-// `nats bench js consume` (durable consumer, one ack per message) and once
-// with the scoring engine (shards, batched commits to SQLite, ack-all after
-// each commit).
+// round, drains a backlog of Events 128-byte messages three times: with
+// `nats bench js consume` (durable consumer, one ack per message), with one
+// ordered consumer per partition that only reads (no acks, nothing
+// stored: the ceiling of reading the stream), and with the scoring engine
+// (ordered consumers, shards, batched commits to the database).
 func RunScoring(ctx context.Context, o ScoringOptions) (ScoringResult, error) {
 	res := ScoringResult{Options: o}
 	srv, err := devstack.StartNATS(ctx, devstack.NATSOptions{StoreDir: filepath.Join(o.WorkDir, "nats")})
@@ -83,12 +96,14 @@ func RunScoring(ctx context.Context, o ScoringOptions) (ScoringResult, error) {
 			return res, err
 		}
 		r.BaselineRate = base
-		fmt.Fprintf(o.Progress, "round %d/%d: baseline %.0f msgs/s, engine %.0f events/s\n", i+1, o.Rounds, base, r.EngineRate)
+		fmt.Fprintf(o.Progress, "round %d/%d: js consume %.0f msgs/s, ordered %.0f msgs/s, engine %.0f events/s\n", i+1, o.Rounds, base, r.OrderedRate, r.EngineRate)
 		res.Rounds = append(res.Rounds, r)
 	}
 	res.BaselineRate = median(res.Rounds, func(r ScoringRound) float64 { return r.BaselineRate })
 	res.Engine = median(res.Rounds, func(r ScoringRound) float64 { return r.EngineRate })
+	res.OrderedRate = median(res.Rounds, func(r ScoringRound) float64 { return r.OrderedRate })
 	res.Ratio = res.Engine / res.BaselineRate
+	res.RatioOrdered = res.Engine / res.OrderedRate
 	var rows, events int64
 	for _, r := range res.Rounds {
 		rows += r.Rows
@@ -145,13 +160,22 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 		return ScoringRound{}, err
 	}
 	_ = js.DeleteStream(ctx, scoring.StreamName) // a fresh stream per round
-	if err := scoring.EnsureStreams(ctx, js, scoring.StreamConfig{Partitions: o.Partitions}); err != nil {
+	if err := scoring.EnsureStreams(ctx, js, scoring.StreamConfig{Partitions: o.Partitions, MaxBytes: -1}, slog.New(slog.DiscardHandler)); err != nil {
 		return ScoringRound{}, err
 	}
 	if err := publishBacklog(ctx, js, o, uint64(round)); err != nil {
 		return ScoringRound{}, err
 	}
-	db, err := database.Open(ctx, filepath.Join(o.WorkDir, fmt.Sprintf("scoring-%d.db", round)))
+	fmt.Fprintf(o.Progress, "  ordered consumers, one per partition, reading the same backlog…\n")
+	ordered, err := readWithOrderedConsumers(ctx, js, o)
+	if err != nil {
+		return ScoringRound{}, err
+	}
+	dbURL := o.DatabaseURL
+	if dbURL == "" {
+		dbURL = scoring.DatabaseURL(filepath.Join(o.WorkDir, fmt.Sprintf("scoring-%d.db", round)))
+	}
+	db, err := database.Open(ctx, dbURL)
 	if err != nil {
 		return ScoringRound{}, err
 	}
@@ -159,6 +183,13 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 	store, err := scoring.NewStore(ctx, db, noop.NewTracerProvider())
 	if err != nil {
 		return ScoringRound{}, err
+	}
+	if o.DatabaseURL != "" { // one database for every round: start each empty
+		for _, table := range []string{"scores", "scoring_offsets", "scoring_poison"} {
+			if _, err := db.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+				return ScoringRound{}, fmt.Errorf("empty %s: %w", table, err)
+			}
+		}
 	}
 	c, err := scoring.NewConsumer(js, store, scoring.ConsumerConfig{PartitionCount: o.Partitions},
 		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
@@ -172,14 +203,14 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 	defer func() { stop(); <-done }()
 	lastReport := start
 	for {
-		events, rows := c.Committed()
+		events, rows := c.CommittedTotals()
 		if time.Since(lastReport) >= 500*time.Millisecond {
 			fmt.Fprintf(o.Progress, "  %6.1fs committed %d/%d events\n", time.Since(start).Seconds(), events, o.Events)
 			lastReport = time.Now()
 		}
 		if events >= int64(o.Events) {
 			elapsed := time.Since(start)
-			return ScoringRound{EngineRate: float64(o.Events) / elapsed.Seconds(), Rows: rows}, nil
+			return ScoringRound{EngineRate: float64(o.Events) / elapsed.Seconds(), OrderedRate: ordered, Rows: rows}, nil
 		}
 		select {
 		case err := <-done:
@@ -189,6 +220,59 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// readWithOrderedConsumers reads the scoring stream's backlog with one
+// ordered consumer per partition, in parallel, as the engine reads it but
+// doing nothing with the messages and committing nothing: the honest
+// ceiling of the engine's read path. It returns messages/s.
+func readWithOrderedConsumers(ctx context.Context, js jetstream.JetStream, o ScoringOptions) (float64, error) {
+	start := time.Now()
+	var read atomic.Int64
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, o.Partitions)
+	for p := range o.Partitions {
+		wg.Go(func() {
+			if err := readPartition(gctx, js, p, &read, int64(o.Events)); err != nil {
+				errs <- err
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(o.Events) / time.Since(start).Seconds(), nil
+}
+
+// readPartition reads partition p until read reaches total.
+func readPartition(ctx context.Context, js jetstream.JetStream, p int, read *atomic.Int64, total int64) error {
+	cons, err := js.OrderedConsumer(ctx, scoring.StreamName, jetstream.OrderedConsumerConfig{FilterSubjects: []string{scoring.PartitionSubject(p)}})
+	if err != nil {
+		return fmt.Errorf("ordered consumer of partition %d: %w", p, err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return fmt.Errorf("ordered consumer of partition %d: %w", p, err)
+	}
+	defer msgs.Stop()
+	// Short waits: a partition that is done must notice when the others
+	// have read the rest.
+	for read.Load() < total {
+		waitCtx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err := msgs.Next(jetstream.NextContext(waitCtx))
+		cancel()
+		if err == nil {
+			read.Add(1)
+		} else if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // publishBacklog publishes o.Events events of 128 bytes, like natscli's.

@@ -22,9 +22,17 @@ type ScoringConfig struct {
 	NATSURL     string
 	// PartitionCount is N of the stream's partition(N,1) transform.
 	PartitionCount int
-	// Partitions this instance owns; empty means all of them.
+	// Partitions pins this instance to these by hand; empty: it shares all
+	// partitions with the other instances (scoring.ConsumerConfig).
 	Partitions []int
-	Auth       ServiceAuth
+	// MemberTTL bounds how long a dead instance keeps its partitions.
+	MemberTTL time.Duration
+	// Stream sizes the scoring stream when this instance creates it; its
+	// Partitions is PartitionCount.
+	Stream scoring.StreamConfig
+	// Flush says when each partition writes its batch.
+	Flush scoring.FlushPolicy
+	Auth  ServiceAuth
 }
 
 // StartScoring creates the streams, starts the consumers of the owned
@@ -33,7 +41,8 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 	if cfg.PartitionCount == 0 {
 		cfg.PartitionCount = 16
 	}
-	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: cfg.DatabaseURL},
+	// SQLite with synchronous=NORMAL: safe here, see scoring.DatabaseURL.
+	return startService(ctx, "scoring", ServiceConfig{Common: cfg.Common, Listen: cfg.Listen, DatabaseURL: scoring.DatabaseURL(cfg.DatabaseURL)},
 		func(r *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
 			ac, err := cfg.Auth.load("scoring", logger)
 			if err != nil {
@@ -49,12 +58,15 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 			}
 			setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			if err := scoring.EnsureStreams(setupCtx, js, scoring.StreamConfig{Partitions: cfg.PartitionCount}); err != nil {
+			stream := cfg.Stream
+			stream.Partitions = cfg.PartitionCount
+			if err := scoring.EnsureStreams(setupCtx, js, stream, logger); err != nil {
 				return nil, err
 			}
 			prop := telemetry.Propagator()
 			consumer, err := scoring.NewConsumer(js, store, scoring.ConsumerConfig{
-				PartitionCount: cfg.PartitionCount, Partitions: cfg.Partitions,
+				PartitionCount: cfg.PartitionCount, Partitions: cfg.Partitions, Flush: cfg.Flush,
+				MemberTTL: cfg.MemberTTL, Replicas: stream.Replicas,
 			}, tp, prop, logger, r.Registry)
 			if err != nil {
 				return nil, err

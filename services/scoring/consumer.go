@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
+	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nats-io/nuid"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,45 +22,33 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// ConsumerConfig says which partitions this instance owns and how it
+// ConsumerConfig says which partitions this instance runs and how it
 // batches them.
 type ConsumerConfig struct {
 	// PartitionCount is N of the stream's partition(N,1) transform.
 	PartitionCount int
-	// Partitions owned by this instance; several instances split the stream
-	// by owning disjoint sets. Empty means all.
+	// Partitions pins this instance to these partitions by hand. Empty: the
+	// instance joins the others in MembersBucket and runs its share, n/k of
+	// the partitions ±1 among k instances, taking over those of an instance
+	// that dies within MemberTTL plus a renewal.
 	Partitions []int
-	// FlushInterval is how often hot is swapped out and written.
-	FlushInterval time.Duration
-	// AckWait is how long the server waits for an ack before redelivering;
-	// a flush must finish well inside it.
-	AckWait time.Duration
-	// MaxAckPending bounds the unacknowledged messages per partition: with
+	// Flush says when a shard writes its batch.
+	Flush FlushPolicy
+	// PullBatch is how many messages the client buffers per partition: with
 	// hot and cold, the engine's memory bound on the wire side.
-	MaxAckPending int
-	// PullBatch is how many messages one pull request asks for.
 	PullBatch int
-	Shard     ShardConfig
-	// Hooks lets crash tests stop a flush at its most dangerous points.
-	Hooks *Hooks
-}
-
-// Hooks are test seams inside a flush; nil in production.
-type Hooks struct {
-	AfterSwap   func(partition int) // cold handed to the flusher, nothing committed
-	AfterCommit func(partition int) // committed, not yet acked
-}
-
-func (h *Hooks) afterSwap(p int) {
-	if h != nil && h.AfterSwap != nil {
-		h.AfterSwap(p)
-	}
-}
-
-func (h *Hooks) afterCommit(p int) {
-	if h != nil && h.AfterCommit != nil {
-		h.AfterCommit(p)
-	}
+	// MaxLinks bounds the span links of one flush span.
+	MaxLinks int
+	// InstanceID names this instance in MembersBucket; unique per process.
+	// Default: host name, process ID and a random suffix.
+	InstanceID string
+	// MemberTTL is how long an instance that stopped renewing keeps its
+	// partitions: the bound on takeover after a crash. It is renewed every
+	// third of it.
+	MemberTTL time.Duration
+	// Replicas of MembersBucket when this instance creates it; 3 on a NATS
+	// cluster, or losing one node loses the membership.
+	Replicas int
 }
 
 // withDefaults fills zero values and checks the bounds fit together.
@@ -63,62 +56,70 @@ func (c ConsumerConfig) withDefaults() (ConsumerConfig, error) {
 	if c.PartitionCount == 0 {
 		c.PartitionCount = 16
 	}
-	if len(c.Partitions) == 0 {
-		for p := range c.PartitionCount {
-			c.Partitions = append(c.Partitions, p)
-		}
-	}
-	c.FlushInterval = orDefault(c.FlushInterval, time.Second)
-	c.AckWait = orDefault(c.AckWait, 30*time.Second)
-	if c.Shard == (ShardConfig{}) {
-		c.Shard = DefaultShardConfig()
-	}
-	c.MaxAckPending = orDefault(c.MaxAckPending, 4*c.Shard.MaxHotEvents)
+	flush, err := c.Flush.withDefaults()
+	c.Flush = flush
+	errs := []error{err}
 	c.PullBatch = orDefault(c.PullBatch, 1024)
-	var errs []error
+	c.MaxLinks = orDefault(c.MaxLinks, DefaultMaxLinks)
+	c.MemberTTL = orDefault(c.MemberTTL, 3*time.Second)
+	if c.InstanceID == "" {
+		host, _ := os.Hostname()
+		c.InstanceID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), nuid.Next()[16:])
+	}
 	for _, p := range c.Partitions {
 		if p < 0 || p >= c.PartitionCount {
 			errs = append(errs, fmt.Errorf("partition %d is outside 0-%d", p, c.PartitionCount-1))
 		}
 	}
-	if c.Shard.MaxHotEvents >= c.MaxAckPending {
-		errs = append(errs, fmt.Errorf("MaxHotEvents (%d) must be below MaxAckPending (%d), or the server stops delivering before hot is flushed", c.Shard.MaxHotEvents, c.MaxAckPending))
-	}
-	if c.FlushInterval >= c.AckWait/2 {
-		errs = append(errs, fmt.Errorf("flush interval %s must be well inside AckWait %s", c.FlushInterval, c.AckWait))
+	if c.MemberTTL < 300*time.Millisecond {
+		errs = append(errs, fmt.Errorf("member TTL %s is too short to be renewed reliably", c.MemberTTL))
 	}
 	return c, errors.Join(errs...)
 }
 
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+// flushHooks are seams inside a flush for the crash tests, which stop a
+// flush at its most dangerous points; production leaves them nil.
+type flushHooks struct {
+	afterSwap   func(partition int) // cold handed to the flusher, nothing committed
+	afterCommit func(partition int) // committed, not yet reported to the partition
 }
 
-// Consumer runs one shard per owned partition.
+// commitTotals counts events and distinct-profile rows in committed
+// batches, across partitions, for benchmarks and tests that wait for a
+// backlog to drain.
+type commitTotals struct {
+	events, rows atomic.Int64
+}
+
+// Consumer runs one partition goroutine per partition assigned to this
+// instance, and follows the assignment as instances come and go.
 type Consumer struct {
-	js      jetstream.JetStream
-	store   *Store
-	cfg     ConsumerConfig
-	tracer  trace.Tracer
-	prop    propagation.TextMapPropagator
-	logger  *slog.Logger
-	metrics *metrics
-	hooks   *Hooks
-	labels  []string // partition → metric label, made once
-	// parts is filled before Run starts the goroutines and read-only after.
+	cfg    ConsumerConfig
+	logger *slog.Logger
+	// hooks are set by tests in this package before Run.
+	hooks  flushHooks
+	totals commitTotals
+	deps   partitionDeps
+	// mu guards parts, the partitions running now, which Pending reads.
+	mu    sync.RWMutex
 	parts map[int]*partition
-	// committed counts events (and rows) in committed batches, for
-	// benchmarks and tests that wait for a backlog to drain.
-	committed, rows atomic.Int64
 }
 
-// Committed returns how many events and distinct-profile rows this
+// CommittedTotals returns how many events and distinct-profile rows this
 // consumer has committed since it started.
-func (c *Consumer) Committed() (events, rows int64) { return c.committed.Load(), c.rows.Load() }
+func (c *Consumer) CommittedTotals() (events, rows int64) {
+	return c.totals.events.Load(), c.totals.rows.Load()
+}
+
+// InstanceID is this consumer's name among the scoring instances.
+func (c *Consumer) InstanceID() string { return c.cfg.InstanceID }
+
+// Running returns the partitions this instance runs now, sorted.
+func (c *Consumer) Running() []int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Sorted(maps.Keys(c.parts))
+}
 
 // NewConsumer returns a Consumer whose metrics go to reg; Run starts it.
 func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp trace.TracerProvider,
@@ -131,43 +132,138 @@ func NewConsumer(js jetstream.JetStream, store *Store, cfg ConsumerConfig, tp tr
 	if err != nil {
 		return nil, fmt.Errorf("scoring consumer: metrics: %w", err)
 	}
-	c := &Consumer{js: js, store: store, cfg: cfg, prop: prop, logger: logger, metrics: m, hooks: cfg.Hooks,
-		tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring"), parts: map[int]*partition{}}
-	for p := range cfg.PartitionCount {
-		c.labels = append(c.labels, strconv.Itoa(p))
-	}
-	for _, p := range cfg.Partitions {
-		label := c.labels[p]
-		c.parts[p] = &partition{c: c, id: p, queries: make(chan pendingQuery),
-			log:      logger.With(slog.Int("partition", p)),
-			eventsIn: m.eventsIn.WithLabelValues(label), redelivered: m.redelivered.WithLabelValues(label),
-			lag: m.lag.WithLabelValues(label)}
+	c := &Consumer{cfg: cfg, logger: logger.With(slog.String("instance", cfg.InstanceID)), parts: map[int]*partition{}}
+	c.deps = partitionDeps{
+		js: js, store: store, prop: prop, metrics: m, totals: &c.totals,
+		tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring"),
 	}
 	return c, nil
 }
 
+// partitionExit is a partition goroutine's end.
+type partitionExit struct {
+	p   *partition
+	err error
+}
+
+// restartDelay is how long a partition that failed waits before it is
+// started again (if it is still this instance's).
+const restartDelay = time.Second
+
 // Run consumes until ctx ends, flushes what it holds, and returns after
-// every partition stopped. A partition that fails stops them all.
+// every partition stopped. Without pinned partitions it joins the other
+// instances in MembersBucket, renews its key every third of MemberTTL, and
+// starts and stops partitions as the assignment changes. A partition that
+// fails — another instance committed it first, the store is unreachable —
+// is started again after restartDelay while it is still assigned here.
 func (c *Consumer) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(c.parts))
-	for _, p := range c.parts {
-		wg.Go(func() {
-			if err := p.run(ctx); err != nil {
-				errs <- err
-				cancel()
+	var m *membership
+	if len(c.cfg.Partitions) == 0 {
+		var err error
+		if m, err = join(ctx, c.deps.js, c.cfg.InstanceID, c.cfg.MemberTTL, c.cfg.Replicas); err != nil {
+			return fmt.Errorf("scoring consumer: %w", err)
+		}
+		defer func() {
+			leaveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := m.leave(leaveCtx); err != nil {
+				c.logger.Warn("could not leave the membership; the others take over after the TTL", slog.Any("error", err))
 			}
-		})
+		}()
 	}
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
+	running := map[int]context.CancelFunc{}
+	notBefore := map[int]time.Time{}
+	exits := make(chan partitionExit, c.cfg.PartitionCount)
+	tick := time.NewTicker(c.cfg.MemberTTL / 3)
+	defer tick.Stop()
+	want := c.cfg.Partitions
+	for {
+		if m != nil {
+			want = c.assigned(ctx, m, want)
+		}
+		for p, cancel := range running {
+			if cancel != nil && !slices.Contains(want, p) {
+				c.logger.Info("partition released", slog.Int("partition", p))
+				cancel()
+				running[p] = nil // stopping: flushes what it holds, then exits
+			}
+		}
+		for _, p := range want {
+			if _, ok := running[p]; !ok && time.Now().After(notBefore[p]) {
+				running[p] = c.start(ctx, p, exits)
+			}
+		}
+		c.deps.metrics.owned.Set(float64(len(running)))
+		select {
+		case <-ctx.Done():
+			var errs []error
+			for len(running) > 0 {
+				e := <-exits
+				delete(running, e.p.id)
+				c.stopped(e.p)
+				if e.err != nil {
+					errs = append(errs, e.err)
+				}
+			}
+			return errors.Join(errs...)
+		case e := <-exits:
+			delete(running, e.p.id)
+			c.stopped(e.p)
+			if e.err != nil {
+				c.logger.Warn("partition stopped; started again if still assigned", slog.Int("partition", e.p.id),
+					slog.Duration("after", restartDelay), slog.Any("error", e.err))
+				notBefore[e.p.id] = time.Now().Add(restartDelay)
+			}
+		case <-tick.C:
+		}
 	}
-	return errors.Join(all...)
+}
+
+// assigned renews this instance's key and returns its share of the
+// partitions. If NATS cannot be asked, it keeps what it runs: the offset's
+// compare-and-set, not the membership, keeps two owners from both counting.
+func (c *Consumer) assigned(ctx context.Context, m *membership, current []int) []int {
+	if err := m.renew(ctx); err != nil {
+		c.logger.Warn("membership renewal failed; keeping the current partitions", slog.Any("error", err))
+		return current
+	}
+	members, err := m.members(ctx)
+	if err != nil {
+		c.logger.Warn("membership list failed; keeping the current partitions", slog.Any("error", err))
+		return current
+	}
+	want := assign(members, m.id, c.cfg.PartitionCount)
+	if !slices.Equal(want, current) {
+		// A string, not slog.Any of the slice: the redacting log handler
+		// compares attribute values, and a slice is not comparable.
+		c.logger.Info("assignment changed", slog.Int("instances", len(members)), slog.String("partitions", fmt.Sprint(want)))
+	}
+	return want
+}
+
+// start runs partition id until its context is cancelled or it fails.
+func (c *Consumer) start(ctx context.Context, id int, exits chan<- partitionExit) context.CancelFunc {
+	pctx, cancel := context.WithCancel(ctx)
+	p := newPartition(id, c.cfg, c.deps, c.logger.With(slog.Int("partition", id)))
+	p.hooks = c.hooks
+	c.mu.Lock()
+	c.parts[id] = p
+	c.mu.Unlock()
+	go func() {
+		err := p.run(pctx)
+		close(p.stopped)
+		exits <- partitionExit{p: p, err: err}
+	}()
+	return cancel
+}
+
+// stopped forgets p once its goroutine ended.
+func (c *Consumer) stopped(p *partition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.parts[p.id] == p {
+		delete(c.parts, p.id)
+	}
 }
 
 // PartitionOf is the partition NATS assigns to profile: fnv32a of the
@@ -179,46 +275,23 @@ func PartitionOf(profile string, n int) int {
 }
 
 // Pending returns what this instance holds for profile in hot and cold,
-// not yet committed; owned is false when another instance owns its partition.
-func (c *Consumer) Pending(ctx context.Context, profile string) (d Delta, owned bool, err error) {
-	p, ok := c.parts[PartitionOf(profile, c.cfg.PartitionCount)]
+// batch by batch; owned is false when another instance owns its partition.
+func (c *Consumer) Pending(ctx context.Context, profile string) (pending Pending, owned bool, err error) {
+	c.mu.RLock()
+	p, ok := c.parts[c.PartitionOf(profile)]
+	c.mu.RUnlock()
 	if !ok {
-		return Delta{}, false, nil
+		return nil, false, nil
 	}
-	q := pendingQuery{profile: profile, answer: make(chan Delta, 1)}
-	select {
-	case p.queries <- q:
-	case <-ctx.Done():
-		return Delta{}, true, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
+	pending, err = p.pending(ctx, profile)
+	if errors.Is(err, errPartitionStopped) {
+		return nil, false, nil
 	}
-	select {
-	case d = <-q.answer:
-		return d, true, nil
-	case <-ctx.Done():
-		return Delta{}, true, fmt.Errorf("ask partition %d: %w", p.id, ctx.Err())
-	}
+	return pending, err == nil, err
 }
 
-// resetConsumer recreates the partition's durable consumer to start right
-// after watermark: the store, not the server's ack floor, is the truth
-// about what was applied, and a restart resumes at once instead of waiting
-// AckWait for redeliveries.
-func (c *Consumer) resetConsumer(ctx context.Context, partition int, watermark uint64) (jetstream.Consumer, error) {
-	name := fmt.Sprintf("scoring-p%d", partition)
-	if err := c.js.DeleteConsumer(ctx, StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("partition %d: delete consumer %s: %w", partition, name, err)
-	}
-	cons, err := c.js.CreateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-		Durable:       name,
-		FilterSubject: PartitionSubject(partition),
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   watermark + 1,
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       c.cfg.AckWait,
-		MaxAckPending: c.cfg.MaxAckPending,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("partition %d: create consumer %s: %w", partition, name, err)
-	}
-	return cons, nil
-}
+// PartitionOf returns the partition of profile in this consumer's stream.
+func (c *Consumer) PartitionOf(profile string) int { return PartitionOf(profile, c.cfg.PartitionCount) }
+
+// partitionLabel is a partition's metric label.
+func partitionLabel(p int) string { return strconv.Itoa(p) }

@@ -37,6 +37,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envMember) != "" {
+		if err := runMemberHelper(); err != nil {
+			fmt.Fprintln(os.Stderr, "member helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(envHelper) != "" {
 		if err := runCrashHelper(); err != nil {
 			fmt.Fprintln(os.Stderr, "crash helper:", err)
@@ -76,13 +83,13 @@ func runCrashHelper() error {
 		}
 	}
 	c, err := NewConsumer(js, store, ConsumerConfig{
-		PartitionCount: crashParts, FlushInterval: 100 * time.Millisecond, AckWait: 5 * time.Second,
-		Shard: ShardConfig{MaxHotKeys: 1000, MaxHotEvents: 500, MaxLinks: 1},
-		Hooks: &Hooks{AfterSwap: stop("after-swap"), AfterCommit: stop("after-commit")},
+		PartitionCount: crashParts, MaxLinks: 1,
+		Flush: FlushPolicy{Interval: 100 * time.Millisecond, MaxEvents: 500},
 	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {
 		return err
 	}
+	c.hooks = flushHooks{afterSwap: stop("after-swap"), afterCommit: stop("after-commit")}
 	fmt.Println("READY")
 	return c.Run(ctx)
 }

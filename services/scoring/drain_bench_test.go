@@ -40,7 +40,7 @@ func BenchmarkDrain(b *testing.B) {
 		start := time.Now()
 		go func() { done <- c.Run(ctx) }()
 		for {
-			if n, _ := c.Committed(); n >= events {
+			if n, _ := c.CommittedTotals(); n >= events {
 				break
 			}
 			time.Sleep(time.Millisecond)

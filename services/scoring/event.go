@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/go-json-experiment/json"
 
@@ -27,11 +28,28 @@ const (
 	ReasonBadProfile   = "bad_profile"
 	ReasonBadDelta     = "bad_delta"
 	ReasonBadKind      = "bad_kind"
+	ReasonBadID        = "bad_id"
 	ReasonTooLarge     = "too_large"
-	// ReasonCardData: a field holds a card number. The dead letter keeps
-	// the event with the number redacted (see deadLetter).
+	// ReasonControlChar: a field holds a control character (NUL among
+	// them, which PostgreSQL refuses in text): never a real identifier.
+	ReasonControlChar = "control_char"
+	// ReasonCardData: a field or a header holds a card number. The dead
+	// letter keeps no payload and the headers redacted (see deadLetterer).
 	ReasonCardData = "card_data"
+	// ReasonWrongPartition: the profile in the payload does not belong to
+	// the partition its subject put it in (the subject's token and the
+	// payload's profile_id disagree); counting it here would split the
+	// profile's score between two owners.
+	ReasonWrongPartition = "wrong_partition"
+	// ReasonDataError: the database refused the event's row for good (a
+	// score out of range, say). Such rows go to the scoring_poison table
+	// rather than the DLQ: by then the event is folded into its profile's
+	// batch.
+	ReasonDataError = "data_error"
 )
+
+// MaxDTIDLen bounds a DTID taken from a payload or a header.
+const MaxDTIDLen = 128
 
 // DecodeError says why an event was refused.
 type DecodeError struct {
@@ -69,12 +87,17 @@ func Decode(data []byte) (Event, error) {
 	return ev, check(ev)
 }
 
+// check decides on the decoded strings, not the raw bytes: a JSON escape
+// ("\u0034111…") hides nothing from it.
 func check(ev Event) error {
 	for _, f := range []struct{ name, value string }{
 		{"profile_id", ev.ProfileID}, {"kind", ev.Kind}, {"event_id", ev.EventID}, {"dtid", ev.DTID},
 	} {
 		if carddata.Contains(f.value) {
 			return refuse(ReasonCardData, "%s holds a card number; scoring events never carry one", f.name)
+		}
+		if i := strings.IndexFunc(f.value, unicode.IsControl); i >= 0 {
+			return refuse(ReasonControlChar, "%s holds the control character %U at byte %d", f.name, []rune(f.value[i:])[0], i)
 		}
 	}
 	switch {
@@ -86,8 +109,48 @@ func check(ev Event) error {
 		return refuse(ReasonBadProfile, "profile_id %q may not contain NATS subject characters (. * > or spaces)", ev.ProfileID)
 	case ev.Kind == "" || len(ev.Kind) > 64:
 		return refuse(ReasonBadKind, "kind is required and at most 64 characters long")
+	case len(ev.DTID) > MaxDTIDLen || len(ev.EventID) > MaxDTIDLen:
+		return refuse(ReasonBadID, "dtid and event_id are at most %d characters long", MaxDTIDLen)
 	case ev.Delta < -MaxAbsDelta || ev.Delta > MaxAbsDelta:
 		return refuse(ReasonBadDelta, "delta %d is outside ±%d", ev.Delta, MaxAbsDelta)
 	}
 	return nil
+}
+
+// CheckDTIDHeader checks a DTID taken from a message header as the
+// decoder checks one from the payload.
+func CheckDTIDHeader(dtid string) error {
+	return check(Event{ProfileID: "x", Kind: "x", DTID: dtid})
+}
+
+// containsCardInJSON reports whether any string in data, decoded as
+// arbitrary JSON, holds a card number: for events the strict decoder
+// refused before checking their fields (an unknown member, say), whose
+// raw bytes may hide a number behind JSON escapes.
+func containsCardInJSON(data []byte) bool {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return false
+	}
+	return anyString(v, carddata.Contains)
+}
+
+func anyString(v any, f func(string) bool) bool {
+	switch v := v.(type) {
+	case string:
+		return f(v)
+	case []any:
+		for _, e := range v {
+			if anyString(e, f) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if f(k) || anyString(e, f) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -31,6 +31,11 @@ func TestDecode(t *testing.T) {
 		{name: "card_number_as_profile", data: `{"profile_id":"4111111111111111","kind":"like","delta":1}`, wantReason: ReasonCardData},
 		{name: "card_number_in_kind", data: `{"profile_id":"p-1","kind":"card 4111 1111 1111 1111","delta":1}`, wantReason: ReasonCardData},
 		{name: "card_number_as_event_id", data: `{"event_id":"5555555555554444","profile_id":"p-1","kind":"like","delta":1}`, wantReason: ReasonCardData},
+		{name: "nul_in_profile", data: `{"profile_id":"p\u0000","kind":"like","delta":1}`, wantReason: ReasonControlChar},
+		{name: "nul_in_dtid", data: `{"dtid":"d\u0000","profile_id":"p-1","kind":"like","delta":1}`, wantReason: ReasonControlChar},
+		{name: "escape_in_kind", data: `{"profile_id":"p-1","kind":"li\u001bke","delta":1}`, wantReason: ReasonControlChar},
+		{name: "json_escaped_card_number", data: `{"profile_id":"p-1","kind":"like","delta":1,"event_id":"\u0034111111111111111"}`, wantReason: ReasonCardData},
+		{name: "oversized_dtid", data: `{"dtid":"` + strings.Repeat("d", MaxDTIDLen+1) + `","profile_id":"p-1","kind":"like","delta":1}`, wantReason: ReasonBadID},
 		{name: "too_large", data: `{"profile_id":"p-1","kind":"` + strings.Repeat("k", MaxEventBytes) + `","delta":1}`, wantReason: ReasonTooLarge},
 	}
 	for _, tt := range tests {

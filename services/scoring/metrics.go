@@ -10,7 +10,11 @@ type metrics struct {
 	eventsFlushed *prometheus.CounterVec
 	redelivered   *prometheus.CounterVec
 	dlq           *prometheus.CounterVec
+	dlqFailed     prometheus.Counter
+	flushRetries  *prometheus.CounterVec
+	poisoned      prometheus.Counter
 	lag           *prometheus.GaugeVec
+	owned         prometheus.Gauge
 	flushDuration prometheus.Histogram
 	rowsPerFlush  prometheus.Histogram
 }
@@ -31,6 +35,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		dlq: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scoring_dlq_total", Help: "Events sent to scoring.dlq.<reason>.",
 		}, []string{"reason"}),
+		dlqFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "scoring_dlq_refused_total", Help: "Refused events the DLQ stream would not take even without payload; passed over and logged with their stream sequence.",
+		}),
+		flushRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scoring_flush_retries_total", Help: "Batch commits retried after a transient database error, per partition.",
+		}, []string{"partition"}),
+		poisoned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "scoring_poisoned_rows_total", Help: "Profile rows the database refused for good, kept in scoring_poison.",
+		}),
+		owned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "scoring_partitions_running", Help: "Partitions this instance runs now.",
+		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "scoring_partition_lag", Help: "Messages of the partition not yet delivered to its shard.",
 		}, []string{"partition"}),
@@ -43,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.eventsIn, m.eventsFlushed, m.redelivered, m.dlq, m.lag, m.flushDuration, m.rowsPerFlush} {
+	for _, c := range []prometheus.Collector{m.eventsIn, m.eventsFlushed, m.redelivered, m.dlq, m.dlqFailed, m.flushRetries, m.poisoned, m.owned, m.lag, m.flushDuration, m.rowsPerFlush} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -19,10 +19,11 @@ import (
 )
 
 // PendingSource answers what is applied but not yet committed for a
-// profile; the Consumer is one. owned is false when another instance owns
-// the profile's partition.
+// profile, batch by batch; the Consumer is one. owned is false when another
+// instance owns the profile's partition.
 type PendingSource interface {
-	Pending(ctx context.Context, profile string) (d Delta, owned bool, err error)
+	Pending(ctx context.Context, profile string) (pending Pending, owned bool, err error)
+	PartitionOf(profile string) int
 }
 
 // ServerConfig configures the scores API.
@@ -73,23 +74,35 @@ func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 	if fresh != "" && fresh != "true" && fresh != "false" {
 		return httpserver.Invalid(httpapi.TypeInvalidField, "query parameter fresh must be true or false")
 	}
-	sc, err := s.store.Score(r.Context(), profile)
+	if fresh != "true" || s.pending == nil {
+		sc, err := s.store.Score(r.Context(), profile)
+		if errors.Is(err, ErrNotFound) {
+			return httpserver.NotFound("score-not-found", "profile "+profile+" has no score yet")
+		}
+		if err != nil {
+			return httpserver.Internal(err)
+		}
+		return httpserver.WriteJSON(w, http.StatusOK, ScoreView{Score: sc})
+	}
+	// What hot and cold hold first, then the stored score with the
+	// partition's offset in one read: the offset says which of the
+	// pending batches the store already has, whenever they committed.
+	pending, owned, err := s.pending.Pending(r.Context(), profile)
+	if err != nil {
+		return httpserver.Unavailable("shard-busy", "the profile's shard did not answer").Wrap(err)
+	}
+	sc, offset, err := s.store.ScoreAndOffset(r.Context(), profile, s.pending.PartitionOf(profile))
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return httpserver.Internal(err)
 	}
 	view := ScoreView{Score: sc}
 	view.ProfileID = profile
-	if fresh == "true" && s.pending != nil {
-		d, owned, err := s.pending.Pending(r.Context(), profile)
-		if err != nil {
-			return httpserver.Unavailable("shard-busy", "the profile's shard did not answer").Wrap(err)
-		}
-		view.Pending = &PendingView{Score: d.Score, Events: d.Events, Owned: owned}
-		view.Score.Score += d.Score
-		view.Events += d.Events
-		found = found || d.Events > 0
-	}
+	d := pending.Above(offset)
+	view.Pending = &PendingView{Score: d.Score, Events: d.Events, Owned: owned}
+	view.Score.Score += d.Score
+	view.Events += d.Events
+	found = found || d.Events > 0
 	if !found {
 		return httpserver.NotFound("score-not-found", "profile "+profile+" has no score yet")
 	}

@@ -4,23 +4,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// ShardConfig bounds one shard's memory and batch size.
-type ShardConfig struct {
-	// MaxHotKeys is the number of distinct profiles hot may hold before it
-	// is swapped out early: the memory bound.
-	MaxHotKeys int
-	// MaxHotEvents is the number of events hot may absorb before it is
-	// swapped out early; it must stay below the consumer's MaxAckPending, or
-	// the server stops delivering before hot is ever flushed.
-	MaxHotEvents int
-	// MaxLinks bounds the span links a flush span carries.
-	MaxLinks int
-}
-
-// DefaultShardConfig suits one partition of a firehose on a small machine.
-func DefaultShardConfig() ShardConfig {
-	return ShardConfig{MaxHotKeys: 50_000, MaxHotEvents: 8_192, MaxLinks: 128}
-}
+// DefaultMaxLinks bounds the span links one flush span carries: a trace
+// backend refuses or truncates spans with thousands of links.
+const DefaultMaxLinks = 128
 
 // Batch is what a swap hands to the flusher: the deltas of the events
 // applied since the last swap, and the stream sequence they reach.
@@ -35,8 +21,11 @@ type Batch struct {
 	After uint64
 	// Links point at the consume spans of the traced events in the batch.
 	Links []trace.Link
-	// DroppedLinks counts traced events beyond ShardConfig.MaxLinks.
+	// DroppedLinks counts traced events beyond the shard's link bound.
 	DroppedLinks int
+	// Poisoned lists the profiles whose rows the store refused for good
+	// and kept in scoring_poison instead; set by Store.CommitBatch.
+	Poisoned []string
 }
 
 // Shard folds one partition's events into a hot map while the previous
@@ -45,17 +34,21 @@ type Batch struct {
 // only reads while it is in flight.
 type Shard struct {
 	partition int
-	cfg       ShardConfig
-	hot       Batch
-	cold      *Batch // in flight, or nil
-	spare     map[string]Delta
+	// maxKeys and maxEvents are the flush policy's size bounds.
+	maxKeys, maxEvents int
+	maxLinks           int
+	hot                Batch
+	cold               *Batch // in flight, or nil
+	spare              map[string]Delta
 	// watermark is the last stream sequence committed to the store.
 	watermark uint64
 }
 
-// NewShard returns a shard whose store holds everything up to watermark.
-func NewShard(partition int, watermark uint64, cfg ShardConfig) *Shard {
-	s := &Shard{partition: partition, cfg: cfg, watermark: watermark}
+// NewShard returns a shard whose store holds everything up to watermark;
+// policy's size bounds say when it is Full, and maxLinks bounds the links
+// of a batch.
+func NewShard(partition int, watermark uint64, policy FlushPolicy, maxLinks int) *Shard {
+	s := &Shard{partition: partition, maxKeys: policy.MaxKeys, maxEvents: policy.MaxEvents, maxLinks: maxLinks, watermark: watermark}
 	s.hot = s.newBatch()
 	return s
 }
@@ -71,6 +64,19 @@ func (s *Shard) newBatch() Batch {
 
 // Watermark is the last stream sequence the store holds for this shard.
 func (s *Shard) Watermark() uint64 { return s.watermark }
+
+// NextSeq is the stream sequence after the newest one the shard holds,
+// committed or not: where reading resumes.
+func (s *Shard) NextSeq() uint64 {
+	last := s.watermark
+	if s.cold != nil {
+		last = max(last, s.cold.LastSeq)
+	}
+	if s.hot.Events > 0 {
+		last = max(last, s.hot.LastSeq)
+	}
+	return last + 1
+}
 
 // Seen reports whether seq is already in the store or in a batch: a
 // redelivery after a crash or an AckWait expiry, to be skipped.
@@ -99,7 +105,7 @@ func (s *Shard) Apply(ev Event, seq uint64, link trace.SpanContext) bool {
 	}
 	s.hot.Deltas[ev.ProfileID] = d
 	if link.IsValid() {
-		if len(s.hot.Links) < s.cfg.MaxLinks {
+		if len(s.hot.Links) < s.maxLinks {
 			s.hot.Links = append(s.hot.Links, trace.Link{SpanContext: link})
 		} else {
 			s.hot.DroppedLinks++
@@ -124,7 +130,7 @@ func (s *Shard) Advance(seq uint64) bool {
 
 // Full reports whether hot reached a bound and should be swapped now.
 func (s *Shard) Full() bool {
-	return len(s.hot.Deltas) >= s.cfg.MaxHotKeys || s.hot.Events >= s.cfg.MaxHotEvents
+	return len(s.hot.Deltas) >= s.maxKeys || s.hot.Events >= s.maxEvents
 }
 
 // Flushing reports whether a batch is in flight.
@@ -144,9 +150,9 @@ func (s *Shard) Swap() *Batch {
 	return s.cold
 }
 
-// Committed records that the in-flight batch is in the store: the
+// MarkCommitted records that the in-flight batch is in the store: the
 // watermark moves to its last sequence, and its map is kept for reuse.
-func (s *Shard) Committed() {
+func (s *Shard) MarkCommitted() {
 	if s.cold == nil {
 		return
 	}
@@ -156,14 +162,40 @@ func (s *Shard) Committed() {
 	s.cold = nil
 }
 
-// Pending returns what hot and cold hold for profile and are not yet in the
-// store: the "fresh" part of a score.
-func (s *Shard) Pending(profile string) Delta {
-	d := s.hot.Deltas[profile]
-	if s.cold != nil {
-		c := s.cold.Deltas[profile]
-		d.Score += c.Score
-		d.Events += c.Events
+// PendingPart is what one batch, hot or cold, holds for a profile, and
+// the last stream sequence of the batch when it was read.
+type PendingPart struct {
+	LastSeq uint64
+	Delta   Delta
+}
+
+// Pending is what hot and cold hold for a profile, batch by batch: a
+// batch commits whole, so the stored offset says which parts the store
+// already has.
+type Pending []PendingPart
+
+// Above returns the sum of the parts the store does not hold yet when its
+// offset is offset. A part whose batch grew after it was read still
+// commits whole, so a committed part is skipped whole too.
+func (p Pending) Above(offset uint64) Delta {
+	var d Delta
+	for _, part := range p {
+		if part.LastSeq > offset {
+			d.Score += part.Delta.Score
+			d.Events += part.Delta.Events
+		}
 	}
 	return d
+}
+
+// Pending returns what hot and cold hold for profile: cold, then hot.
+func (s *Shard) Pending(profile string) Pending {
+	var p Pending
+	if s.cold != nil {
+		p = append(p, PendingPart{LastSeq: s.cold.LastSeq, Delta: s.cold.Deltas[profile]})
+	}
+	if s.hot.Events > 0 {
+		p = append(p, PendingPart{LastSeq: s.hot.LastSeq, Delta: s.hot.Deltas[profile]})
+	}
+	return p
 }

@@ -53,7 +53,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Run("shards/"+dist, func(b *testing.B) {
 			shards := make([]*Shard, workers)
 			for i := range shards {
-				shards[i] = NewShard(i, 0, ShardConfig{MaxHotKeys: 1 << 30, MaxHotEvents: 1 << 30})
+				shards[i] = NewShard(i, 0, FlushPolicy{MaxKeys: 1 << 30, MaxEvents: 1 << 30}, DefaultMaxLinks)
 			}
 			seqs := make([]uint64, workers)
 			runSplit(b, workers, events, func(w int, part []Event) {
@@ -94,13 +94,13 @@ func BenchmarkWriteAmplification(b *testing.B) {
 		for _, perFlush := range []int{1_000, 8_192} {
 			b.Run(fmt.Sprintf("%s/events_per_flush=%d", dist, perFlush), func(b *testing.B) {
 				events := benchEvents(1<<20, 10_000, dist == "zipf")
-				s := NewShard(0, 0, ShardConfig{MaxHotKeys: 1 << 30, MaxHotEvents: perFlush})
+				s := NewShard(0, 0, FlushPolicy{MaxKeys: 1 << 30, MaxEvents: perFlush}, DefaultMaxLinks)
 				var rows, flushes int
 				for i := 0; b.Loop(); i++ {
 					s.Apply(events[i%len(events)], uint64(i+1), trace.SpanContext{})
 					if s.Full() {
 						rows += len(s.Swap().Deltas)
-						s.Committed()
+						s.MarkCommitted()
 						flushes++
 					}
 				}

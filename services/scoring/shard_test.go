@@ -24,7 +24,7 @@ func TestShardSkipsWhatItHasSeen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewShard(0, tt.watermark, DefaultShardConfig())
+			s := NewShard(0, tt.watermark, DefaultFlushPolicy(), DefaultMaxLinks)
 			for _, seq := range tt.seqs {
 				s.Apply(ev("p", 1), seq, trace.SpanContext{})
 			}
@@ -40,7 +40,7 @@ func TestShardSkipsWhatItHasSeen(t *testing.T) {
 }
 
 func TestShardSwapBatchesDistinctKeys(t *testing.T) {
-	s := NewShard(3, 0, DefaultShardConfig())
+	s := NewShard(3, 0, DefaultFlushPolicy(), DefaultMaxLinks)
 	for i, e := range []Event{ev("a", 1), ev("b", 2), ev("a", 3), ev("a", -1)} {
 		s.Apply(e, uint64(i+1), trace.SpanContext{})
 	}
@@ -59,17 +59,21 @@ func TestShardSwapBatchesDistinctKeys(t *testing.T) {
 // Hot keeps filling while cold is in flight; a second swap waits for the
 // first commit, so batches commit in sequence order.
 func TestShardOneFlushInFlight(t *testing.T) {
-	s := NewShard(0, 0, DefaultShardConfig())
+	s := NewShard(0, 0, DefaultFlushPolicy(), DefaultMaxLinks)
 	s.Apply(ev("a", 1), 1, trace.SpanContext{})
 	first := s.Swap()
 	s.Apply(ev("a", 10), 2, trace.SpanContext{})
 	if s.Swap() != nil {
 		t.Fatal("second swap while the first is in flight")
 	}
-	if got := s.Pending("a"); got.Score != 11 || got.Events != 2 {
+	if got := s.Pending("a").Above(0); got.Score != 11 || got.Events != 2 {
 		t.Errorf("pending while flushing = %+v, want hot+cold 11 from 2 events", got)
 	}
-	s.Committed()
+	// Once the store holds cold (offset 1), only hot is above it.
+	if got := s.Pending("a").Above(first.LastSeq); got.Score != 10 || got.Events != 1 {
+		t.Errorf("pending above the committed offset = %+v, want hot's 10 from 1 event", got)
+	}
+	s.MarkCommitted()
 	if s.Watermark() != first.LastSeq {
 		t.Errorf("watermark %d, want %d", s.Watermark(), first.LastSeq)
 	}
@@ -85,17 +89,17 @@ func TestShardOneFlushInFlight(t *testing.T) {
 func TestShardBounds(t *testing.T) {
 	tests := []struct {
 		name     string
-		cfg      ShardConfig
+		cfg      FlushPolicy
 		profiles []string
 		wantFull bool
 	}{
-		{name: "below_bounds", cfg: ShardConfig{MaxHotKeys: 3, MaxHotEvents: 10}, profiles: []string{"a", "b"}},
-		{name: "key_bound", cfg: ShardConfig{MaxHotKeys: 2, MaxHotEvents: 10}, profiles: []string{"a", "b"}, wantFull: true},
-		{name: "event_bound", cfg: ShardConfig{MaxHotKeys: 10, MaxHotEvents: 3}, profiles: []string{"a", "a", "a"}, wantFull: true},
+		{name: "below_bounds", cfg: FlushPolicy{MaxKeys: 3, MaxEvents: 10}, profiles: []string{"a", "b"}},
+		{name: "key_bound", cfg: FlushPolicy{MaxKeys: 2, MaxEvents: 10}, profiles: []string{"a", "b"}, wantFull: true},
+		{name: "event_bound", cfg: FlushPolicy{MaxKeys: 10, MaxEvents: 3}, profiles: []string{"a", "a", "a"}, wantFull: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewShard(0, 0, tt.cfg)
+			s := NewShard(0, 0, tt.cfg, DefaultMaxLinks)
 			for i, p := range tt.profiles {
 				s.Apply(ev(p, 1), uint64(i+1), trace.SpanContext{})
 			}
@@ -107,7 +111,7 @@ func TestShardBounds(t *testing.T) {
 }
 
 func TestShardAdvanceMovesOffsetWithoutScore(t *testing.T) {
-	s := NewShard(0, 0, DefaultShardConfig())
+	s := NewShard(0, 0, DefaultFlushPolicy(), DefaultMaxLinks)
 	s.Apply(ev("a", 1), 1, trace.SpanContext{})
 	s.Advance(2) // a dead-lettered event
 	b := s.Swap()
@@ -117,7 +121,7 @@ func TestShardAdvanceMovesOffsetWithoutScore(t *testing.T) {
 }
 
 func TestShardBoundsLinks(t *testing.T) {
-	s := NewShard(0, 0, ShardConfig{MaxHotKeys: 10, MaxHotEvents: 10, MaxLinks: 2})
+	s := NewShard(0, 0, FlushPolicy{MaxKeys: 10, MaxEvents: 10}, 2)
 	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled})
 	for seq := uint64(1); seq <= 3; seq++ {
 		s.Apply(ev("a", 1), seq, sc)

@@ -14,17 +14,17 @@ import (
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
-// A graceful stop under load writes what hot and cold hold and acks it:
-// the stored offset is the consumer's ack floor, so the next instance
-// redoes nothing that was applied.
-func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
+// A graceful stop under load writes what hot and cold hold: every event
+// the shard took is in the store with its offset, so the next instance,
+// which starts reading after that offset, redoes nothing that was applied.
+func TestGracefulStopCommitsEverythingApplied(t *testing.T) {
 	r := newRig(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// A long interval: while events flow, only the stop itself flushes what
 	// arrived after the first events.
 	reg := prometheus.NewRegistry()
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1, FlushInterval: 10 * time.Second},
+	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 10 * time.Second}},
 		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,11 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 		}
 		published <- pub.Flush()
 	}()
-	time.Sleep(time.Second)
+	// Stop once the shard has taken events, however slow the machine: the
+	// stop must land while events are in hot and more are arriving.
+	waitFor(t, 30*time.Second, "the shard to take events", func() bool {
+		return counterTotal(t, reg, "scoring_events_in_total") > 0
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("consumer stopped with %v", err)
@@ -63,19 +67,6 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 	offset, err := r.store.Offset(t.Context(), 0)
 	if err != nil {
 		t.Fatal(err)
-	}
-	cons, err := r.js.Consumer(t.Context(), StreamName, "scoring-p0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := cons.Info(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Events the client had prefetched but the shard never applied stay
-	// pending: not applied, not acked, redelivered to the next instance.
-	if info.AckFloor.Stream != offset {
-		t.Errorf("after the stop: ack floor %d, stored offset %d; want everything committed acked", info.AckFloor.Stream, offset)
 	}
 	// Every event taken into the shard was written: the stop flushed hot.
 	taken := counterTotal(t, reg, "scoring_events_in_total")
@@ -92,7 +83,19 @@ func TestGracefulStopFlushesAndAcksEverythingApplied(t *testing.T) {
 	if uint64(total) != offset {
 		t.Errorf("stored scores add up to %d, but the offset says %d events were applied", total, offset)
 	}
-	t.Logf("stopped after applying %d of %d events (%d prefetched, not applied)", offset, events, info.NumAckPending)
+	t.Logf("stopped after applying %d of %d events", offset, events)
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s after %s", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // counterTotal sums a counter over its labels.
