@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/bench"
@@ -34,6 +35,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of baseline and engine, alternated; medians are reported")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "the engine's database: a postgres:// URL (its scores are deleted before each round); empty: a SQLite file per round")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	sweep := fs.Bool("sweep", false, "one round per combination of 1, 4, 16, 64 partitions and 1k, 100k, 1M profiles, uniform and Zipf; prints a table and writes --sweep-svg")
+	sweepSVG := fs.String("sweep-svg", "scoring-sweep.svg", "`file` the sweep's plot is written to")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -69,6 +72,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *sweep {
+		return runScoringSweep(ctx, o, *sweepSVG, stdout)
+	}
 	res, err := bench.RunScoring(ctx, o)
 	if err != nil {
 		return fmt.Errorf("bench scoring: %w", err)
@@ -97,6 +103,40 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "\nengine / js consume: %.2f×   engine / ordered: %.2f×   write amplification: %.4f rows per event\n",
 		res.Ratio, res.RatioOrdered, res.RowsPerEvent)
 	return nil
+}
+
+// runScoringSweep runs and prints the sweep and writes its plot.
+func runScoringSweep(ctx context.Context, o bench.ScoringOptions, svgPath string, stdout io.Writer) error {
+	points, err := bench.SweepScoring(ctx, o, []int{1, 4, 16, 64}, []int{1_000, 100_000, 1_000_000})
+	if err != nil {
+		return fmt.Errorf("bench scoring --sweep: %w", err)
+	}
+	machine := fmt.Sprintf("%d cores, %s/%s, %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(stdout, "\nscoring sweep — %d events of 128 B per point, one round each; %s\n\n", o.Events, machine)
+	fmt.Fprintf(stdout, "| keys | profiles | partitions | js consume | ordered | engine | engine/js | engine/ordered | rows/event |\n")
+	fmt.Fprintf(stdout, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range points {
+		keys := "uniform"
+		if p.Zipf {
+			keys = "zipf"
+		}
+		fmt.Fprintf(stdout, "| %s | %d | %d | %.0f | %.0f | %.0f | %.2f× | %.2f× | %.3f |\n",
+			keys, p.Profiles, p.Partitions, p.JSConsume, p.Ordered, p.Engine, p.Engine/p.JSConsume, p.Engine/p.Ordered, p.RowsPerEvent)
+	}
+	f, err := os.Create(svgPath)
+	if err != nil {
+		return fmt.Errorf("--sweep-svg: %w", err)
+	}
+	defer f.Close()
+	title := fmt.Sprintf("sagatrace scoring, %d events per point, SQLite; %s", o.Events, machine)
+	if o.DatabaseURL != "" {
+		title = strings.Replace(title, "SQLite", "PostgreSQL", 1)
+	}
+	if err := bench.WriteSweepSVG(f, points, title); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nplot: %s\n", svgPath)
+	return f.Close()
 }
 
 func dashes(n int) string {

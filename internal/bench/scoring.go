@@ -201,9 +201,14 @@ func drainWithEngine(ctx context.Context, o ScoringOptions, url string, round in
 	start := time.Now()
 	go func() { done <- c.Run(runCtx) }()
 	defer func() { stop(); <-done }()
-	lastReport := start
+	lastReport, lastProgress, lastEvents := start, start, int64(0)
 	for {
 		events, rows := c.CommittedTotals()
+		if events != lastEvents {
+			lastProgress, lastEvents = time.Now(), events
+		} else if time.Since(lastProgress) > time.Minute {
+			return ScoringRound{}, fmt.Errorf("the engine committed nothing for a minute, at %d of %d events", events, o.Events)
+		}
 		if time.Since(lastReport) >= 500*time.Millisecond {
 			fmt.Fprintf(o.Progress, "  %6.1fs committed %d/%d events\n", time.Since(start).Seconds(), events, o.Events)
 			lastReport = time.Now()

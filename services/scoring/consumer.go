@@ -251,6 +251,7 @@ func (c *Consumer) start(ctx context.Context, id int, exits chan<- partitionExit
 	c.mu.Unlock()
 	go func() {
 		err := p.run(pctx)
+		cancel()
 		close(p.stopped)
 		exits <- partitionExit{p: p, err: err}
 	}()
