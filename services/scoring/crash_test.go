@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -23,52 +20,19 @@ import (
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
-// The crash helper is this test binary run again as a separate scoring
-// process (the os/exec tests' pattern): it consumes, and at the chosen
-// point of its n-th flush prints a marker and waits to be SIGKILLed.
+// The crash helper (see helper_test.go) consumes, and at the chosen point
+// of its n-th flush prints a marker and waits to be SIGKILLed.
 const (
 	envHelper     = "SCORING_CRASH_HELPER"
-	envNATS       = "SCORING_CRASH_NATS"
-	envDB         = "SCORING_CRASH_DB"
 	envCrashPoint = "SCORING_CRASH_POINT" // after-swap, after-commit or none
 	envCrashAfter = "SCORING_CRASH_AFTER" // flushes before the crash point fires
 	crashMarker   = "CRASHPOINT"
 	crashParts    = 4
 )
 
-func TestMain(m *testing.M) {
-	if os.Getenv(envMember) != "" {
-		if err := runMemberHelper(); err != nil {
-			fmt.Fprintln(os.Stderr, "member helper:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	if os.Getenv(envHelper) != "" {
-		if err := runCrashHelper(); err != nil {
-			fmt.Fprintln(os.Stderr, "crash helper:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(backends.Run(m))
-}
-
 func runCrashHelper() error {
 	ctx := context.Background()
-	nc, err := nats.Connect(os.Getenv(envNATS))
-	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	db, err := database.Open(ctx, os.Getenv(envDB))
-	if err != nil {
-		return err
-	}
-	store, err := NewStore(ctx, db, noop.NewTracerProvider())
+	js, store, err := helperDeps(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,32 +58,13 @@ func runCrashHelper() error {
 	return c.Run(ctx)
 }
 
-// startHelper runs one scoring process and returns it once it printed ready.
+// startHelper runs one crash helper.
 func startHelper(t *testing.T, natsURL, dbURL, point string) (*exec.Cmd, <-chan string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envHelper+"=1", envNATS+"="+natsURL, envDB+"="+dbURL,
-		envCrashPoint+"="+point, envCrashAfter+"=2")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	return cmd, lines
+	return spawnHelper(t, natsURL, dbURL, envHelper+"=1", envCrashPoint+"="+point, envCrashAfter+"=2")
 }
 
+// waitLine waits until a helper prints a line starting with prefix.
 func waitLine(t *testing.T, lines <-chan string, prefix string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.After(timeout)

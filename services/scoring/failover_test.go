@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -37,19 +36,7 @@ const (
 
 func runMemberHelper() error {
 	ctx := context.Background()
-	nc, err := nats.Connect(os.Getenv(envNATS), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	db, err := database.Open(ctx, os.Getenv(envDB))
-	if err != nil {
-		return err
-	}
-	store, err := NewStore(ctx, db, noop.NewTracerProvider())
+	js, store, err := helperDeps(ctx, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		return err
 	}
@@ -97,22 +84,11 @@ func (m *member) state() ([]int, time.Time) {
 
 func startMember(t *testing.T, natsURL, dbURL string) *member {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envMember+"=1", envNATS+"="+natsURL, envDB+"="+dbURL)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	cmd, lines := spawnHelper(t, natsURL, dbURL, envMember+"=1")
 	m := &member{cmd: cmd}
 	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			rest, ok := strings.CutPrefix(sc.Text(), runningPrefix)
+		for line := range lines {
+			rest, ok := strings.CutPrefix(line, runningPrefix)
 			if !ok {
 				continue
 			}

@@ -1,0 +1,91 @@
+package scoring
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sagatrace/sagatrace/internal/database"
+)
+
+// Helper processes are this test binary run again as a separate scoring
+// process (the os/exec tests' pattern): the crash helper (crash_test.go)
+// and the member helper (failover_test.go). Their test tells them where
+// NATS and the database are through the environment.
+const (
+	envNATS = "SCORING_HELPER_NATS"
+	envDB   = "SCORING_HELPER_DB"
+)
+
+func TestMain(m *testing.M) {
+	for _, h := range []struct {
+		env string
+		run func() error
+	}{{envMember, runMemberHelper}, {envHelper, runCrashHelper}} {
+		if os.Getenv(h.env) == "" {
+			continue
+		}
+		if err := h.run(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", h.env, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(backends.Run(m))
+}
+
+// helperDeps connects a helper process to the NATS server and opens the
+// store its test named.
+func helperDeps(ctx context.Context, opts ...nats.Option) (jetstream.JetStream, *Store, error) {
+	nc, err := nats.Connect(os.Getenv(envNATS), opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := database.Open(ctx, os.Getenv(envDB))
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := NewStore(ctx, db, noop.NewTracerProvider())
+	if err != nil {
+		return nil, nil, err
+	}
+	return js, store, nil
+}
+
+// spawnHelper runs a helper process with env (KEY=VALUE) on the test's NATS
+// server and database, killed when the test ends, and returns it with the
+// lines it prints.
+func spawnHelper(t *testing.T, natsURL, dbURL string, env ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), envNATS+"="+natsURL, envDB+"="+dbURL), env...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return cmd, lines
+}
