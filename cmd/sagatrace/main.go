@@ -32,6 +32,7 @@ func commands() []command {
 		{"trace", "show every hop of one transaction (DTID) as one timeline, from Jaeger and Temporal", runTrace},
 		{"bench", "measure against a baseline in the same run: bench scoring, bench saga", runBench},
 		{"drill", "break sagas on purpose and check that every one completed or was fully compensated", runDrill},
+		{"repartition", "change the scoring stream's partition count, once every partition is scored and the instances are stopped", runRepartition},
 		{"token", "print a bearer token for the service APIs (curl -H \"Authorization: Bearer $(sagatrace token …)\")", runToken},
 		{"keygen", "make the token issuer's Ed25519 key pair (services get the public key, token issuers the private one)", runKeygen},
 		{"healthcheck", "probe a component's /readyz (for container health checks)", runHealthcheck},

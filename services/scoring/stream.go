@@ -76,21 +76,23 @@ func (c StreamConfig) withDefaults() (StreamConfig, error) {
 // filter.
 func PartitionSubject(partition int) string { return fmt.Sprintf("scoring.p.%d", partition) }
 
+// transform partitions scoring.events.<profile> into n partitions.
+func transform(n int) *jetstream.SubjectTransformConfig {
+	return &jetstream.SubjectTransformConfig{Source: SubjectPrefix + "*", Destination: fmt.Sprintf("scoring.p.{{partition(%d,1)}}", n)}
+}
+
 func (c StreamConfig) stream() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:     StreamName,
-		Subjects: []string{SubjectPrefix + "*"},
-		SubjectTransform: &jetstream.SubjectTransformConfig{
-			Source:      SubjectPrefix + "*",
-			Destination: fmt.Sprintf("scoring.p.{{partition(%d,1)}}", c.Partitions),
-		},
-		Metadata:   map[string]string{MetadataPartitions: strconv.Itoa(c.Partitions)},
-		Storage:    jetstream.FileStorage,
-		Replicas:   c.Replicas,
-		MaxAge:     c.MaxAge,
-		MaxBytes:   c.MaxBytes,
-		MaxMsgSize: c.MaxMsgSize,
-		Discard:    jetstream.DiscardNew,
+		Name:             StreamName,
+		Subjects:         []string{SubjectPrefix + "*"},
+		SubjectTransform: transform(c.Partitions),
+		Metadata:         map[string]string{MetadataPartitions: strconv.Itoa(c.Partitions)},
+		Storage:          jetstream.FileStorage,
+		Replicas:         c.Replicas,
+		MaxAge:           c.MaxAge,
+		MaxBytes:         c.MaxBytes,
+		MaxMsgSize:       c.MaxMsgSize,
+		Discard:          jetstream.DiscardNew,
 		// A retried saga publish carries the same Nats-Msg-Id; within this
 		// window the stream stores it once.
 		Duplicates: 2 * time.Minute,
