@@ -117,6 +117,32 @@ func TestOrderSagaUndoesAStepThatMayHaveApplied(t *testing.T) {
 	}
 }
 
+// A scoring outage longer than a step's budget does not undo the paid,
+// confirmed order: the publish is retried until the stream takes it. (The
+// SDK's test environment caps an unbounded budget at 10 attempts, so the
+// outage here is 9: nearly twice StepAttempts.)
+func TestOrderSagaOutlastsAScoringOutage(t *testing.T) {
+	const outage = 9
+	f := newFake()
+	f.flaky["scoring.publish"] = outage
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+	var res Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("saga failed: %v", err)
+	}
+	calls := f.calledOps()
+	if n := countOf(calls, "scoring.publish"); n != outage+1 {
+		t.Errorf("scoring.publish attempted %d times, want %d", n, outage+1)
+	}
+	if slices.Contains(calls, "payment.refund") || slices.Contains(calls, "order.cancel") {
+		t.Errorf("calls = %v: a scoring outage compensated a paid order", calls)
+	}
+	if res.Status != StatusCompleted || res.EventID == "" {
+		t.Errorf("result = %+v, want completed with the event", res)
+	}
+}
+
 func TestOrderSagaRetriesTransientFailures(t *testing.T) {
 	f := newFake()
 	f.flaky["payment.charge"] = 2

@@ -25,14 +25,20 @@ type Step struct {
 	// step needs none (the last step: nothing after it can fail).
 	Operation    ids.Operation
 	Compensation ids.Operation
-	// Attempts is the forward hop's retry budget. A compensation's budget
-	// is CompensationAttempts for every step: it is never given up.
+	// Attempts is the forward hop's retry budget; UntilItSucceeds retries
+	// for as long as the step stays unavailable (a refusal still fails it
+	// at once). A compensation's budget is CompensationAttempts for every
+	// step: it is never given up.
 	Attempts int32
 	// Scopes are what the worker's token for Audience must hold: the
 	// forward hop, the compensation, and the reads with which a
 	// compensation finds what a step of unknown outcome created.
 	Scopes []string
 }
+
+// UntilItSucceeds is a retry budget without a bound (Temporal's
+// MaximumAttempts 0).
+const UntilItSucceeds int32 = 0
 
 // Step names, as saga_state, the hop spans (saga.step) and the console
 // show them.
@@ -55,7 +61,10 @@ func OrderSagaSteps() []Step {
 			Operation: orderapi.OpCreate, Compensation: orderapi.OpCancel, Attempts: StepAttempts,
 			Scopes: []string{orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead},
 		},
-		{Name: StepScoring, Operation: scoringapi.OpPublish, Attempts: StepAttempts},
+		// Analytics being down is no reason to refund a paid, confirmed
+		// order: a publish the stream cannot take now (full, no quorum,
+		// unreachable) is retried until it can; only a refusal compensates.
+		{Name: StepScoring, Operation: scoringapi.OpPublish, Attempts: UntilItSucceeds},
 	}
 }
 
