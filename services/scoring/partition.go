@@ -100,6 +100,9 @@ const drainTimeout = 10 * time.Second
 func (p *partition) run(ctx context.Context) error {
 	watermark, err := p.deps.store.Offset(ctx, p.id)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it took anything: nothing to flush
+		}
 		return err
 	}
 	p.shard = NewShard(p.id, watermark, p.policy, p.maxLinks)
