@@ -32,6 +32,17 @@ type migration struct {
 	sql     string
 }
 
+// Migration is a migration written by code rather than read from a file:
+// internal/ledger makes the tables every ledger service has from the
+// service's schema, so their shape is written once. SQL returns the
+// statements for one dialect. Once applied, a Migration is history like a
+// file: its SQL for a version never changes.
+type Migration struct {
+	Version int
+	Name    string // as in a file's NNNN_name.sql
+	SQL     func(Dialect) string
+}
+
 // migrationLock is the key of the PostgreSQL advisory lock Migrate holds
 // in each of its transactions ("SAGATRAC" as bytes): one key for every
 // component, as they share schema_migrations and migrate only at start-up.
@@ -51,12 +62,16 @@ const migrationLock int64 = 0x5341474154524143
 // each file is then exactly the SQL its database runs. Migrate refuses
 // directories that list different files, so a version number means the
 // same change on both; the store tests run on both.
-func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, component string) error {
+//
+// made are the component's migrations written by code, applied in version
+// order with the files; fsys may be nil when there are no files. A version
+// that both a file and made claim is refused.
+func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, component string, made ...Migration) error {
 	if component == "" {
 		return errors.New("migrate: component is empty")
 	}
 	d := DialectOf(db)
-	migrations, err := readMigrations(fsys, d)
+	migrations, err := collect(fsys, d, made)
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", component, err)
 	}
@@ -125,6 +140,33 @@ func apply(ctx context.Context, db *sql.DB, d Dialect, component string, m migra
 		}
 		return nil
 	})
+}
+
+// collect returns d's migrations, from the files of fsys and from made,
+// in version order.
+func collect(fsys fs.FS, d Dialect, made []Migration) ([]migration, error) {
+	var all []migration
+	if fsys != nil {
+		files, err := readMigrations(fsys, d)
+		if err != nil {
+			return nil, err
+		}
+		all = files
+	}
+	for _, m := range made {
+		if m.Version < 1 || m.Version > 9999 || !migrationName.MatchString(fmt.Sprintf("%04d_%s.sql", m.Version, m.Name)) {
+			return nil, fmt.Errorf("migration %d %q: a version is 1 to 9999 and a name is [a-z0-9_]+", m.Version, m.Name)
+		}
+		all = append(all, migration{version: m.Version, name: m.Name, sql: m.SQL(d)})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].version < all[j].version })
+	for i := 1; i < len(all); i++ {
+		if all[i].version == all[i-1].version {
+			return nil, fmt.Errorf("migrations %04d_%s and %04d_%s share version %d",
+				all[i-1].version, all[i-1].name, all[i].version, all[i].name, all[i].version)
+		}
+	}
+	return all, nil
 }
 
 // readMigrations returns d's migrations from fsys, after checking that

@@ -23,6 +23,10 @@ type Schema[E any, S ~string] struct {
 	Audit database.AuditTable
 	// Columns are the service's own columns, in the order of Values and Scan.
 	Columns []string
+	// InitColumns is the DDL of the own columns that version 1 made (the
+	// ledger's init migration), the same on both dialects; columns added
+	// later come in the service's own migration files.
+	InitColumns string
 	// Common returns pointers to the fields every entity has.
 	Common func(e *E) Common[S]
 	// Values returns e's values of Columns, for the insert.

@@ -36,13 +36,18 @@ type Store[E any, S ~string] struct {
 	insert string // the INSERT of Create, built once from the schema
 }
 
-// NewStore migrates db with the service's migrations, the directory
-// "migrations" of fsys (a directory per dialect in it, see
-// database.Migrate), and returns its store, whose methods are spans of tp.
+// NewStore migrates db with the ledger's migrations and the service's
+// own, the directory "migrations" of fsys (a directory per dialect in it,
+// see database.Migrate; fsys is nil when the service has none), and
+// returns its store, whose methods are spans of tp.
 func NewStore[E any, S ~string](ctx context.Context, db *sql.DB, tp trace.TracerProvider, schema Schema[E, S], fsys fs.FS) (*Store[E, S], error) {
-	migrations, err := fs.Sub(fsys, "migrations")
+	var own fs.FS
+	var err error
+	if fsys != nil {
+		own, err = fs.Sub(fsys, "migrations")
+	}
 	if err == nil {
-		err = database.Migrate(ctx, db, migrations, schema.Name)
+		err = database.Migrate(ctx, db, own, schema.Name, schema.migrations()...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s store: %w", schema.Name, err)

@@ -18,7 +18,7 @@ type Config = ledger.Config
 // NewHandler migrates db to the order schema and returns the order API
 // over it: the ledger's routes, with the confirmation as the create step.
 func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-	return ledger.Open(ctx, db, cfg, schema(), migrations, newAPI, tp, logger)
+	return ledger.Open(ctx, db, cfg, schema(), nil, newAPI, tp, logger)
 }
 
 func newAPI(store *Store) ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest] {

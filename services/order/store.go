@@ -1,7 +1,6 @@
 package order
 
 import (
-	"embed"
 	"encoding/json"
 	"fmt"
 
@@ -10,23 +9,23 @@ import (
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
-// migrations holds the directory migrations, with a directory per dialect
-// in it (see database.Migrate).
-//
-//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
-var migrations embed.FS
-
 // Store keeps orders and their audit rows (see ledger.Store).
 type Store = ledger.Store[orderapi.Order, orderapi.State]
 
-// schema is the orders table as the ledger sees it. The items are one
-// column of JSON: they are only ever read with their order. The audit
+// schema is the orders table as the ledger sees it; the ledger writes
+// all its migrations. The items are one column of JSON, an array of
+// {sku, qty, price_cents}: they are only ever read with their order. The audit
 // table's column is order_ref because ORDER is an SQL keyword.
 func schema() ledger.Schema[orderapi.Order, orderapi.State] {
 	return ledger.Schema[orderapi.Order, orderapi.State]{
 		Name: "order", Table: "orders", IDColumn: "order_id",
 		Audit:   database.AuditTable{Name: "order_events", Ref: "order_ref"},
 		Columns: []string{"customer_id", "payment_id", "amount_cents", "currency", "items"},
+		InitColumns: `customer_id TEXT NOT NULL,
+			payment_id TEXT NOT NULL,
+			amount_cents BIGINT NOT NULL CHECK (amount_cents > 0),
+			currency TEXT NOT NULL,
+			items TEXT NOT NULL`,
 		Common: func(o *orderapi.Order) ledger.Common[orderapi.State] {
 			return ledger.Common[orderapi.State]{ID: &o.OrderID, DTID: &o.DTID, State: &o.State,
 				CreatedAt: &o.CreatedAt, UpdatedAt: &o.UpdatedAt, History: &o.History}

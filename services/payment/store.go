@@ -9,7 +9,7 @@ import (
 )
 
 // migrations holds the directory migrations, with a directory per dialect
-// in it (see database.Migrate).
+// in it (see database.Migrate): the versions the ledger does not write.
 //
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
@@ -24,6 +24,9 @@ func schema() ledger.Schema[paymentapi.Payment, paymentapi.State] {
 		Name: "payment", Table: "payments", IDColumn: "payment_id",
 		Audit:   database.AuditTable{Name: "payment_events", Ref: "payment"},
 		Columns: []string{"customer_id", "amount_cents", "currency", "card_token", "card_last4"},
+		InitColumns: `customer_id TEXT NOT NULL,
+			amount_cents BIGINT NOT NULL CHECK (amount_cents > 0),
+			currency TEXT NOT NULL`,
 		Common: func(p *paymentapi.Payment) ledger.Common[paymentapi.State] {
 			return ledger.Common[paymentapi.State]{ID: &p.PaymentID, DTID: &p.DTID, State: &p.State,
 				CreatedAt: &p.CreatedAt, UpdatedAt: &p.UpdatedAt, History: &p.History}
