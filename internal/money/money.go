@@ -34,3 +34,16 @@ func CheckCurrency(code string) string {
 	}
 	return fmt.Sprintf("currency %q is not one of %s", code, Currencies)
 }
+
+// CheckAmount returns the problem with an amount in minor units, naming
+// its field, or "" when it is from 1 to MaxAmountCents: every service that
+// takes money refuses the same amounts with the same words.
+func CheckAmount(field string, minor int64) string {
+	switch {
+	case minor <= 0:
+		return fmt.Sprintf("%s must be greater than 0, got %d", field, minor)
+	case minor > MaxAmountCents:
+		return fmt.Sprintf("%s must be at most %d, got %d", field, MaxAmountCents, minor)
+	}
+	return ""
+}
