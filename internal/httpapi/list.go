@@ -41,3 +41,12 @@ type Page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
 }
+
+// Voided answers the compensation of a whole DTID (POST
+// /v1/<collection>/by-dtid/{dtid}/<compensation>): the DTID, voided at the
+// service from then on, and every entity of it as the compensation left
+// it; none when the step never applied.
+type Voided[T any] struct {
+	DTID  string `json:"dtid"`
+	Items []T    `json:"items"`
+}

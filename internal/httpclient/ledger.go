@@ -56,6 +56,18 @@ func (l Ledger[T]) Compensate(ctx context.Context, compensation, idempotencyKey,
 	return out, nil
 }
 
+// CompensateDTID posts to the compensation route of a whole DTID: the
+// service voids it and compensates every entity of it (httpapi.Voided).
+func (l Ledger[T]) CompensateDTID(ctx context.Context, compensation, idempotencyKey, dtid string) (httpapi.Voided[T], error) {
+	var out httpapi.Voided[T]
+	h := WriteHeaders(ctx, idempotencyKey, dtid)
+	faults.SetHeaders(ctx, h)
+	if err := Do(ctx, l.hc, http.MethodPost, l.url+"/by-dtid/"+url.PathEscape(dtid)+"/"+compensation, h, nil, &out); err != nil {
+		return httpapi.Voided[T]{}, fmt.Errorf("%s: %s dtid %s: %w", l.service, compensation, dtid, err)
+	}
+	return out, nil
+}
+
 // Get returns one entity with its history.
 func (l Ledger[T]) Get(ctx context.Context, id string) (T, error) {
 	var out T

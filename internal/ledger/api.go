@@ -25,6 +25,7 @@ import (
 //
 //	POST /v1/<Collection>                          create (Scopes.Write)
 //	POST /v1/<Collection>/{<id>}/<Compensation.Path> the compensation (Scopes.Compensate)
+//	POST /v1/<Collection>/by-dtid/{dtid}/<Compensation.Path> the compensation of a DTID (Scopes.Compensate)
 //	GET  /v1/<Collection>                            list (Scopes.Read)
 //	GET  /v1/<Collection>/{<id>}                     get (Scopes.Read)
 //
@@ -100,6 +101,7 @@ func NewHandler[E any, S ~string, R any](cfg Config, api API[E, S, R], tp trace.
 	return httpserver.ServiceHandler(httpserver.Routes{
 		"POST " + path: write(api.Scopes.Write, rs.create),
 		"POST " + one + "/" + api.Compensation.Path: write(api.Scopes.Compensate, rs.compensate),
+		"POST " + path + "/by-dtid/{dtid}/" + api.Compensation.Path: write(api.Scopes.Compensate, rs.compensateDTID),
 		"GET " + path: read(api.Scopes.Read, httpserver.ListHandler(api.Collection, api.Store.List)),
 		"GET " + one:  read(api.Scopes.Read, rs.get),
 	}, api.Store.Ping, tp, prop, logger), nil

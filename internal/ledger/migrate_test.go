@@ -19,12 +19,14 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/schema.golden from the schemas the migrations make now")
 
 // TestMigrationsMakeTheSchemaOfRecord holds the schema a fresh database
-// gets to testdata/schema.golden, which was written from the migration
-// files the services had before the ledger made their tables. A database
-// migrated by an older build has those tables already and never runs the
-// ledger's version again, so a fresh database must end up the same, to the
-// column, constraint and index name, or the next migration would meet two
-// different schemas.
+// gets to testdata/schema.golden, which was first written from the
+// migration files the services had before the ledger made their tables.
+// A database migrated by an older build has those tables already and
+// never runs the ledger's version again, so a fresh database must end up
+// the same, to the column, constraint and index name, or the next
+// migration would meet two different schemas. A new migration adds to the
+// golden file (go test -run TestMigrationsMakeTheSchemaOfRecord -update),
+// and its diff is what review reads; it never changes a line already there.
 func TestMigrationsMakeTheSchemaOfRecord(t *testing.T) {
 	var got strings.Builder
 	for _, s := range services {

@@ -8,9 +8,25 @@ import (
 
 // migrations are the versions of a service's schema that the ledger
 // writes, for every service alike, applied among the service's own files
-// (database.Migrate). A service's files must not use these versions.
+// (database.Migrate). A service's files must not use these versions
+// (Migrate refuses a version claimed twice); payment's 0002_card is why
+// the voids are version 3.
 func (s Schema[E, S]) migrations() []database.Migration {
-	return []database.Migration{{Version: 1, Name: "init", SQL: s.initSQL}}
+	return []database.Migration{
+		{Version: 1, Name: "init", SQL: s.initSQL},
+		{Version: 3, Name: "voids", SQL: s.voidsSQL},
+	}
+}
+
+// voidsSQL is version 3: the DTIDs a compensation voided (void.go), with
+// the correlation ID of the hop that voided each.
+func (s Schema[E, S]) voidsSQL(database.Dialect) string {
+	return `CREATE TABLE ` + s.voids() + ` (
+    dtid           TEXT NOT NULL PRIMARY KEY,
+    correlation_id TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+`
 }
 
 // initSQL is version 1: the entity table and its audit trail, one row per

@@ -51,6 +51,8 @@ type service struct {
 type client struct {
 	create     func(ctx context.Context, key string, req map[string]any) (entity, error)
 	compensate func(ctx context.Context, key, id string) (entity, error)
+	// compensateDTID voids a DTID and compensates all of it.
+	compensateDTID func(ctx context.Context, key, dtid string) ([]entity, error)
 	get        func(ctx context.Context, id string) (entity, error)
 	list       func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error)
 }
@@ -102,7 +104,7 @@ var services = []service{
 		created: []string{"stored", "initiated", "completed"}, compensated: "refunded",
 		refusedType: paymentapi.TypePaymentDeclined, keyReused: paymentapi.TypeIdempotencyKeyReused,
 		notFound: paymentapi.TypePaymentNotFound, unavailable: paymentapi.TypeRefundUnavailable,
-		storeSpansOfCreate: 3, // create, advance to initiated, advance to completed
+		storeSpansOfCreate: 4, // voided, create, advance to initiated, advance to completed
 		request: func(dtid string) map[string]any {
 			return map[string]any{"dtid": dtid, "customer_id": "c-1", "amount_cents": 1299, "currency": "USD"}
 		},
@@ -128,6 +130,10 @@ var services = []service{
 					p, err := c.Refund(ctx, key, id)
 					return viewPayment(p), err
 				},
+				compensateDTID: func(ctx context.Context, key, dtid string) ([]entity, error) {
+					out, err := c.RefundDTID(ctx, key, dtid)
+					return viewAll(out.Items, viewPayment), err
+				},
 				get: func(ctx context.Context, id string) (entity, error) {
 					p, err := c.Get(ctx, id)
 					return viewPayment(p), err
@@ -147,7 +153,7 @@ var services = []service{
 		created: []string{"confirmed"}, compensated: "cancelled",
 		refusedType: orderapi.TypeOrderRejected, keyReused: orderapi.TypeIdempotencyKeyReused,
 		notFound: orderapi.TypeOrderNotFound, unavailable: orderapi.TypeCancelUnavailable,
-		storeSpansOfCreate: 2, // by_key, create
+		storeSpansOfCreate: 3, // voided, by_key, create
 		request: func(dtid string) map[string]any {
 			return map[string]any{"dtid": dtid, "customer_id": "c-1", "payment_id": "0197a1b2-0000-7000-8000-000000000001",
 				"amount_cents": 2299, "currency": "USD",
@@ -174,6 +180,10 @@ var services = []service{
 				compensate: func(ctx context.Context, key, id string) (entity, error) {
 					o, err := c.Cancel(ctx, key, id)
 					return viewOrder(o), err
+				},
+				compensateDTID: func(ctx context.Context, key, dtid string) ([]entity, error) {
+					out, err := c.CancelDTID(ctx, key, dtid)
+					return viewAll(out.Items, viewOrder), err
 				},
 				get: func(ctx context.Context, id string) (entity, error) {
 					o, err := c.Get(ctx, id)
@@ -253,6 +263,14 @@ func (s service) with(dtid string, fields map[string]any) map[string]any {
 		req[k] = v
 	}
 	return req
+}
+
+func viewAll[T any](items []T, view func(T) entity) []entity {
+	out := make([]entity, len(items))
+	for i, it := range items {
+		out[i] = view(it)
+	}
+	return out
 }
 
 func statesOf(h []httpapi.StateChange[string]) []string {

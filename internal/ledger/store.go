@@ -59,8 +59,8 @@ func NewStore[E any, S ~string](ctx context.Context, db *sql.DB, tp trace.Tracer
 	}
 	return &Store[E, S]{
 		db: db, schema: schema,
-		// "Not found" and "key reused" are answers to the caller, not faults.
-		spans: database.NewSpans(tp, database.DialectOf(db), schema.Name, ErrNotFound, ErrKeyReused),
+		// "Not found", "key reused" and "voided" are answers to the caller, not faults.
+		spans: database.NewSpans(tp, database.DialectOf(db), schema.Name, ErrNotFound, ErrKeyReused, ErrVoided),
 		insert: `INSERT INTO ` + schema.Table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)
 			ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
 	}, nil
@@ -73,6 +73,7 @@ func (s *Store[E, S]) Ping(ctx context.Context) error { return s.db.PingContext(
 // audit row,
 // unless key was used before: then it returns that entity (created false),
 // or ErrKeyReused when the earlier request's fingerprint differs from hash.
+// A DTID that a compensation voided gets ErrVoided, and nothing is written.
 // The unique key makes concurrent identical requests safe: one insert
 // wins, the others read it.
 func (s *Store[E, S]) Create(ctx context.Context, key, hash string, e E, correlationID string) (out E, created bool, err error) {
@@ -87,6 +88,9 @@ func (s *Store[E, S]) Create(ctx context.Context, key, hash string, e E, correla
 	}
 	args := append(append([]any{*c.ID, *c.DTID}, own...), *c.State, key, hash, database.FormatTime(*c.CreatedAt), database.FormatTime(*c.UpdatedAt))
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if err := s.checkNotVoided(ctx, tx, *c.DTID); err != nil {
+			return err
+		}
 		var id int64
 		err := tx.QueryRowContext(ctx, s.insert, args...).Scan(&id)
 		switch {

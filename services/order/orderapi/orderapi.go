@@ -131,6 +131,13 @@ func (c *Client) Cancel(ctx context.Context, idempotencyKey, orderID string) (Or
 	return c.l.Compensate(ctx, "cancel", idempotencyKey, orderID)
 }
 
+// CancelDTID cancels every order of dtid and voids dtid at the service:
+// from then on it refuses a new order for it (409 dtid-voided). It is the
+// saga's compensation when it cannot know what its step created.
+func (c *Client) CancelDTID(ctx context.Context, idempotencyKey, dtid string) (httpapi.Voided[Order], error) {
+	return c.l.CompensateDTID(ctx, "cancel", idempotencyKey, dtid)
+}
+
 // Get returns one order with its history.
 func (c *Client) Get(ctx context.Context, orderID string) (Order, error) {
 	return c.l.Get(ctx, orderID)

@@ -123,6 +123,13 @@ func (c *Client) Refund(ctx context.Context, idempotencyKey, paymentID string) (
 	return c.l.Compensate(ctx, "refund", idempotencyKey, paymentID)
 }
 
+// RefundDTID refunds every payment of dtid and voids dtid at the service:
+// from then on it refuses a new payment for it (409 dtid-voided). It is the
+// saga's compensation when it cannot know what its step created.
+func (c *Client) RefundDTID(ctx context.Context, idempotencyKey, dtid string) (httpapi.Voided[Payment], error) {
+	return c.l.CompensateDTID(ctx, "refund", idempotencyKey, dtid)
+}
+
 // Get returns one payment with its history.
 func (c *Client) Get(ctx context.Context, paymentID string) (Payment, error) {
 	return c.l.Get(ctx, paymentID)
