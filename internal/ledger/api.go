@@ -100,7 +100,7 @@ func NewHandler[E any, S ~string, R any](cfg Config, api API[E, S, R], tp trace.
 	path, one := "/v1/"+api.Collection, "/v1/"+api.Collection+"/{"+api.Store.schema.IDColumn+"}"
 	return httpserver.ServiceHandler(httpserver.Routes{
 		"POST " + path: write(api.Scopes.Write, rs.create),
-		"POST " + one + "/" + api.Compensation.Path: write(api.Scopes.Compensate, rs.compensate),
+		"POST " + one + "/" + api.Compensation.Path:                 write(api.Scopes.Compensate, rs.compensate),
 		"POST " + path + "/by-dtid/{dtid}/" + api.Compensation.Path: write(api.Scopes.Compensate, rs.compensateDTID),
 		"GET " + path: read(api.Scopes.Read, httpserver.ListHandler(api.Collection, api.Store.List)),
 		"GET " + one:  read(api.Scopes.Read, rs.get),

@@ -53,8 +53,8 @@ type client struct {
 	compensate func(ctx context.Context, key, id string) (entity, error)
 	// compensateDTID voids a DTID and compensates all of it.
 	compensateDTID func(ctx context.Context, key, dtid string) ([]entity, error)
-	get        func(ctx context.Context, id string) (entity, error)
-	list       func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error)
+	get            func(ctx context.Context, id string) (entity, error)
+	list           func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error)
 }
 
 // entity is what every ledger entity has.
