@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -94,15 +95,7 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 	}
 
 	// Through NATS: as a profile, and inside an unknown field.
-	nc, err := nats.Connect(shared.stack.NATS.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := devstacktest.Connect(t, shared.stack.NATS.ClientURL())
 	marker := ids.NewDTID()
 	for _, data := range []string{
 		`{"profile_id":"` + pan + `","kind":"like","delta":1}`,

@@ -21,7 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
-	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
@@ -35,11 +35,7 @@ func TestScoringInstancesTakeOverADeadOnesPartitions(t *testing.T) {
 	const partitions, events, profiles = 8, 20_000, 53
 	const ttl = 3 * time.Second
 	bin := buildSagatrace(t)
-	srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv, _, js := devstacktest.JetStream(t)
 	dbPath := filepath.Join(t.TempDir(), "scoring.db")
 
 	var addrs []string
@@ -60,15 +56,6 @@ func TestScoringInstancesTakeOverADeadOnesPartitions(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); log.Close() })
 		return cmd
-	}
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
 	}
 	var procs []*exec.Cmd
 	for i := range 3 {

@@ -12,11 +12,19 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
+// versions lists component's applied migrations as version:name.
 func versions(t *testing.T, db *sql.DB, component string) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT version || ':' || name FROM schema_migrations WHERE component = $1 ORDER BY version`, component)
+	return queryStrings(t, db, `SELECT version || ':' || name FROM schema_migrations WHERE component = $1 ORDER BY version`, component)
+}
+
+// queryStrings runs query, which selects one text column, and returns its
+// values in order.
+func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query, args...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", query, err)
 	}
 	defer rows.Close()
 	var out []string

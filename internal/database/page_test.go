@@ -58,23 +58,7 @@ func TestPageQueryPagesByKeyset(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				tt.q.Table, tt.q.Columns, tt.q.Key = "things", "thing_id", "thing_id"
 				query, args := tt.q.SQL()
-				rows, err := db.QueryContext(ctx, query, args...)
-				if err != nil {
-					t.Fatalf("%s: %v", query, err)
-				}
-				defer rows.Close()
-				var got []string
-				for rows.Next() {
-					var id string
-					if err := rows.Scan(&id); err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, id)
-				}
-				if err := rows.Err(); err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(got, tt.want) {
+				if got := queryStrings(t, db, query, args...); !slices.Equal(got, tt.want) {
 					t.Errorf("page = %v, want %v", got, tt.want)
 				}
 			})

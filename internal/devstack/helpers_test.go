@@ -6,26 +6,8 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
-
-// buildTools returns the real Temporal and Jaeger binaries, building them on
-// first use. Deliberately no shortcut through a prebuilt directory: CI on a
-// clean clone has to exercise exactly what `sagatrace dev` does.
-func buildTools(t *testing.T) devstack.Tools {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: needs the real Temporal and Jaeger binaries, whose first build takes several minutes")
-	}
-	root, err := devstack.FindRepoRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := devstack.BuildTools(t.Context(), root, t.Output())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tools
-}
 
 // stopper is what Temporal and Jaeger have in common for the tests.
 type stopper interface {
@@ -42,4 +24,19 @@ func stopOnCleanup(t *testing.T, s stopper) {
 			t.Error(err)
 		}
 	})
+}
+
+// startServer starts a server with the real binaries, stops it when the
+// test ends (if the test did not), and logs how long it took to be ready.
+func startServer[S stopper](t *testing.T, start func(devstack.Tools) (S, error)) S {
+	t.Helper()
+	tools := devstacktest.Tools(t)
+	began := time.Now()
+	s, err := start(tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, s)
+	t.Logf("%T ready in %s", s, time.Since(began).Round(time.Millisecond))
+	return s
 }

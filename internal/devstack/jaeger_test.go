@@ -19,16 +19,11 @@ import (
 
 func TestJaeger(t *testing.T) {
 	t.Parallel()
-	tools := buildTools(t)
 	ctx := t.Context()
-
-	start := time.Now()
-	j, err := devstack.StartJaeger(ctx, devstack.JaegerOptions{Binary: tools.Jaeger, ConfigDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, j)
-	t.Logf("jaeger ready in %s, query %s", time.Since(start).Round(time.Millisecond), j.QueryURL())
+	j := startServer(t, func(tools devstack.Tools) (*devstack.Jaeger, error) {
+		return devstack.StartJaeger(ctx, devstack.JaegerOptions{Binary: tools.Jaeger, ConfigDir: t.TempDir()})
+	})
+	t.Logf("jaeger query %s", j.QueryURL())
 
 	const service, dtid = "devstack-test", "dtid-42"
 	traceID := sendSpan(t, j.OTLPHTTPEndpoint(), service, dtid)

@@ -3,6 +3,8 @@ package devstack
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,16 +13,13 @@ import (
 
 func TestProcessReportsUnexpectedExit(t *testing.T) {
 	t.Parallel()
-	p, err := startProcess("failer", "/bin/sh", []string{"-c", "echo 'fatal: boom' >&2; exit 3"}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startShell(t, "failer", "echo 'fatal: boom' >&2; exit 3")
 	select {
 	case <-p.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("Done not closed after the process exited")
 	}
-	err = p.Err()
+	err := p.Err()
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "fatal: boom") {
 		t.Errorf("Err() = %v, want the exit status and the stderr tail", err)
 	}
@@ -29,10 +28,7 @@ func TestProcessReportsUnexpectedExit(t *testing.T) {
 func TestProcessStopInterruptsGroup(t *testing.T) {
 	t.Parallel()
 	// The shell forks sleep: Stop must reach the grandchild too.
-	p, err := startProcess("sleeper", "/bin/sh", []string{"-c", "sleep 60; true"}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startShell(t, "sleeper", "sleep 60; true")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := p.Stop(ctx); err != nil {
@@ -50,11 +46,16 @@ func TestProcessStopInterruptsGroup(t *testing.T) {
 func TestProcessStopKillsAfterDeadline(t *testing.T) {
 	t.Parallel()
 	// An ignored SIGINT is inherited by sleep, so only SIGKILL ends them.
-	p, err := startProcess("stubborn", "/bin/sh", []string{"-c", "trap '' INT; sleep 60; true"}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
+	// The shell says when its trap is installed by creating a file.
+	trapped := filepath.Join(t.TempDir(), "trapped")
+	p := startShell(t, "stubborn", "trap '' INT; : > '"+trapped+"'; sleep 60; true")
+	deadline := time.Now().Add(10 * time.Second)
+	for _, err := os.Stat(trapped); err != nil; _, err = os.Stat(trapped) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the shell did not install its trap within 10s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // Let the shell install its trap.
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -66,6 +67,16 @@ func TestProcessStopKillsAfterDeadline(t *testing.T) {
 	}
 	// The orphaned sleep is reaped by init, not by us: allow it a moment.
 	waitGroupGone(t, p.PID())
+}
+
+// startShell runs script with /bin/sh as the process name.
+func startShell(t *testing.T, name, script string) *Process {
+	t.Helper()
+	p, err := startProcess(name, "/bin/sh", []string{"-c", script}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // waitGroupGone fails t unless process group pgid disappears within 5s.

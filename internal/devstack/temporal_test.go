@@ -17,20 +17,16 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
 
 func TestTemporal(t *testing.T) {
 	t.Parallel()
-	tools := buildTools(t)
 	ctx := t.Context()
-
-	start := time.Now()
-	srv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{Binary: tools.Temporal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, srv)
-	t.Logf("temporal ready in %s at %s, UI %s", time.Since(start).Round(time.Millisecond), srv.HostPort(), srv.UIURL())
+	srv := startServer(t, func(tools devstack.Tools) (*devstack.Temporal, error) {
+		return devstack.StartTemporal(ctx, devstack.TemporalOptions{Binary: tools.Temporal})
+	})
+	t.Logf("temporal at %s, UI %s", srv.HostPort(), srv.UIURL())
 
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort: srv.HostPort(),
@@ -89,7 +85,7 @@ func assertStops(t *testing.T, p *devstack.Process) {
 
 func TestTemporalReportsEarlyExit(t *testing.T) {
 	t.Parallel()
-	tools := buildTools(t)
+	tools := devstacktest.Tools(t)
 	// A taken port makes the dev server exit at once; StartTemporal must say
 	// so, with the server's stderr, instead of waiting for its timeout.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")

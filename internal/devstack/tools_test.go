@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
 
 func TestFindRepoRoot(t *testing.T) {
@@ -27,7 +28,7 @@ func TestFindRepoRoot(t *testing.T) {
 
 func TestBuildTools(t *testing.T) {
 	t.Parallel()
-	tools := buildTools(t)
+	tools := devstacktest.Tools(t)
 	for name, path := range map[string]string{"temporal": tools.Temporal, "jaeger": tools.Jaeger, "nats": tools.NATS} {
 		fi, err := os.Stat(path)
 		if err != nil {

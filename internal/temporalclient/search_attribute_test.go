@@ -11,23 +11,14 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 )
 
 // Against a real Temporal that, like an existing cluster, lacks DTID: the
 // worker's start-up adds it once, and a second call finds it.
 func TestEnsureDTIDSearchAttributeOnAClusterWithoutIt(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: needs the real Temporal binary, whose first build takes several minutes")
-	}
-	root, err := devstack.FindRepoRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := devstack.BuildTools(t.Context(), root, t.Output())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools := devstacktest.Tools(t)
 	srv, err := devstack.StartTemporal(t.Context(), devstack.TemporalOptions{
 		Binary: tools.Temporal, Headless: true, WithoutDTIDAttribute: true,
 	})

@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
-	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
@@ -26,15 +24,7 @@ import (
 // scores:read; health stays open for probes.
 func TestScoresAPINeedsScoresRead(t *testing.T) {
 	ctx := t.Context()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "scoring.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	store, err := NewStore(ctx, db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t, filepath.Join(t.TempDir(), "scoring.db"))
 	if err := store.CommitBatch(ctx, &Batch{Partition: 0, LastSeq: 1, Deltas: map[string]Delta{"p-auth": {Score: 7, Events: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +68,7 @@ func TestScoresAPINeedsScoresRead(t *testing.T) {
 			if tt.auth != "" {
 				req.Header.Set("Authorization", tt.auth)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp, body := servicetest.Do(t, http.DefaultClient, req)
 			if resp.StatusCode != tt.wantStatus || !strings.Contains(string(body), tt.wantBody) {
 				t.Errorf("%d %s, want %d with %s", resp.StatusCode, body, tt.wantStatus, tt.wantBody)
 			}

@@ -15,12 +15,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
 
 // freePort returns a port nothing listens on now. A cluster's ports must
@@ -79,21 +76,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// openStore opens a fresh store at url until the test ends.
-func openStore(t *testing.T, url string) *Store {
-	t.Helper()
-	db, err := database.Open(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
-}
-
 // A three-node NATS cluster with the stream, its DLQ and the membership
 // replicated three times; the node leading the stream is shut down under
 // load. Publishes that fail are retried with the same message ID; the
@@ -107,15 +89,7 @@ func TestExactSumsWhenAClusterNodeDies(t *testing.T) {
 		const partitions, events, profiles = 4, 12_000, 61
 		servers, url := startCluster(t)
 		connect := func() jetstream.JetStream {
-			nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(nc.Close)
-			js, err := jetstream.New(nc)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, js := devstacktest.Connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 			return js
 		}
 		js := connect()
@@ -125,17 +99,10 @@ func TestExactSumsWhenAClusterNodeDies(t *testing.T) {
 			defer cancel()
 			return EnsureStreams(ctx, js, StreamConfig{Partitions: partitions, Replicas: 3}, slog.New(slog.DiscardHandler)) == nil
 		})
-		r := &rig{store: openStore(t, backend.URL(t))} // NATS is the cluster
-		c, err := NewConsumer(connect(), r.store, ConsumerConfig{
-			PartitionCount: partitions, Replicas: 3, Flush: FlushPolicy{Interval: 100 * time.Millisecond},
-		}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
+		r := &rig{js: connect(), store: openStore(t, backend.URL(t))} // NATS is the cluster
+		c := r.newConsumer(t, ConsumerConfig{PartitionCount: partitions, Replicas: 3, Flush: FlushPolicy{Interval: 100 * time.Millisecond}},
+			consumerDeps{logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		runConsumer(t, c)
 
 		// Four publishers, each retrying a failed publish with the same
 		// message ID until the cluster stores it (once, by its ID).
@@ -219,26 +186,6 @@ func TestExactSumsWhenAClusterNodeDies(t *testing.T) {
 				dups, offsets, c.Running(), ev, rows)
 		}
 	})
-}
-
-// scoresReach waits until every profile's stored score is want's.
-func (r *rig) scoresReach(t *testing.T, want map[string]int64, timeout time.Duration) bool {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		ok := true
-		for p, w := range want {
-			if got, err := r.store.Score(t.Context(), p); err != nil || got.Score != w {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return false
 }
 
 // streamSums reads the whole scoring stream and sums it per profile.

@@ -1,133 +1,15 @@
 package scoring
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/devstack"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
-
-// backends runs the store's tests on SQLite and on PostgreSQL; its cluster
-// starts with the first PostgreSQL subtest (TestMain is in crash_test.go).
-var backends dbtest.Backends
-
-// rig is a real NATS server with JetStream and a real database.
-type rig struct {
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	store *Store
-}
-
-// newRigOn is a rig on a fresh database of backend.
-func newRigOn(t *testing.T, backend dbtest.Backend, partitions int) *rig {
-	t.Helper()
-	return startRig(t, backend.URL(t), partitions)
-}
-
-// newRig is a rig on a SQLite file, for tests about the engine rather than
-// its store.
-func newRig(t *testing.T, partitions int) *rig { return newBenchRig(t, partitions) }
-
-// newBenchRig is newRig for tests and benchmarks alike.
-func newBenchRig(t testing.TB, partitions int) *rig {
-	t.Helper()
-	return startRig(t, filepath.Join(t.TempDir(), "scoring.db"), partitions)
-}
-
-func startRig(t testing.TB, dbURL string, partitions int) *rig {
-	t.Helper()
-	ctx := t.Context()
-	nc, js := startJetStream(t, partitions)
-	db, err := database.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store, err := NewStore(ctx, db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rig{nc: nc, js: js, store: store}
-}
-
-// startJetStream starts an in-process NATS server with JetStream on a
-// free port, with the scoring streams of partitions partitions, and
-// connects to it; all of it is stopped when the test ends.
-func startJetStream(t testing.TB, partitions int) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	srv, err := devstack.StartNATS(t.Context(), devstack.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := EnsureStreams(t.Context(), js, StreamConfig{Partitions: partitions}, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
-}
-
-// run starts a consumer for all partitions until the test ends.
-func (r *rig) run(t *testing.T, partitions int) *Consumer {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond}},
-		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("consumer: %v", err)
-		}
-	})
-	return c
-}
-
-func (r *rig) waitForScores(t *testing.T, want map[string]int64) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		mismatch := ""
-		for profile, score := range want {
-			got, err := r.store.Score(t.Context(), profile)
-			if err != nil || got.Score != score {
-				mismatch = fmt.Sprintf("profile %s: score %d (%v), want %d", profile, got.Score, err, score)
-				break
-			}
-		}
-		if mismatch == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(mismatch)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 func TestConsumerStoresExactSums(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {

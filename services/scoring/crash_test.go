@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
@@ -136,23 +135,6 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		_, lines := startHelper(t, nc.ConnectedUrl(), dbURL, "none")
 		waitLine(t, lines, "READY", 30*time.Second)
 
-		db, err := database.Open(t.Context(), dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
-		if err != nil {
-			t.Fatal(err)
-		}
-		(&rig{store: store}).waitForScores(t, want)
-		var total int64
-		for p := range want {
-			sc, _ := store.Score(t.Context(), p)
-			total += sc.Events
-		}
-		if total != events {
-			t.Errorf("events counted %d, want %d", total, events)
-		}
+		(&rig{store: openStore(t, dbURL)}).waitForExactSums(t, want, events)
 	})
 }

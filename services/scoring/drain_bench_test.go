@@ -1,16 +1,9 @@
 package scoring
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // BenchmarkDrain times the engine draining a backlog from a real JetStream
@@ -29,16 +22,10 @@ func BenchmarkDrain(b *testing.B) {
 			}
 		}
 		<-r.js.PublishAsyncComplete()
-		c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: partitions}, noop.NewTracerProvider(),
-			telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
+		c := r.newConsumer(b, ConsumerConfig{PartitionCount: partitions}, consumerDeps{})
 		b.StartTimer()
 		start := time.Now()
-		go func() { done <- c.Run(ctx) }()
+		stop := runConsumer(b, c)
 		for {
 			if n, _ := c.CommittedTotals(); n >= events {
 				break
@@ -47,7 +34,6 @@ func BenchmarkDrain(b *testing.B) {
 		}
 		b.StopTimer()
 		b.ReportMetric(events/time.Since(start).Seconds(), "events/s")
-		cancel()
-		<-done
+		_ = stop()
 	}
 }

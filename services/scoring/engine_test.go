@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
@@ -50,30 +49,10 @@ func TestCommitBatchRefusesAMovedOffset(t *testing.T) {
 	})
 }
 
-// startConsumer runs a consumer with its own tracer provider and flush
-// interval until the test ends.
-func (r *rig) startConsumer(t *testing.T, cfg ConsumerConfig, tp trace.TracerProvider) *Consumer {
-	t.Helper()
-	c, err := NewConsumer(r.js, r.store, cfg, tp, telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("consumer: %v", err)
-		}
-	})
-	return c
-}
-
 func TestFreshScoresIncludeWhatIsNotCommittedYet(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		r := newRigOn(t, backend, 2)
-		c := r.startConsumer(t, ConsumerConfig{PartitionCount: 2, Flush: FlushPolicy{Interval: 10 * time.Second}}, noop.NewTracerProvider())
+		c := r.startConsumer(t, ConsumerConfig{PartitionCount: 2, Flush: FlushPolicy{Interval: 10 * time.Second}}, consumerDeps{})
 		for range 3 {
 			if err := r.nc.Publish(Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
 				t.Fatal(err)
@@ -94,24 +73,73 @@ func TestFreshScoresIncludeWhatIsNotCommittedYet(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		// Authentication has its own tests (auth_test.go); this one is about
-		// what ?fresh=true adds.
-		api, err := NewServer(ServerConfig{Auth: auth.Config{Disabled: true}}, r.store, c, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(api.Handler())
-		defer srv.Close()
-		if resp := get(t, srv.URL+"/v1/scores/p-fresh", nil); resp != http.StatusNotFound {
+		url := serveScores(t, r.store, c)
+		if resp := get(t, url+"/v1/scores/p-fresh", nil); resp != http.StatusNotFound {
 			t.Errorf("stored score answered %d before any flush, want 404", resp)
 		}
 		var view ScoreView
-		if resp := get(t, srv.URL+"/v1/scores/p-fresh?fresh=true", &view); resp != http.StatusOK || view.Score.Score != 15 || view.Pending == nil || !view.Pending.Owned {
+		if resp := get(t, url+"/v1/scores/p-fresh?fresh=true", &view); resp != http.StatusOK || view.Score.Score != 15 || view.Pending == nil || !view.Pending.Owned {
 			t.Errorf("fresh score = %d %+v", resp, view)
 		}
 	})
 }
 
+// A fresh read while a batch is committed but its partition has not yet
+// heard so (the flusher is held right after the commit) must count the
+// batch once: from the store, not again from cold.
+func TestFreshReadCountsABatchOnceWhileItCommits(t *testing.T) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		r := newRigOn(t, backend, 1)
+		c := r.newConsumer(t, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 50 * time.Millisecond}}, consumerDeps{})
+		// Hold the first flush right after its commit.
+		committed, release := make(chan struct{}), make(chan struct{})
+		var held atomic.Bool
+		c.hooks = flushHooks{afterCommit: func(int) {
+			if held.CompareAndSwap(false, true) {
+				committed <- struct{}{}
+				<-release
+			}
+		}}
+		// In the stream before the consumer starts, so that one pull takes
+		// all three into the first batch.
+		for range 3 {
+			if _, err := r.js.Publish(t.Context(), Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runConsumer(t, c)
+		url := serveScores(t, r.store, c)
+
+		select {
+		case <-committed: // the batch is in the store; cold still holds it
+		case <-time.After(30 * time.Second):
+			t.Fatal("no flush committed within 30 s")
+		}
+		var view ScoreView
+		code := get(t, url+"/v1/scores/p-fresh?fresh=true", &view)
+		close(release)
+		if code != 200 || view.Score.Score != 15 || view.Events != 3 {
+			t.Errorf("fresh read during the commit = %d, score %d from %d events (pending %+v); want 15 from 3",
+				code, view.Score.Score, view.Events, view.Pending)
+		}
+	})
+}
+
+// serveScores serves the scores API over store and c until the test ends
+// and returns its URL. Authentication has its own tests (auth_test.go);
+// these are about what ?fresh=true adds.
+func serveScores(t *testing.T, store *Store, c *Consumer) string {
+	t.Helper()
+	api, err := NewServer(ServerConfig{Auth: auth.Config{Disabled: true}}, store, c, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// get GETs url and decodes a 200's body into out; it returns the status.
 func get(t *testing.T, url string, out any) int {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -134,7 +162,7 @@ func TestTracedEventsAreLinkedFromTheFlush(t *testing.T) {
 		rec := tracetest.NewSpanRecorder()
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 		r := newRigOn(t, backend, 1)
-		r.startConsumer(t, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 50 * time.Millisecond}}, tp)
+		r.startConsumer(t, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 50 * time.Millisecond}}, consumerDeps{tp: tp})
 
 		hopCtx, hop := tp.Tracer("test").Start(context.Background(), "scoring.publish")
 		msg := &nats.Msg{Subject: Subject("p-t"), Data: []byte(`{"profile_id":"p-t","kind":"like","delta":1}`), Header: nats.Header{}}
@@ -187,7 +215,7 @@ func TestInstancesOwningDisjointPartitionsSplitTheStream(t *testing.T) {
 		const partitions = 4
 		r := newRigOn(t, backend, partitions)
 		for _, owned := range [][]int{{0, 1}, {2, 3}} {
-			r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Partitions: owned, Flush: FlushPolicy{Interval: 100 * time.Millisecond}}, noop.NewTracerProvider())
+			r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Partitions: owned, Flush: FlushPolicy{Interval: 100 * time.Millisecond}}, consumerDeps{})
 		}
 		want := map[string]int64{}
 		for i := range 2000 {

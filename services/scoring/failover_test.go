@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
@@ -141,15 +140,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		nc, js := startJetStream(t, memberParts)
 		dbURL := backend.URL(t)
-		db, err := database.Open(t.Context(), dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
-		if err != nil {
-			t.Fatal(err)
-		}
+		store := openStore(t, dbURL)
 		members := []*member{}
 		for range 3 {
 			members = append(members, startMember(t, nc.ConnectedUrl(), dbURL))
@@ -224,15 +215,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 30*time.Second, "two survivors sharing 8 partitions 4/4", func() bool { return balanced(survivors) })
-		(&rig{store: store}).waitForScores(t, want)
-		var total int64
-		for p := range want {
-			sc, _ := store.Score(t.Context(), p)
-			total += sc.Events
-		}
-		if total != events {
-			t.Errorf("events counted %d, want %d", total, events)
-		}
+		(&rig{store: store}).waitForExactSums(t, want, events)
 		if worst > 4*memberTTL {
 			t.Errorf("takeover took %s, more than the stated bound of 4× the member TTL (%s)", worst, 4*memberTTL)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -15,11 +14,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
 
 // flakyProxy is a TCP proxy between a NATS client and its server that,
@@ -115,15 +112,7 @@ func (p *flakyProxy) resetAll() {
 // quickly and forever, as a production client should.
 func connectVia(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := devstacktest.Connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
 	return js
 }
 
@@ -141,18 +130,10 @@ func TestExactSumsWhenTheConnectionLosesMessages(t *testing.T) {
 		)
 		r := newRigOn(t, backend, partitions)
 		proxy := startFlakyProxy(t, strings.TrimPrefix(r.nc.ConnectedUrl(), "nats://"))
-		c, err := NewConsumer(connectVia(t, proxy.URL()), r.store, ConsumerConfig{
-			PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond},
-		}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx) }()
+		stop := runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond}},
+			consumerDeps{js: connectVia(t, proxy.URL())}))
 		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("consumer: %v", err)
 			}
 		})

@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // profileIn returns a profile ID that the stream puts in partition p of n.
@@ -131,13 +129,8 @@ func TestPoisonNeverStallsAPartition(t *testing.T) {
 // the offset commit, and the partition goes on.
 func TestDataErrorsGoToThePoisonTableAndThePartitionMovesOn(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		url := backend.URL(t)
-		r := startRig(t, url, 1)
-		db, err := database.Open(t.Context(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		r := newRigOn(t, backend, 1)
+		db := r.store.db // the rows the test plants and reads around the engine
 		if _, err := db.ExecContext(t.Context(), `INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES ('p-full', $1, 1, '', $2)`, int64(math.MaxInt64-5), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 			t.Fatal(err)
 		}
@@ -199,14 +192,7 @@ func TestTransientDatabaseErrorsAreRetriedAndCounted(t *testing.T) {
 	path := t.TempDir() + "/scoring.db"
 	r := startRig(t, path, 1)
 	reg := prometheus.NewRegistry()
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: 1}, consumerDeps{reg: reg}))
 
 	locker, err := database.Open(t.Context(), path+"?_pragma=busy_timeout(100)")
 	if err != nil {
@@ -242,14 +228,7 @@ func TestADLQThatRefusesLettersDoesNotStallThePartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: 1}, consumerDeps{reg: reg}))
 	for _, data := range []string{`not json at all`, `{"profile_id":"p-1","kind":"like","delta":3}`} {
 		if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(data)); err != nil {
 			t.Fatal(err)

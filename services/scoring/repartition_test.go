@@ -1,17 +1,10 @@
 package scoring
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // Changing the partition count keeps the sums exact across the switch, in
@@ -36,17 +29,9 @@ func TestRepartitionKeepsTheSumsExact(t *testing.T) {
 	// is committed, then stops it (gracefully: it leaves the membership).
 	scoreWith := func(t *testing.T, n int) {
 		t.Helper()
-		c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: n, Flush: FlushPolicy{Interval: 50 * time.Millisecond}},
-			noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(cctx) }()
+		stop := runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: n, Flush: FlushPolicy{Interval: 50 * time.Millisecond}}, consumerDeps{}))
 		r.waitForScores(t, want)
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Fatalf("consumer with %d partitions: %v", n, err)
 		}
 	}
@@ -67,21 +52,11 @@ func TestRepartitionKeepsTheSumsExact(t *testing.T) {
 	scoreWith(t, 4)
 
 	t.Run("refused_while_an_instance_runs", func(t *testing.T) {
-		c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 4},
-			noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(cctx) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for len(c.Running()) == 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		c := r.newConsumer(t, ConsumerConfig{PartitionCount: 4}, consumerDeps{})
+		stop := runConsumer(t, c)
+		waitFor(t, 10*time.Second, "the instance to run its partitions", func() bool { return len(c.Running()) > 0 })
 		refused(t, 2, "still running")
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -9,10 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // A graceful stop under load writes what hot and cold hold: every event
@@ -20,18 +18,10 @@ import (
 // which starts reading after that offset, redoes nothing that was applied.
 func TestGracefulStopCommitsEverythingApplied(t *testing.T) {
 	r := newRig(t, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	// A long interval: while events flow, only the stop itself flushes what
 	// arrived after the first events.
 	reg := prometheus.NewRegistry()
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 10 * time.Second}},
-		noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
+	stop := runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 10 * time.Second}}, consumerDeps{reg: reg}))
 
 	// Publish on while the consumer stops, so the stop lands mid-stream.
 	// (on a connection of its own, as a real publisher would be).
@@ -57,8 +47,7 @@ func TestGracefulStopCommitsEverythingApplied(t *testing.T) {
 	waitFor(t, 30*time.Second, "the shard to take events", func() bool {
 		return counterTotal(t, reg, "scoring_events_in_total") > 0
 	})
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("consumer stopped with %v", err)
 	}
 	if err := <-published; err != nil {
@@ -87,36 +76,6 @@ func TestGracefulStopCommitsEverythingApplied(t *testing.T) {
 	t.Logf("stopped after applying %d of %d events", offset, events)
 }
 
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s after %s", what, timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// counterTotal sums a counter over its labels.
-func counterTotal(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
-}
-
 // A partition stopped before it read its offset has taken nothing, so its
 // stop is a clean one. It used to report the read's "context canceled",
 // and a consumer stopping while one of its partitions started returned an
@@ -124,11 +83,7 @@ func counterTotal(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestAPartitionStoppedBeforeItStartsStopsCleanly(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		r := newRigOn(t, backend, 4)
-		c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 4},
-			noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := r.newConsumer(t, ConsumerConfig{PartitionCount: 4}, consumerDeps{})
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		if err := newPartition(1, c.cfg, c.deps, slog.New(slog.DiscardHandler)).run(ctx); err != nil {

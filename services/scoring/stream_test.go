@@ -2,18 +2,14 @@ package scoring
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 )
 
 func TestStreamIsConfiguredDeliberately(t *testing.T) {
@@ -98,36 +94,10 @@ func TestAPartitionSaysWhenEventsExpiredBeforeTheyWereScored(t *testing.T) {
 	if err := s.Purge(t.Context(), jetstream.WithPurgeSequence(5)); err != nil { // as if 3 and 4 had expired
 		t.Fatal(err)
 	}
-	var logs syncBuffer
-	c, err := NewConsumer(r.js, r.store, ConsumerConfig{PartitionCount: 1}, noop.NewTracerProvider(), telemetry.Propagator(),
-		slog.New(slog.NewTextHandler(&logs, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var logs servicetest.LockedBuffer
+	runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: 1}, consumerDeps{logger: slog.New(slog.NewTextHandler(&logs, nil))}))
 	r.waitForScores(t, map[string]int64{"p-1": 4}) // 2 stored + 5 and 6
 	if !strings.Contains(logs.String(), "expired before they were scored") {
 		t.Errorf("no error about expired events; logs:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer several goroutines may write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

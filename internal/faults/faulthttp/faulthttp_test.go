@@ -52,15 +52,7 @@ func TestGate(t *testing.T) {
 		permitted := false
 		g := &Gate{Enabled: true, Permit: func(context.Context) bool { return permitted },
 			PermitHint: "the faults:inject scope", Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-		for range 3 {
-			f, err := g.Plan(req("payment.charge=error", "1"))
-			if err != nil || f.Len() != 0 {
-				t.Fatalf("Plan = %v, %v; want an empty plan", f, err)
-			}
-		}
-		if n := strings.Count(logs.String(), "lacks the faults:inject scope"); n != 1 {
-			t.Errorf("warnings = %d, want 1:\n%s", n, logs.String())
-		}
+		ignoredAndWarnedOnce(t, g, req("payment.charge=error", "1"), &logs, "lacks the faults:inject scope")
 		permitted = true
 		if f, err := g.Plan(req("payment.charge=error", "1")); err != nil || !f.Has("payment.charge", faults.Error) {
 			t.Errorf("permitted caller: Plan = %v, %v", f, err)
@@ -69,16 +61,24 @@ func TestGate(t *testing.T) {
 	t.Run("disabled_ignores_and_warns_once", func(t *testing.T) {
 		var logs bytes.Buffer
 		g := &Gate{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-		for range 3 {
-			f, err := g.Plan(req("payment.charge=error", "1"))
-			if err != nil || f.Len() != 0 {
-				t.Fatalf("Plan = %v, %v; want an empty plan", f, err)
-			}
-		}
-		if n := strings.Count(logs.String(), "fault injection is disabled"); n != 1 {
-			t.Errorf("warnings = %d, want 1:\n%s", n, logs.String())
-		}
+		ignoredAndWarnedOnce(t, g, req("payment.charge=error", "1"), &logs, "fault injection is disabled")
 	})
+}
+
+// ignoredAndWarnedOnce asks g three times for the plan r carries: each
+// time the plan must be ignored (empty, no error), and logs, where g logs,
+// must hold warning once, not once a request.
+func ignoredAndWarnedOnce(t *testing.T, g *Gate, r *http.Request, logs *bytes.Buffer, warning string) {
+	t.Helper()
+	for range 3 {
+		f, err := g.Plan(r)
+		if err != nil || f.Len() != 0 {
+			t.Fatalf("Plan = %v, %v; want an empty plan", f, err)
+		}
+	}
+	if n := strings.Count(logs.String(), warning); n != 1 {
+		t.Errorf("warnings = %d, want 1:\n%s", n, logs.String())
+	}
 }
 
 func TestInjectBefore(t *testing.T) {
