@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
 // recorder fakes the payment service and the stream, remembering what each
@@ -42,9 +43,9 @@ func (r *recorder) Charge(ctx context.Context, _ string, _ paymentapi.ChargeRequ
 	return paymentapi.Payment{PaymentID: "p-1", State: paymentapi.StateCompleted}, nil
 }
 
-func (r *recorder) Refund(ctx context.Context, _, _ string) (paymentapi.Payment, error) {
+func (r *recorder) RefundDTID(ctx context.Context, _, dtid string) (httpapi.Voided[paymentapi.Payment], error) {
 	r.note(ctx)
-	return paymentapi.Payment{PaymentID: "p-1", State: paymentapi.StateRefunded}, nil
+	return httpapi.Voided[paymentapi.Payment]{DTID: dtid, Items: []paymentapi.Payment{{PaymentID: "p-1", State: paymentapi.StateRefunded}}}, nil
 }
 
 func (r *recorder) Publish(_ context.Context, ev scoringapi.Event) (uint64, error) {

@@ -41,7 +41,7 @@ func (h *hop) end(ctx context.Context, err error) error {
 	var problem *httpapi.ProblemError
 	if errors.As(err, &problem) {
 		failure.Status, failure.ProblemType = problem.Status, problem.Type
-		if refusal(problem.Status) {
+		if refusal(problem) {
 			h.logger.WarnContext(ctx, "hop refused", slog.Int("status", problem.Status), slog.String("problem_type", problem.Type), slog.Any("error", err))
 			h.noteUndoParks(ctx, err)
 			// The message already holds err's text; as a cause it would be
@@ -91,14 +91,21 @@ func permanent(typ string, err error) error { return &permanentError{typ: typ, e
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// refusal tells a business or input refusal (do not retry) from a failure
-// that a retry may cure (timeouts, conflicts in flight, rate limits, 5xx).
-func refusal(status int) bool {
-	switch status {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+// refusal tells a refusal that a retry cannot change (a business or input
+// refusal: do not retry) from a failure that a retry may cure: timeouts,
+// conflicts in flight, rate limits, 5xx, and 401/403 — a token that
+// expired or whose key rotated between attempts; the token source renews
+// it after a 401 (auth.Transport). A DTID voided by the saga's own
+// compensation is final although it is a 409.
+func refusal(p *httpapi.ProblemError) bool {
+	switch {
+	case p.Type == httpapi.TypeDTIDVoided:
+		return true
+	case p.Status == http.StatusRequestTimeout, p.Status == http.StatusConflict, p.Status == http.StatusTooManyRequests,
+		p.Status == http.StatusUnauthorized, p.Status == http.StatusForbidden:
 		return false
 	}
-	return status >= 400 && status < 500
+	return p.Status >= 400 && p.Status < 500
 }
 
 // errorType turns a problem type slug (payment-declined) into an

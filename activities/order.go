@@ -2,16 +2,15 @@ package activities
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
 // Orders is what the saga needs of the order service.
 type Orders interface {
 	Create(ctx context.Context, idempotencyKey string, req orderapi.CreateRequest) (orderapi.Order, error)
-	Cancel(ctx context.Context, idempotencyKey, orderID string) (orderapi.Order, error)
-	List(ctx context.Context, f orderapi.ListFilter) (orderapi.Page, error)
+	CancelDTID(ctx context.Context, idempotencyKey, dtid string) (httpapi.Voided[orderapi.Order], error)
 }
 
 // OrderActivities are the order step's activities.
@@ -48,8 +47,9 @@ func (a *OrderActivities) CreateOrder(ctx context.Context, in CreateOrderInput) 
 	return CreateOrderResult{HopResult: h.result(), OrderID: o.OrderID}, h.end(ctx, err)
 }
 
-// CancelOrderInput compensates an order; OrderID may be empty when the create's
-// outcome is unknown, then every order of the DTID is cancelled.
+// CancelOrderInput compensates the saga's order: every order of the DTID
+// is cancelled and the DTID voided at the order service. OrderID, when the
+// create answered, is for the record.
 type CancelOrderInput struct {
 	DTID           string            `json:"dtid"`
 	IdempotencyKey string            `json:"idempotency_key"`
@@ -60,27 +60,11 @@ type CancelOrderInput struct {
 	PriorAttempts int32 `json:"prior_attempts,omitempty"`
 }
 
-// CancelOrder is the compensation of CreateOrder.
+// CancelOrder is the compensation of CreateOrder, by DTID for the reasons
+// RefundPayment gives.
 func (a *OrderActivities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: orderapi.OpCancel, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts})
-	err := a.cancel(ctx, in)
+	_, err := a.Orders.CancelDTID(ctx, in.IdempotencyKey, in.DTID)
 	return h.result(), h.end(ctx, err)
-}
-
-func (a *OrderActivities) cancel(ctx context.Context, in CancelOrderInput) error {
-	if in.OrderID != "" {
-		_, err := a.Orders.Cancel(ctx, in.IdempotencyKey, in.OrderID)
-		return err
-	}
-	page, err := a.Orders.List(ctx, orderapi.ListFilter{DTID: in.DTID, Limit: 200})
-	if err != nil {
-		return fmt.Errorf("list orders of dtid %s: %w", in.DTID, err)
-	}
-	for _, o := range page.Items {
-		if _, err := a.Orders.Cancel(ctx, in.IdempotencyKey+"/"+o.OrderID, o.OrderID); err != nil {
-			return err
-		}
-	}
-	return nil
 }

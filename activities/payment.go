@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // Payments is what the saga needs of the payment service.
 type Payments interface {
 	Charge(ctx context.Context, idempotencyKey string, req paymentapi.ChargeRequest) (paymentapi.Payment, error)
-	Refund(ctx context.Context, idempotencyKey, paymentID string) (paymentapi.Payment, error)
-	List(ctx context.Context, f paymentapi.ListFilter) (paymentapi.Page, error)
+	RefundDTID(ctx context.Context, idempotencyKey, dtid string) (httpapi.Voided[paymentapi.Payment], error)
 }
 
 // PaymentActivities are the payment step's activities.
@@ -52,9 +52,10 @@ func (a *PaymentActivities) ChargePayment(ctx context.Context, in ChargeInput) (
 	return ChargeResult{HopResult: h.result(), PaymentID: p.PaymentID}, h.end(ctx, err)
 }
 
-// RefundInput compensates the charge of a saga. PaymentID may be empty when the
-// charge's outcome is unknown (it timed out): then every payment of the
-// DTID is refunded, which is what the idempotent charge can have created.
+// RefundInput compensates the charge of a saga: every payment of the DTID
+// is refunded and the DTID voided at the payment service, so a charge
+// still in flight or arriving late is refused there. PaymentID, when the
+// charge answered, is for the record.
 type RefundInput struct {
 	DTID           string            `json:"dtid"`
 	IdempotencyKey string            `json:"idempotency_key"`
@@ -65,28 +66,13 @@ type RefundInput struct {
 	PriorAttempts int32 `json:"prior_attempts,omitempty"`
 }
 
-// RefundPayment is the compensation of ChargePayment; refunding twice is a
-// no-op in the payment service.
+// RefundPayment is the compensation of ChargePayment. It refunds by DTID,
+// never by the payment the saga saw: the charge may have committed and lost
+// its answer (a timeout, a cancel mid-step), and the void stops one still
+// in flight. Refunding twice is a no-op in the payment service.
 func (a *PaymentActivities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
 	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: paymentapi.OpRefund, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts})
-	err := a.refund(ctx, in)
+	_, err := a.Payments.RefundDTID(ctx, in.IdempotencyKey, in.DTID)
 	return h.result(), h.end(ctx, err)
-}
-
-func (a *PaymentActivities) refund(ctx context.Context, in RefundInput) error {
-	if in.PaymentID != "" {
-		_, err := a.Payments.Refund(ctx, in.IdempotencyKey, in.PaymentID)
-		return err
-	}
-	page, err := a.Payments.List(ctx, paymentapi.ListFilter{DTID: in.DTID, Limit: 200})
-	if err != nil {
-		return fmt.Errorf("list payments of dtid %s: %w", in.DTID, err)
-	}
-	for _, p := range page.Items {
-		if _, err := a.Payments.Refund(ctx, in.IdempotencyKey+"/"+p.PaymentID, p.PaymentID); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -119,7 +119,30 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "Bearer "+token)
-	return t.base().RoundTrip(req)
+	resp, err := t.base().RoundTrip(req)
+	// A 401 means the token expired or its key rotated: the next request
+	// (the caller's retry) gets a fresh one instead of the cached one.
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		if r, ok := t.Source.(renewer); ok {
+			r.renew()
+		}
+	}
+	return resp, err
+}
+
+// renewer is a TokenSource that caches its token and can drop it.
+type renewer interface{ renew() }
+
+func (s *mintingSource) renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = ""
+}
+
+func (s *fileSource) renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = ""
 }
 
 func (t *Transport) base() http.RoundTripper {

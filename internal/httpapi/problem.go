@@ -32,6 +32,9 @@ const (
 	TypeInvalidFaults = "invalid-faults"
 	// TypeInjectedFault is the problem type of an injected failure.
 	TypeInjectedFault = "injected-fault"
+	// TypeDTIDVoided is a ledger service's 409 for a create whose DTID a
+	// compensation voided there: final, nothing was written.
+	TypeDTIDVoided = "dtid-voided"
 )
 
 // Bounds both sides of an API check.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
 // A compensation voids its DTID at the service: from then on the service
@@ -27,7 +28,7 @@ var ErrVoided = errors.New("dtid is voided")
 
 // TypeDTIDVoided is the problem type of a create refused because its DTID
 // was compensated (409): not retryable, nothing was written.
-const TypeDTIDVoided = "dtid-voided"
+const TypeDTIDVoided = httpapi.TypeDTIDVoided
 
 // voids is the table of the service's voided DTIDs (migrations.go).
 func (s Schema[E, S]) voids() string { return s.Name + "_voids" }
