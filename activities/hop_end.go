@@ -47,7 +47,7 @@ func (h *hop) end(ctx context.Context, err error) error {
 			// The message already holds err's text; as a cause it would be
 			// repeated in every rendering of the failure chain.
 			return temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("%s refused: %v", h.operation, err), errorType(problem.Type), nil, failure)
+				fmt.Sprintf("%s refused: %v", h.operation, err), ErrorType(problem.Type), nil, failure)
 		}
 	}
 	h.logger.WarnContext(ctx, "hop failed, will be retried", slog.Any("error", err))
@@ -108,9 +108,9 @@ func refusal(p *httpapi.ProblemError) bool {
 	return p.Status >= 400 && p.Status < 500
 }
 
-// errorType turns a problem type slug (payment-declined) into an
+// ErrorType turns a problem type slug (payment-declined) into an
 // ApplicationError type (PaymentDeclined) that workflows can match on.
-func errorType(problemType string) string {
+func ErrorType(problemType string) string {
 	if problemType == "" {
 		return "ServiceRefused"
 	}

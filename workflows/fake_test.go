@@ -19,7 +19,10 @@ import (
 type fakeActivities struct {
 	mu      sync.Mutex
 	calls   []string
-	refuse  map[string]bool // operation → refuse for good (4xx)
+	refuse  map[string]bool // operation → refuse for good (4xx), as its service's business refusal
+	// refuseAs makes a refused operation fail with another ApplicationError
+	// type: a refusal that proves nothing (IdempotencyKeyReused, DtidVoided).
+	refuseAs map[string]string
 	flaky   map[string]int  // operation → fail this many attempts, retryably
 	charges map[string]string
 	// refundPrior records each refund attempt's PriorAttempts.
@@ -27,7 +30,7 @@ type fakeActivities struct {
 }
 
 func newFake() *fakeActivities {
-	return &fakeActivities{refuse: map[string]bool{}, flaky: map[string]int{}, charges: map[string]string{}}
+	return &fakeActivities{refuse: map[string]bool{}, refuseAs: map[string]string{}, flaky: map[string]int{}, charges: map[string]string{}}
 }
 
 func (f *fakeActivities) record(ctx context.Context, op string) (activities.HopResult, error) {
@@ -36,7 +39,11 @@ func (f *fakeActivities) record(ctx context.Context, op string) (activities.HopR
 	f.calls = append(f.calls, op)
 	hop := activities.HopResult{CorrelationID: fmt.Sprintf("%032x", len(f.calls)), Attempt: activity.GetInfo(ctx).Attempt}
 	if f.refuse[op] {
-		return hop, temporal.NewNonRetryableApplicationError(op+" refused", "ServiceRefused", nil,
+		typ, ok := f.refuseAs[op]
+		if !ok {
+			typ = businessRefusal(op)
+		}
+		return hop, temporal.NewNonRetryableApplicationError(op+" refused", typ, nil,
 			activities.HopFailure{CorrelationID: hop.CorrelationID, Attempt: hop.Attempt, Status: 422})
 	}
 	if f.flaky[op] > 0 {
@@ -45,6 +52,18 @@ func (f *fakeActivities) record(ctx context.Context, op string) (activities.HopR
 			temporal.ApplicationErrorOptions{Details: []any{activities.HopFailure{CorrelationID: hop.CorrelationID, Attempt: hop.Attempt, Status: 503}}})
 	}
 	return hop, nil
+}
+
+// businessRefusal is the error type with which op's service refuses it
+// having written nothing, as the step table lists it; ServiceRefused for
+// a step without one.
+func businessRefusal(op string) string {
+	for _, st := range OrderSagaSteps() {
+		if string(st.Operation) == op && len(st.Refusals) > 0 {
+			return st.Refusals[0]
+		}
+	}
+	return "ServiceRefused"
 }
 
 func (f *fakeActivities) ChargePayment(ctx context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {

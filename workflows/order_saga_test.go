@@ -31,6 +31,8 @@ func newEnv(t *testing.T, f *fakeActivities) *testsuite.TestWorkflowEnvironment 
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// The workflow ID sagatrace start gives validInput's DTID.
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(validInput().DTID)})
 	env.RegisterWorkflowWithOptions(OrderSaga, workflowOptions())
 	env.RegisterActivity(f)
 	return env

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.temporal.io/sdk/temporal"
@@ -45,11 +46,29 @@ func (s *saga) start(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QuerySagaState, func() (State, error) { return s.state, nil }); err != nil {
 		return fmt.Errorf("register %s query: %w", QuerySagaState, err)
 	}
-	if err := s.in.Validate(s.state.DTID); err != nil {
+	err := s.in.Validate(s.state.DTID)
+	if err == nil && workflow.GetVersion(ctx, changeDTIDOwnsWorkflowID, workflow.DefaultVersion, 1) >= 1 {
+		err = dtidOwns(s.in.DTID, workflow.GetInfo(ctx).WorkflowExecution.ID)
+	}
+	if err != nil {
 		s.state.Status, s.state.Error = StatusInvalid, err.Error()
 		return temporal.NewNonRetryableApplicationError("invalid saga input: "+err.Error(), ErrTypeInvalidInput, err)
 	}
 	return s.tag(ctx)
+}
+
+// dtidOwns checks that the input's DTID belongs to the workflow: its
+// workflow ID is WorkflowID(dtid) (as sagatrace start names it) or the
+// DTID itself; an input without a DTID takes the workflow ID. Every
+// idempotency key and every compensation of the saga is derived from the
+// DTID, so a second workflow naming a DTID it does not own would replay
+// the first's charge and could refund it.
+func dtidOwns(dtid, workflowID string) error {
+	if dtid == "" || workflowID == WorkflowID(dtid) || workflowID == dtid {
+		return nil
+	}
+	return fmt.Errorf("dtid %q does not belong to workflow ID %q: start it as %q (sagatrace start does), or leave dtid out and the workflow ID is the DTID",
+		dtid, workflowID, WorkflowID(dtid))
 }
 
 // execute runs steps and, when one fails for good, compensates: the
@@ -98,7 +117,7 @@ func (s *saga) run(ctx workflow.Context, steps []boundStep) error {
 			s.compensations = append(s.compensations, compensation{step: st.Name, run: st.compensate})
 		}
 		if err := st.do(sctx); err != nil {
-			if st.compensate != nil && refused(err) {
+			if st.compensate != nil && s.appliedNothing(ctx, st.Step, err) {
 				s.compensations = s.compensations[:len(s.compensations)-1]
 			}
 			return &stepError{step: st.Name, err: err}
@@ -107,11 +126,23 @@ func (s *saga) run(ctx workflow.Context, steps []boundStep) error {
 	return nil
 }
 
-// refused reports whether a step failed because the service refused it
-// (a non-retryable application error), not because it could not be reached.
-func refused(err error) bool {
+// appliedNothing reports whether a failed step provably applied nothing,
+// so its compensation can be dropped: the service refused it with one of
+// the step's Refusals (declined, rejected), which it answers only for a
+// request that wrote nothing, also when an earlier attempt of the same
+// key is replayed. Anything else — an outage, a timeout, a 401 on a later
+// attempt, a reused key, a voided DTID — may follow an attempt that
+// applied and lost its answer, so the compensation stays: it is by DTID
+// and a no-op where nothing was applied.
+func (s *saga) appliedNothing(ctx workflow.Context, st Step, err error) bool {
 	var app *temporal.ApplicationError
-	return errors.As(err, &app) && app.NonRetryable()
+	if !errors.As(err, &app) || !app.NonRetryable() {
+		return false
+	}
+	if workflow.GetVersion(ctx, changeUndoOnlyOnProof, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return true // as sagas started before the change decided
+	}
+	return slices.Contains(st.Refusals, app.Type())
 }
 
 // stepError names the forward step that failed for good.

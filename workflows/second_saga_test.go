@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
@@ -65,6 +66,7 @@ func TestASecondSagaFromTheSameParts(t *testing.T) {
 			}
 			var suite testsuite.WorkflowTestSuite
 			env := suite.NewTestWorkflowEnvironment()
+			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(validInput().DTID)})
 			env.RegisterWorkflowWithOptions(chargeThenScore, workflow.RegisterOptions{Name: "ChargeThenScore"})
 			env.RegisterActivity(f)
 			env.ExecuteWorkflow("ChargeThenScore", validInput())

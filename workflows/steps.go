@@ -3,6 +3,7 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -30,6 +31,10 @@ type Step struct {
 	// at once). A compensation's budget is CompensationAttempts for every
 	// step: it is never given up.
 	Attempts int32
+	// Refusals are the ApplicationError types (activities.ErrorType of the
+	// service's problem types) with which the service refuses the forward
+	// hop having written nothing: only these drop the step's compensation.
+	Refusals []string
 	// Scopes are what the worker's token for Audience must hold: the
 	// forward hop, the compensation, and the reads with which a
 	// compensation finds what a step of unknown outcome created.
@@ -54,11 +59,13 @@ func OrderSagaSteps() []Step {
 		{
 			Name: StepPayment, Audience: paymentapi.Audience,
 			Operation: paymentapi.OpCharge, Compensation: paymentapi.OpRefund, Attempts: StepAttempts,
+			Refusals: []string{activities.ErrorType(paymentapi.TypePaymentDeclined)},
 			Scopes: []string{paymentapi.ScopeWrite, paymentapi.ScopeRefund, paymentapi.ScopeRead},
 		},
 		{
 			Name: StepOrder, Audience: orderapi.Audience,
 			Operation: orderapi.OpCreate, Compensation: orderapi.OpCancel, Attempts: StepAttempts,
+			Refusals: []string{activities.ErrorType(orderapi.TypeOrderRejected)},
 			Scopes: []string{orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead},
 		},
 		// Analytics being down is no reason to refund a paid, confirmed

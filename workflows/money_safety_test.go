@@ -1,0 +1,92 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// A failed step's compensation is dropped only when the service's refusal
+// proves nothing was applied (declined, rejected). A refusal on a later
+// attempt proves nothing about an earlier one that may have committed and
+// lost its answer: the compensation runs (it is by DTID, and a no-op when
+// nothing was applied).
+func TestOrderSagaDropsACompensationOnlyOnProof(t *testing.T) {
+	tests := []struct {
+		name      string
+		refuse    string
+		as        string // the refusal's error type; "" for the step's business refusal
+		wantCalls []string
+	}{
+		{name: "declined_charge_has_nothing_to_refund", refuse: "payment.charge",
+			wantCalls: []string{"payment.charge"}},
+		{name: "reused_key_on_a_later_attempt_refunds", refuse: "payment.charge", as: "IdempotencyKeyReused",
+			wantCalls: []string{"payment.charge", "payment.refund"}},
+		{name: "voided_dtid_refunds", refuse: "payment.charge", as: "DtidVoided",
+			wantCalls: []string{"payment.charge", "payment.refund"}},
+		{name: "bad_request_refunds", refuse: "payment.charge", as: "InvalidField",
+			wantCalls: []string{"payment.charge", "payment.refund"}},
+		{name: "rejected_order_has_nothing_to_cancel", refuse: "order.create",
+			wantCalls: []string{"payment.charge", "order.create", "payment.refund"}},
+		{name: "order_refused_otherwise_is_cancelled", refuse: "order.create", as: "ServiceRefused",
+			wantCalls: []string{"payment.charge", "order.create", "order.cancel", "payment.refund"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.refuse[tt.refuse] = true
+			if tt.as != "" {
+				f.refuseAs[tt.refuse] = tt.as
+			}
+			env := newEnv(t, f)
+			env.ExecuteWorkflow(OrderSaga, validInput())
+			requireCompensated(t, env)
+			if got := f.calledOps(); !slices.Equal(got, tt.wantCalls) {
+				t.Errorf("calls = %v, want %v", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// One workflow per DTID: a workflow that names a DTID it does not own is
+// invalid input and calls nothing, so it can neither replay another
+// saga's charge nor refund it.
+func TestOrderSagaRefusesADTIDItDoesNotOwn(t *testing.T) {
+	dtid := validInput().DTID
+	tests := []struct {
+		workflowID string
+		wantValid  bool
+	}{
+		{WorkflowID(dtid), true},
+		{dtid, true},
+		{"another-workflow", false},
+		{WorkflowID(dtid) + "-2", false},
+		{WorkflowID("other-" + dtid), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.workflowID, func(t *testing.T) {
+			f := newFake()
+			env := newEnv(t, f)
+			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tt.workflowID})
+			env.ExecuteWorkflow(OrderSaga, validInput())
+			err := env.GetWorkflowError()
+			if tt.wantValid {
+				if err != nil {
+					t.Fatalf("saga failed: %v", err)
+				}
+				return
+			}
+			var app *temporal.ApplicationError
+			if !errors.As(err, &app) || app.Type() != ErrTypeInvalidInput || !strings.Contains(app.Error(), "does not belong to workflow ID") {
+				t.Fatalf("error = %v, want %s naming the workflow ID", err, ErrTypeInvalidInput)
+			}
+			if calls := f.calledOps(); len(calls) != 0 {
+				t.Errorf("activities called: %v", calls)
+			}
+		})
+	}
+}

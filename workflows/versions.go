@@ -1,0 +1,19 @@
+package workflows
+
+// Changes of workflow logic, each gated with workflow.GetVersion so that
+// a saga in flight when the worker is upgraded replays the commands its
+// history holds: a history without the change's marker takes the old path
+// (workflow.DefaultVersion), a new saga records the marker and takes the
+// new one. A change ID is never reused or renamed; its old path is removed
+// only when no history without its marker can still be replayed.
+const (
+	// changeUndoOnlyOnProof: a failed step's compensation is dropped only
+	// when the service refused it with one of the step's Refusals; before,
+	// any non-retryable failure dropped it (a 401 or a reused key on a
+	// later attempt kept the money of an earlier one).
+	changeUndoOnlyOnProof = "undo-only-on-proof"
+	// changeDTIDOwnsWorkflowID: a saga refuses a DTID that does not belong
+	// to its workflow ID, so a second workflow cannot run, and undo, the
+	// steps of another's DTID.
+	changeDTIDOwnsWorkflowID = "dtid-owns-workflow-id"
+)
