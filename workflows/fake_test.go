@@ -17,14 +17,14 @@ import (
 // activity references resolve to it. charges is keyed by idempotency key,
 // like the real payment service, so a repeated charge is visible.
 type fakeActivities struct {
-	mu      sync.Mutex
-	calls   []string
-	refuse  map[string]bool // operation → refuse for good (4xx), as its service's business refusal
+	mu     sync.Mutex
+	calls  []string
+	refuse map[string]bool // operation → refuse for good (4xx), as its service's business refusal
 	// refuseAs makes a refused operation fail with another ApplicationError
 	// type: a refusal that proves nothing (IdempotencyKeyReused, DtidVoided).
 	refuseAs map[string]string
-	flaky   map[string]int  // operation → fail this many attempts, retryably
-	charges map[string]string
+	flaky    map[string]int // operation → fail this many attempts, retryably
+	charges  map[string]string
 	// refundPrior records each refund attempt's PriorAttempts.
 	refundPrior []int32
 }

@@ -60,13 +60,13 @@ func OrderSagaSteps() []Step {
 			Name: StepPayment, Audience: paymentapi.Audience,
 			Operation: paymentapi.OpCharge, Compensation: paymentapi.OpRefund, Attempts: StepAttempts,
 			Refusals: []string{activities.ErrorType(paymentapi.TypePaymentDeclined)},
-			Scopes: []string{paymentapi.ScopeWrite, paymentapi.ScopeRefund, paymentapi.ScopeRead},
+			Scopes:   []string{paymentapi.ScopeWrite, paymentapi.ScopeRefund, paymentapi.ScopeRead},
 		},
 		{
 			Name: StepOrder, Audience: orderapi.Audience,
 			Operation: orderapi.OpCreate, Compensation: orderapi.OpCancel, Attempts: StepAttempts,
 			Refusals: []string{activities.ErrorType(orderapi.TypeOrderRejected)},
-			Scopes: []string{orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead},
+			Scopes:   []string{orderapi.ScopeWrite, orderapi.ScopeCancel, orderapi.ScopeRead},
 		},
 		// Analytics being down is no reason to refund a paid, confirmed
 		// order: a publish the stream cannot take now (full, no quorum,
