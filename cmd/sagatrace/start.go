@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/money"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -52,8 +52,8 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
-	fs.StringVar(&amount, "amount", "", "amount in major units, e.g. 12.99 (required)")
-	fs.StringVar(&in.Currency, "currency", "USD", "ISO 4217 currency code")
+	fs.StringVar(&amount, "amount", "", "amount in major units of --currency, digits and at most the currency's decimals: 12.99 USD, 1299 JPY, 1.299 BHD (required)")
+	fs.StringVar(&in.Currency, "currency", "USD", "ISO 4217 currency code, one of "+money.Currencies)
 	fs.StringVar(&sku, "sku", "sku-1", "SKU of the single order line")
 	fs.StringVar(&in.CardToken, "card-token", "", "the card processor's token for the card, e.g. tok_visa_4242 (never a card number)")
 	fs.StringVar(&in.CardLast4, "card-last4", "", "the card's last four digits, with --card-token")
@@ -72,7 +72,11 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cents, err := parseAmount(amount)
+	// The currency first: it decides how many decimals --amount may have.
+	if problem := money.CheckCurrency(in.Currency); problem != "" {
+		return usageError{"--currency: " + problem}
+	}
+	cents, err := money.ParseAmount(in.Currency, amount)
 	if err != nil {
 		return usageError{"--amount: " + err.Error()}
 	}
@@ -166,19 +170,4 @@ func printOutcome(w io.Writer, res workflows.Result, err error) error {
 		return exitError{code: 3, err: fmt.Errorf("saga %s ended %s: %s", res.DTID, res.Status, res.Error)}
 	}
 	return nil
-}
-
-// parseAmount turns "12.99" into 1299 without going through a float.
-func parseAmount(s string) (int64, error) {
-	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
-	if whole == "" || len(frac) > 2 {
-		return 0, fmt.Errorf("%q is not an amount with at most two decimals, e.g. 12.99", s)
-	}
-	frac = (frac + "00")[:2]
-	w, err1 := strconv.ParseInt(whole, 10, 64)
-	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || w > 10_000_000 {
-		return 0, fmt.Errorf("%q is not a positive amount up to 10000000.00", s)
-	}
-	return w*100 + f, nil
 }
