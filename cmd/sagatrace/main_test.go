@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 func TestEveryCommandHasHelpWithAnExample(t *testing.T) {
@@ -146,5 +150,33 @@ func TestServeFlagsComeFromTheEnvironment(t *testing.T) {
 				t.Errorf("listen = %s, faults = %v", fs.Lookup("listen").Value, spec.common.FaultsEnabled)
 			}
 		})
+	}
+}
+
+// A duplicate start must come back as an error, not as the existing run:
+// the saga's shared options (UseExisting, the SDK's default of no error)
+// would hand the CLI the old run to print as new.
+func TestStartOptionsFailOnADuplicateDTID(t *testing.T) {
+	opts := startOptions("d-1")
+	shared := workflows.StartOptions("d-1", workflows.TaskQueue)
+	if opts.ID != shared.ID || opts.TaskQueue != shared.TaskQueue || opts.WorkflowIDReusePolicy != shared.WorkflowIDReusePolicy {
+		t.Errorf("start options %+v differ from the saga's %+v beyond the conflict answer", opts, shared)
+	}
+	if opts.WorkflowIDConflictPolicy != enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL || !opts.WorkflowExecutionErrorWhenAlreadyStarted {
+		t.Errorf("conflict policy %v, error when already started %v; want Fail and true",
+			opts.WorkflowIDConflictPolicy, opts.WorkflowExecutionErrorWhenAlreadyStarted)
+	}
+}
+
+func TestDuplicateStartNamesTheExistingSaga(t *testing.T) {
+	var stderr bytes.Buffer
+	err := exitError{code: exitDuplicate, err: duplicateStart("d-1", "order-saga-d-1", "run-1")}
+	if code := exitCode(err, &stderr); code != exitDuplicate {
+		t.Fatalf("exit code = %d, want %d", code, exitDuplicate)
+	}
+	for _, want := range []string{"already exists", "order-saga-d-1", "run-1", "sagatrace trace d-1", "temporal workflow show -w order-saga-d-1"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+		}
 	}
 }
