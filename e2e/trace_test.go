@@ -65,11 +65,18 @@ func buildSagatrace(t *testing.T) string {
 // stderr and exit code.
 func sagatraceTrace(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
 	base := []string{"trace", "--temporal-address", shared.stack.Temporal.HostPort(),
 		"--jaeger-url", shared.stack.Jaeger.QueryURL(), "--temporal-ui-url", shared.stack.Temporal.UIURL()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	return runSagatrace(t, bin, append(base, args...)...)
+}
+
+// runSagatrace runs the built CLI with args, for at most two minutes (a
+// saga's default --wait), and returns its stdout, stderr and exit code.
+func runSagatrace(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -78,7 +85,7 @@ func sagatraceTrace(t *testing.T, bin string, args ...string) (stdout, stderr st
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
 	case err != nil:
-		t.Fatalf("sagatrace trace: %v", err)
+		t.Fatalf("sagatrace %s: %v", args[0], err)
 	}
 	return out.String(), errOut.String(), code
 }

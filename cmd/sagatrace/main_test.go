@@ -7,6 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 func TestEveryCommandHasHelpWithAnExample(t *testing.T) {
@@ -55,20 +60,46 @@ func TestBadInvocationsExitTwoWithAReason(t *testing.T) {
 	}
 }
 
-func TestParseAmount(t *testing.T) {
+// Bad money is a usage error found before the CLI dials Temporal: the
+// address given is one nothing listens on, so a check that let the input
+// through would end in a dial error (exit 1), not exit 2.
+func TestStartRefusesBadMoneyBeforeContactingTemporal(t *testing.T) {
 	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
+		name        string
+		args        []string
+		wantReasons []string
 	}{
-		{"12.99", 1299, false}, {"5", 500, false}, {"0.5", 50, false}, {"0.07", 7, false},
-		{"12.999", 0, true}, {"-1", 0, true}, {"", 0, true}, {"1e3", 0, true}, {"12.x", 0, true},
+		{"negative", []string{"--amount", "-0.50"}, []string{"--amount", `"-0.50"`, "no sign"}},
+		{"sign_inside", []string{"--amount", "1.-5"}, []string{"--amount", "no sign"}},
+		{"yen_decimals", []string{"--currency", "JPY", "--amount", "12.99"}, []string{"--amount", "JPY has no minor unit", "1299"}},
+		{"too_many_decimals", []string{"--amount", "12.999"}, []string{"--amount", "USD has 2 decimals"}},
+		{"dinar_four_decimals", []string{"--currency", "BHD", "--amount", "1.2999"}, []string{"BHD has 3 decimals", "1.299"}},
+		{"exponent", []string{"--amount", "1e3"}, []string{"--amount", `'e'`}},
+		{"zero", []string{"--amount", "0.00"}, []string{"--amount", "greater than 0"}},
+		{"above_maximum", []string{"--amount", "10000000.01"}, []string{"--amount", "above the maximum"}},
+		{"missing_amount", nil, []string{"--amount", "empty"}},
+		{"unknown_currency", []string{"--currency", "XXX", "--amount", "1"}, []string{"--currency", `"XXX"`, "USD, EUR"}},
+		{"unknown_currency_named_before_amount", []string{"--currency", "usd", "--amount", "-1"}, []string{"--currency", `"usd"`}},
 	}
 	for _, tt := range tests {
-		got, err := parseAmount(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("parseAmount(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			args := append([]string{"start", "--customer", "c", "--profile", "p", "--temporal-address", "127.0.0.1:1"}, tt.args...)
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, args, &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != 2 {
+				t.Fatalf("exit code = %d (err %v), want 2", code, err)
+			}
+			for _, want := range tt.wantReasons {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+				}
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("a refused start printed to stdout:\n%s", stdout.String())
+			}
+		})
 	}
 }
 
@@ -119,5 +150,33 @@ func TestServeFlagsComeFromTheEnvironment(t *testing.T) {
 				t.Errorf("listen = %s, faults = %v", fs.Lookup("listen").Value, spec.common.FaultsEnabled)
 			}
 		})
+	}
+}
+
+// A duplicate start must come back as an error, not as the existing run:
+// the saga's shared options (UseExisting, the SDK's default of no error)
+// would hand the CLI the old run to print as new.
+func TestStartOptionsFailOnADuplicateDTID(t *testing.T) {
+	opts := startOptions("d-1")
+	shared := workflows.StartOptions("d-1", workflows.TaskQueue)
+	if opts.ID != shared.ID || opts.TaskQueue != shared.TaskQueue || opts.WorkflowIDReusePolicy != shared.WorkflowIDReusePolicy {
+		t.Errorf("start options %+v differ from the saga's %+v beyond the conflict answer", opts, shared)
+	}
+	if opts.WorkflowIDConflictPolicy != enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL || !opts.WorkflowExecutionErrorWhenAlreadyStarted {
+		t.Errorf("conflict policy %v, error when already started %v; want Fail and true",
+			opts.WorkflowIDConflictPolicy, opts.WorkflowExecutionErrorWhenAlreadyStarted)
+	}
+}
+
+func TestDuplicateStartNamesTheExistingSaga(t *testing.T) {
+	var stderr bytes.Buffer
+	err := exitError{code: exitDuplicate, err: duplicateStart("d-1", "order-saga-d-1", "run-1")}
+	if code := exitCode(err, &stderr); code != exitDuplicate {
+		t.Fatalf("exit code = %d, want %d", code, exitDuplicate)
+	}
+	for _, want := range []string{"already exists", "order-saga-d-1", "run-1", "sagatrace trace d-1", "temporal workflow show -w order-saga-d-1"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+		}
 	}
 }

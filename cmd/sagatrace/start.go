@@ -8,16 +8,18 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/money"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -36,7 +38,7 @@ func (l *links) register(fs *flag.FlagSet) {
 }
 
 func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("start [flags]", "Starts an OrderSaga (payment → order → scoring) on Temporal and prints its DTID,\nits workflow ID and where to look. Starting the same --dtid again never charges twice.",
+	fs := newFlagSet("start [flags]", "Starts an OrderSaga (payment → order → scoring) on Temporal and prints its DTID,\nits workflow ID and where to look, then waits for the outcome (--wait).\n\nA --dtid that already has a saga (running or closed) is not started again and\nnothing is charged twice: start says so, naming the existing workflow and run.\n\nExit codes: 0 completed, 3 compensated, 5 a saga for this DTID already exists,\n2 bad flags or input, 1 anything else (Temporal unreachable, no outcome in --wait).",
 		"  sagatrace start --customer c-1 --profile p-1 --amount 12.99\n  sagatrace start --customer c-1 --profile p-1 --amount 5 --fault order.create=error", stderr)
 	var (
 		in        workflows.Input
@@ -52,8 +54,8 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
-	fs.StringVar(&amount, "amount", "", "amount in major units, e.g. 12.99 (required)")
-	fs.StringVar(&in.Currency, "currency", "USD", "ISO 4217 currency code")
+	fs.StringVar(&amount, "amount", "", "amount in major units of --currency, digits and at most the currency's decimals: 12.99 USD, 1299 JPY, 1.299 BHD (required)")
+	fs.StringVar(&in.Currency, "currency", "USD", "ISO 4217 currency code, one of "+money.Currencies)
 	fs.StringVar(&sku, "sku", "sku-1", "SKU of the single order line")
 	fs.StringVar(&in.CardToken, "card-token", "", "the card processor's token for the card, e.g. tok_visa_4242 (never a card number)")
 	fs.StringVar(&in.CardLast4, "card-last4", "", "the card's last four digits, with --card-token")
@@ -72,7 +74,11 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cents, err := parseAmount(amount)
+	// The currency first: it decides how many decimals --amount may have.
+	if problem := money.CheckCurrency(in.Currency); problem != "" {
+		return usageError{"--currency: " + problem}
+	}
+	cents, err := money.ParseAmount(in.Currency, amount)
 	if err != nil {
 		return usageError{"--amount: " + err.Error()}
 	}
@@ -112,13 +118,12 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	defer c.Close()
 
 	wfID := workflows.WorkflowID(in.DTID)
-	run, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in.DTID, workflows.TaskQueue), workflows.WorkflowType, in)
+	run, err := c.ExecuteWorkflow(ctx, startOptions(in.DTID), workflows.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		fmt.Fprintf(stdout, "A saga for DTID %s already ran; it is not started again.\n", in.DTID)
-		run = c.GetWorkflow(ctx, wfID, "")
+		return exitError{code: exitDuplicate, err: duplicateStart(in.DTID, wfID, started.RunId)}
 	} else if err != nil {
-		return fmt.Errorf("start saga: %w", err)
+		return fmt.Errorf("start saga %s: %w", wfID, err)
 	}
 	printStarted(stdout, in.DTID, wfID, run.GetRunID(), namespace, l)
 	if wait == 0 {
@@ -129,6 +134,35 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	var res workflows.Result
 	err = run.Get(waitCtx, &res)
 	return printOutcome(stdout, res, err)
+}
+
+// exitDuplicate is the exit code of a start whose DTID already has a saga,
+// distinct from 0 and 3 so that a script never takes the old saga's
+// outcome for the new one's.
+const exitDuplicate = 5
+
+// startOptions are the saga's start options (workflows.StartOptions) made
+// to fail on a duplicate. The SDK's defaults hide one: with the saga's
+// conflict policy UseExisting the server answers a running workflow with
+// its run, and without WorkflowExecutionErrorWhenAlreadyStarted the SDK
+// answers a closed one (refused by RejectDuplicate) with its last run —
+// either way a run the CLI would wait on and print as if it were new.
+// With Fail and the error asked for, both come back as
+// *serviceerror.WorkflowExecutionAlreadyStarted. Nothing is charged twice
+// either way; this only makes the answer honest.
+func startOptions(dtid string) client.StartWorkflowOptions {
+	opts := workflows.StartOptions(dtid, workflows.TaskQueue)
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
+	return opts
+}
+
+// duplicateStart says that dtid's saga exists (running or closed), that
+// this start's input was not used, and how to see the saga that was.
+func duplicateStart(dtid, wfID, runID string) error {
+	return fmt.Errorf("a saga for DTID %s already exists (workflow ID %s, run ID %s); it was not started again "+
+		"and this start's input was not used. See it with `sagatrace trace %s` or "+
+		"`temporal workflow show -w %s`; start a new saga with another --dtid (or none)", dtid, wfID, runID, dtid, wfID)
 }
 
 func printStarted(w io.Writer, dtid, wfID, runID, namespace string, l links) {
@@ -166,19 +200,4 @@ func printOutcome(w io.Writer, res workflows.Result, err error) error {
 		return exitError{code: 3, err: fmt.Errorf("saga %s ended %s: %s", res.DTID, res.Status, res.Error)}
 	}
 	return nil
-}
-
-// parseAmount turns "12.99" into 1299 without going through a float.
-func parseAmount(s string) (int64, error) {
-	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
-	if whole == "" || len(frac) > 2 {
-		return 0, fmt.Errorf("%q is not an amount with at most two decimals, e.g. 12.99", s)
-	}
-	frac = (frac + "00")[:2]
-	w, err1 := strconv.ParseInt(whole, 10, 64)
-	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || w > 10_000_000 {
-		return 0, fmt.Errorf("%q is not a positive amount up to 10000000.00", s)
-	}
-	return w*100 + f, nil
 }
