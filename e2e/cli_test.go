@@ -63,23 +63,29 @@ func TestSagaFromTemporalCLIUsesWorkflowIDAsDTID(t *testing.T) {
 	}
 }
 
-func TestSameDTIDTwiceChargesOnce(t *testing.T) {
+// A second workflow naming a completed saga's DTID (the CLI lets a user
+// pick any workflow ID) used to replay its charge with the DTID's keys and,
+// failing at scoring, refund the first saga's payment. Now it is invalid
+// input and touches nothing.
+func TestSecondWorkflowCannotUndoAnotherSagasDTID(t *testing.T) {
 	dtid := ids.NewDTID()
 	in := sagaInput(dtid)
-	// Two workflows (the CLI lets a user pick any ID) for one DTID: the
-	// idempotency keys derived from the DTID make the second charge a replay.
-	for i := range 2 {
-		if err := startFromCLI(t, fmt.Sprintf("twice-%d-%s", i, dtid), in); err != nil {
-			t.Fatalf("run %d failed: %v", i, err)
-		}
+	if err := startFromCLI(t, workflows.WorkflowID(dtid), in); err != nil {
+		t.Fatalf("the saga failed: %v", err)
+	}
+	in.Faults = map[string]string{"scoring.publish": "error"}
+	err := startFromCLI(t, "other-"+dtid, in)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput || !strings.Contains(app.Error(), "does not belong to workflow ID") {
+		t.Fatalf("second workflow: err = %v, want %s naming the workflow ID", err, workflows.ErrTypeInvalidInput)
 	}
 	var page paymentapi.Page
 	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("two sagas of one DTID made %d payments, want 1", len(page.Items))
+	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateCompleted {
+		t.Fatalf("payments of the DTID = %+v, want the first saga's one, still completed", page.Items)
 	}
 	if n := len(page.Items[0].History); n != 3 {
-		t.Errorf("payment history has %d rows, want 3 (the replay writes none)", n)
+		t.Errorf("payment history has %d rows, want 3 (the second workflow wrote none)", n)
 	}
 }
 

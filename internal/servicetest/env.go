@@ -2,7 +2,7 @@
 // order): one service on a real database (a SQLite file or PostgreSQL, see
 // internal/database/dbtest), served by httptest and reached through its
 // real Client, with the spans of both sides recorded and its log captured.
-// Each service's env_test.go adds only what is its own: how to build the
+// Each service's tests add only what is its own: how to build the
 // server, its Client, its audit-row query. Requests carry a bearer token
 // holding every scope of every service (a service built with AuthConfig
 // accepts it), unless a test sends its own.
