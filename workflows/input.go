@@ -23,8 +23,30 @@ import (
 // httpapi), so a saga never starts with input a step would refuse.
 
 // Validate reports every problem of in at once, each naming its field, so
-// an operator fixes the input in one go. dtid is the resolved DTID.
+// an operator fixes the input in one go. dtid is the resolved DTID. It is
+// what a starter checks: every rule, the newest included. The workflow
+// runs the same rules, the ones added since sagas were in flight only
+// for sagas started after them (saga.start, versions.go).
 func (in Input) Validate(dtid string) error {
+	return errors.Join(in.validateBase(dtid), in.validateSKUBounds())
+}
+
+// validateSKUBounds holds each SKU to the order service's bound (a saga
+// once accepted up to httpapi.MaxIDLen, charged, and was refused 400 at
+// the order step).
+func (in Input) validateSKUBounds() error {
+	var errs []error
+	for i, it := range in.Items {
+		if len(it.SKU) > orderapi.MaxSKULen {
+			errs = append(errs, fmt.Errorf("items[%d].sku: is %d characters long, at most %d are allowed", i, len(it.SKU), orderapi.MaxSKULen))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateBase holds the rules every saga has been checked with since the
+// first release.
+func (in Input) validateBase(dtid string) error {
 	var errs []error
 	if err := ids.ValidateDTID(dtid); err != nil {
 		errs = append(errs, fmt.Errorf("dtid: %w", err))

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/sagatrace/sagatrace/internal/carddata"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
 )
 
 func validInput() Input {
@@ -176,6 +177,9 @@ func TestOrderSagaRejectsInvalidInputBeforeAnyActivity(t *testing.T) {
 		{"unknown_fault_kind", func(in *Input) { in.Faults = map[string]string{"order.create": "sometimes"} }, "faults"},
 		{"card_number_as_customer", func(in *Input) { in.CustomerID = "4111111111111111" }, "customer_id: holds a card number"},
 		{"card_number_as_sku", func(in *Input) { in.Items[0].SKU = "4111-1111-1111-1111" }, "items[0].sku: holds a card number"},
+		{"sku_longer_than_the_order_service_takes", func(in *Input) {
+			in.Items[0].SKU = strings.Repeat("s", orderapi.MaxSKULen+1)
+		}, "items[0].sku: is 65 characters long, at most 64"},
 		{"card_number_as_token", func(in *Input) { in.CardToken, in.CardLast4 = "4111111111111111", "1111" }, "card_token holds a card number"},
 		{"last4_without_token", func(in *Input) { in.CardLast4 = "1111" }, "send both or neither"},
 	}

@@ -46,15 +46,29 @@ func (s *saga) start(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QuerySagaState, func() (State, error) { return s.state, nil }); err != nil {
 		return fmt.Errorf("register %s query: %w", QuerySagaState, err)
 	}
-	err := s.in.Validate(s.state.DTID)
-	if err == nil && workflow.GetVersion(ctx, changeDTIDOwnsWorkflowID, workflow.DefaultVersion, 1) >= 1 {
-		err = dtidOwns(s.in.DTID, workflow.GetInfo(ctx).WorkflowExecution.ID)
+	err := s.in.validateBase(s.state.DTID)
+	if err == nil {
+		err = s.laterChecks(ctx)
 	}
 	if err != nil {
 		s.state.Status, s.state.Error = StatusInvalid, err.Error()
 		return temporal.NewNonRetryableApplicationError("invalid saga input: "+err.Error(), ErrTypeInvalidInput, err)
 	}
 	return s.tag(ctx)
+}
+
+// laterChecks are the input rules added while sagas were in flight, each
+// run only for sagas started since (its GetVersion marker); the order of
+// the GetVersion calls never changes.
+func (s *saga) laterChecks(ctx workflow.Context) error {
+	var errs []error
+	if workflow.GetVersion(ctx, changeDTIDOwnsWorkflowID, workflow.DefaultVersion, 1) >= 1 {
+		errs = append(errs, dtidOwns(s.in.DTID, workflow.GetInfo(ctx).WorkflowExecution.ID))
+	}
+	if workflow.GetVersion(ctx, changeSKUBoundOfOrder, workflow.DefaultVersion, 1) >= 1 {
+		errs = append(errs, s.in.validateSKUBounds())
+	}
+	return errors.Join(errs...)
 }
 
 // dtidOwns checks that the input's DTID belongs to the workflow: its

@@ -16,4 +16,8 @@ const (
 	// to its workflow ID, so a second workflow cannot run, and undo, the
 	// steps of another's DTID.
 	changeDTIDOwnsWorkflowID = "dtid-owns-workflow-id"
+	// changeSKUBoundOfOrder: a SKU longer than the order service takes
+	// (orderapi.MaxSKULen) is invalid input; before, such a saga charged,
+	// was refused at the order step and refunded.
+	changeSKUBoundOfOrder = "sku-bound-of-order"
 )
