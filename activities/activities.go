@@ -7,9 +7,12 @@
 package activities
 
 import (
+	"context"
 	"log/slog"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
 // Hops is what every activity needs to make its hop: the saga worker's
@@ -34,4 +37,29 @@ type HopFailure struct {
 	Attempt       int32  `json:"attempt"`
 	Status        int    `json:"status,omitempty"`
 	ProblemType   string `json:"problem_type,omitempty"`
+}
+
+// CompensationInput asks a service to compensate the saga's step there:
+// everything of the DTID is compensated and the DTID voided at the
+// service, so a request still in flight or arriving late is refused. By
+// DTID, never by the ID the step answered: the step may have committed
+// and lost its answer (a timeout, a cancel mid-step).
+type CompensationInput struct {
+	DTID           string            `json:"dtid"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	Faults         map[string]string `json:"faults,omitempty"`
+	// PriorAttempts counts the compensation's attempts before the
+	// operator's retry-compensation signal, so attempt numbers go on where
+	// they stopped.
+	PriorAttempts int32 `json:"prior_attempts,omitempty"`
+}
+
+// compensate runs one compensation hop of step: call compensates the DTID
+// at the service.
+func (h Hops) compensate(ctx context.Context, in CompensationInput, step string, op ids.Operation,
+	call func(ctx context.Context, key, dtid string) error) (HopResult, error) {
+	ctx, hop := h.startHop(ctx, hopSpec{dtid: in.DTID, step: step, operation: op, compensation: true,
+		faults: in.Faults, priorAttempts: in.PriorAttempts})
+	err := call(ctx, in.IdempotencyKey, in.DTID)
+	return hop.result(), hop.end(ctx, err)
 }

@@ -71,7 +71,7 @@ func TestHopSendsPlanAndAttempt(t *testing.T) {
 	if _, err := env.ExecuteActivity(a.ChargePayment, ChargeInput{DTID: "d-1", IdempotencyKey: "k", Faults: plan}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.ExecuteActivity(a.RefundPayment, RefundInput{DTID: "d-1", IdempotencyKey: "k2", PaymentID: "p-1", Faults: plan, PriorAttempts: 8}); err != nil {
+	if _, err := env.ExecuteActivity(a.RefundPayment, CompensationInput{DTID: "d-1", IdempotencyKey: "k2", Faults: plan, PriorAttempts: 8}); err != nil {
 		t.Fatal(err)
 	}
 	wantPlan := "order.create=error,payment.refund=transient:9"

@@ -47,24 +47,11 @@ func (a *OrderActivities) CreateOrder(ctx context.Context, in CreateOrderInput) 
 	return CreateOrderResult{HopResult: h.result(), OrderID: o.OrderID}, h.end(ctx, err)
 }
 
-// CancelOrderInput compensates the saga's order: every order of the DTID
-// is cancelled and the DTID voided at the order service. OrderID, when the
-// create answered, is for the record.
-type CancelOrderInput struct {
-	DTID           string            `json:"dtid"`
-	IdempotencyKey string            `json:"idempotency_key"`
-	OrderID        string            `json:"order_id,omitempty"`
-	Faults         map[string]string `json:"faults,omitempty"`
-	// PriorAttempts counts the cancel's attempts before the operator's
-	// retry-compensation signal, so attempt numbers go on where they stopped.
-	PriorAttempts int32 `json:"prior_attempts,omitempty"`
-}
-
-// CancelOrder is the compensation of CreateOrder, by DTID for the reasons
-// RefundPayment gives.
-func (a *OrderActivities) CancelOrder(ctx context.Context, in CancelOrderInput) (HopResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "order", operation: orderapi.OpCancel, compensation: true,
-		faults: in.Faults, priorAttempts: in.PriorAttempts})
-	_, err := a.Orders.CancelDTID(ctx, in.IdempotencyKey, in.DTID)
-	return h.result(), h.end(ctx, err)
+// CancelOrder is the compensation of CreateOrder: it cancels every order
+// of the DTID and voids it at the order service.
+func (a *OrderActivities) CancelOrder(ctx context.Context, in CompensationInput) (HopResult, error) {
+	return a.compensate(ctx, in, "order", orderapi.OpCancel, func(ctx context.Context, key, dtid string) error {
+		_, err := a.Orders.CancelDTID(ctx, key, dtid)
+		return err
+	})
 }

@@ -52,27 +52,12 @@ func (a *PaymentActivities) ChargePayment(ctx context.Context, in ChargeInput) (
 	return ChargeResult{HopResult: h.result(), PaymentID: p.PaymentID}, h.end(ctx, err)
 }
 
-// RefundInput compensates the charge of a saga: every payment of the DTID
-// is refunded and the DTID voided at the payment service, so a charge
-// still in flight or arriving late is refused there. PaymentID, when the
-// charge answered, is for the record.
-type RefundInput struct {
-	DTID           string            `json:"dtid"`
-	IdempotencyKey string            `json:"idempotency_key"`
-	PaymentID      string            `json:"payment_id,omitempty"`
-	Faults         map[string]string `json:"faults,omitempty"`
-	// PriorAttempts counts the refund's attempts before the operator's
-	// retry-compensation signal, so attempt numbers go on where they stopped.
-	PriorAttempts int32 `json:"prior_attempts,omitempty"`
-}
-
-// RefundPayment is the compensation of ChargePayment. It refunds by DTID,
-// never by the payment the saga saw: the charge may have committed and lost
-// its answer (a timeout, a cancel mid-step), and the void stops one still
-// in flight. Refunding twice is a no-op in the payment service.
-func (a *PaymentActivities) RefundPayment(ctx context.Context, in RefundInput) (HopResult, error) {
-	ctx, h := a.startHop(ctx, hopSpec{dtid: in.DTID, step: "payment", operation: paymentapi.OpRefund, compensation: true,
-		faults: in.Faults, priorAttempts: in.PriorAttempts})
-	_, err := a.Payments.RefundDTID(ctx, in.IdempotencyKey, in.DTID)
-	return h.result(), h.end(ctx, err)
+// RefundPayment is the compensation of ChargePayment: it refunds every
+// payment of the DTID and voids it at the payment service. Refunding twice
+// is a no-op there.
+func (a *PaymentActivities) RefundPayment(ctx context.Context, in CompensationInput) (HopResult, error) {
+	return a.compensate(ctx, in, "payment", paymentapi.OpRefund, func(ctx context.Context, key, dtid string) error {
+		_, err := a.Payments.RefundDTID(ctx, key, dtid)
+		return err
+	})
 }

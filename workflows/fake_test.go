@@ -81,7 +81,7 @@ func (f *fakeActivities) ChargePayment(ctx context.Context, in activities.Charge
 	return activities.ChargeResult{HopResult: hop, PaymentID: id}, nil
 }
 
-func (f *fakeActivities) RefundPayment(ctx context.Context, in activities.RefundInput) (activities.HopResult, error) {
+func (f *fakeActivities) RefundPayment(ctx context.Context, in activities.CompensationInput) (activities.HopResult, error) {
 	f.mu.Lock()
 	f.refundPrior = append(f.refundPrior, in.PriorAttempts)
 	f.mu.Unlock()
@@ -96,7 +96,7 @@ func (f *fakeActivities) CreateOrder(ctx context.Context, in activities.CreateOr
 	return activities.CreateOrderResult{HopResult: hop, OrderID: "ord-1"}, err
 }
 
-func (f *fakeActivities) CancelOrder(ctx context.Context, in activities.CancelOrderInput) (activities.HopResult, error) {
+func (f *fakeActivities) CancelOrder(ctx context.Context, in activities.CompensationInput) (activities.HopResult, error) {
 	return f.record(ctx, "order.cancel")
 }
 

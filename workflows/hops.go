@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"context"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagatrace/sagatrace/activities"
@@ -31,8 +33,8 @@ func (s *saga) forwardHops() map[ids.Operation]forwardFunc {
 
 func (s *saga) compensationHops() map[ids.Operation]compensationFunc {
 	return map[ids.Operation]compensationFunc{
-		paymentapi.OpRefund: s.refund,
-		orderapi.OpCancel:   s.cancelOrder,
+		paymentapi.OpRefund: s.compensation(StepPayment, paymentapi.OpRefund, payment.RefundPayment),
+		orderapi.OpCancel:   s.compensation(StepOrder, orderapi.OpCancel, order.CancelOrder),
 	}
 }
 
@@ -52,16 +54,6 @@ func (s *saga) charge(ctx workflow.Context) error {
 	return err
 }
 
-func (s *saga) refund(ctx workflow.Context, priorAttempts int32) error {
-	var out activities.HopResult
-	err := workflow.ExecuteActivity(ctx, payment.RefundPayment, activities.RefundInput{
-		DTID: s.state.DTID, IdempotencyKey: s.key(paymentapi.OpRefund),
-		PaymentID: s.state.PaymentID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
-	}).Get(ctx, &out)
-	s.record(StepPayment, paymentapi.OpRefund, true, out, err)
-	return err
-}
-
 func (s *saga) createOrder(ctx workflow.Context) error {
 	items := make([]orderapi.Item, len(s.in.Items))
 	for i, it := range s.in.Items {
@@ -78,14 +70,18 @@ func (s *saga) createOrder(ctx workflow.Context) error {
 	return err
 }
 
-func (s *saga) cancelOrder(ctx workflow.Context, priorAttempts int32) error {
-	var out activities.HopResult
-	err := workflow.ExecuteActivity(ctx, order.CancelOrder, activities.CancelOrderInput{
-		DTID: s.state.DTID, IdempotencyKey: s.key(orderapi.OpCancel),
-		OrderID: s.state.OrderID, Faults: s.in.Faults, PriorAttempts: priorAttempts,
-	}).Get(ctx, &out)
-	s.record(StepOrder, orderapi.OpCancel, true, out, err)
-	return err
+// compensation is the workflow code of a compensation hop: activity
+// compensates step's DTID at its service.
+func (s *saga) compensation(step string, op ids.Operation,
+	activity func(context.Context, activities.CompensationInput) (activities.HopResult, error)) compensationFunc {
+	return func(ctx workflow.Context, priorAttempts int32) error {
+		var out activities.HopResult
+		err := workflow.ExecuteActivity(ctx, activity, activities.CompensationInput{
+			DTID: s.state.DTID, IdempotencyKey: s.key(op), Faults: s.in.Faults, PriorAttempts: priorAttempts,
+		}).Get(ctx, &out)
+		s.record(step, op, true, out, err)
+		return err
+	}
 }
 
 // ScoreDelta is what a completed saga adds to its profile's score: one
