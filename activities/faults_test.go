@@ -48,11 +48,18 @@ func (r *recorder) RefundDTID(ctx context.Context, _, dtid string) (httpapi.Void
 	return httpapi.Voided[paymentapi.Payment]{DTID: dtid, Items: []paymentapi.Payment{{PaymentID: "p-1", State: paymentapi.StateRefunded}}}, nil
 }
 
-func (r *recorder) Publish(_ context.Context, ev scoringapi.Event) (uint64, error) {
+// Publish stores ev once per event ID, as the stream's duplicate window
+// does, and says when it was a duplicate.
+func (r *recorder) Publish(_ context.Context, ev scoringapi.Event) (scoringapi.Ack, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for i, p := range r.published {
+		if p.EventID == ev.EventID {
+			return scoringapi.Ack{Sequence: uint64(i + 1), Duplicate: true}, nil
+		}
+	}
 	r.published = append(r.published, ev)
-	return uint64(len(r.published)), nil
+	return scoringapi.Ack{Sequence: uint64(len(r.published))}, nil
 }
 
 func testHops() Hops {

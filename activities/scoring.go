@@ -16,7 +16,7 @@ import (
 
 // ScoreEvents is what the saga needs of the scoring stream.
 type ScoreEvents interface {
-	Publish(ctx context.Context, ev scoringapi.Event) (sequence uint64, err error)
+	Publish(ctx context.Context, ev scoringapi.Event) (scoringapi.Ack, error)
 }
 
 // ScoringActivities are the scoring step's activities. Do not copy.
@@ -72,18 +72,26 @@ func (a *ScoringActivities) publish(ctx context.Context, h *hop, in PublishScore
 	if fault.Kind == faults.Error {
 		return 0, permanent("ScoringRefused", errors.New(string(scoringapi.OpPublish)+": injected fault"))
 	}
-	seq, err := a.Scores.Publish(ctx, scoringapi.Event{
+	ack, err := a.Scores.Publish(ctx, scoringapi.Event{
 		EventID: in.EventID, DTID: in.DTID, ProfileID: in.ProfileID, Kind: in.Kind, Delta: in.Delta,
 	})
+	// On the first attempt the stream cannot hold this saga's event yet: a
+	// duplicate then means someone else published under its ID (event IDs
+	// are random, recorded in the saga's history), and that event is not
+	// this saga's score. On a retry a duplicate is the earlier attempt's
+	// write, whose PubAck was lost: the event is stored once.
+	if err == nil && ack.Duplicate && h.attempt == 1 {
+		return 0, permanent("EventIDTaken", fmt.Errorf("%s: the stream already holds an event with ID %s, which this saga did not publish",
+			scoringapi.OpPublish, in.EventID))
+	}
 	// The first attempt loses its PubAck after the stream stored the event;
 	// the retry publishes again and the stream drops the duplicate by its
-	// message ID. The Publisher does not say whether a PubAck was a
-	// duplicate, so "the first attempt" stands for "the write was new".
+	// message ID.
 	if err == nil && fault.Kind == faults.CrashAfterCommit && h.attempt == 1 {
 		h.span.AddEvent("fault injected", trace.WithAttributes(attribute.String("fault.kind", fault.String())))
-		return seq, fmt.Errorf("%s: injected crash after the PubAck of sequence %d", scoringapi.OpPublish, seq)
+		return ack.Sequence, fmt.Errorf("%s: injected crash after the PubAck of sequence %d", scoringapi.OpPublish, ack.Sequence)
 	}
-	return seq, err
+	return ack.Sequence, err
 }
 
 // publishFault parses kind, or returns no fault when there is none or

@@ -27,6 +27,8 @@ type fakeActivities struct {
 	charges  map[string]string
 	// refundPrior records each refund attempt's PriorAttempts.
 	refundPrior []int32
+	// eventIDs records each publish attempt's event ID.
+	eventIDs []string
 }
 
 func newFake() *fakeActivities {
@@ -101,6 +103,9 @@ func (f *fakeActivities) CancelOrder(ctx context.Context, in activities.Compensa
 }
 
 func (f *fakeActivities) PublishScore(ctx context.Context, in activities.PublishScoreInput) (activities.PublishScoreResult, error) {
+	f.mu.Lock()
+	f.eventIDs = append(f.eventIDs, in.EventID)
+	f.mu.Unlock()
 	hop, err := f.record(ctx, "scoring.publish")
 	return activities.PublishScoreResult{HopResult: hop, Sequence: 1}, err
 }

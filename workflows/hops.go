@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -89,9 +90,12 @@ func (s *saga) compensation(step string, op ids.Operation,
 func ScoreDelta(amountCents int64) int64 { return max(1, amountCents/100) }
 
 func (s *saga) publishScore(ctx workflow.Context) error {
-	eventID := s.key(scoringapi.OpPublish)
+	eventID, err := s.eventID(ctx)
+	if err != nil {
+		return err
+	}
 	var out activities.PublishScoreResult
-	err := workflow.ExecuteActivity(ctx, scoring.PublishScore, activities.PublishScoreInput{
+	err = workflow.ExecuteActivity(ctx, scoring.PublishScore, activities.PublishScoreInput{
 		DTID: s.state.DTID, EventID: eventID, ProfileID: s.in.ProfileID,
 		Kind: "order_completed", Delta: ScoreDelta(s.in.AmountCents), Faults: s.in.Faults,
 	}).Get(ctx, &out)
@@ -100,4 +104,20 @@ func (s *saga) publishScore(ctx workflow.Context) error {
 	}
 	s.record(StepScoring, scoringapi.OpPublish, false, out.HopResult, err)
 	return err
+}
+
+// eventID is the scoring event's ID, the stream's message ID: random, made
+// once and recorded in the saga's history (a side effect), so no one who
+// knows the DTID can publish under it first, and every retry of the
+// publish sends the same one. Sagas started before the change derive it
+// from the DTID as they always did.
+func (s *saga) eventID(ctx workflow.Context) (string, error) {
+	if workflow.GetVersion(ctx, changeRandomEventID, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return s.key(scoringapi.OpPublish), nil
+	}
+	var id string
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return ids.NewUUID() }).Get(&id); err != nil {
+		return "", fmt.Errorf("make the scoring event ID: %w", err)
+	}
+	return id, nil
 }

@@ -8,6 +8,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // A failed step's compensation is dropped only when the service's refusal
@@ -88,5 +91,27 @@ func TestOrderSagaRefusesADTIDItDoesNotOwn(t *testing.T) {
 				t.Errorf("activities called: %v", calls)
 			}
 		})
+	}
+}
+
+// The scoring event's ID cannot be derived from the DTID (anyone could
+// publish under it first), and every retry of the publish sends the same
+// one, so the stream stores it once.
+func TestOrderSagaEventIDIsRandomAndStableAcrossRetries(t *testing.T) {
+	f := newFake()
+	f.flaky["scoring.publish"] = 2
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+	var res Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.eventIDs) != 3 || f.eventIDs[0] != f.eventIDs[1] || f.eventIDs[1] != f.eventIDs[2] {
+		t.Fatalf("event IDs of the publish attempts = %v, want one ID three times", f.eventIDs)
+	}
+	if derived := ids.IdempotencyKey(res.DTID, string(scoringapi.OpPublish)); f.eventIDs[0] == derived || res.EventID != f.eventIDs[0] {
+		t.Errorf("event ID %q (result %q): want a random one, recorded in the result, not %q derived from the DTID", f.eventIDs[0], res.EventID, derived)
 	}
 }

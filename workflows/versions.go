@@ -20,4 +20,8 @@ const (
 	// (orderapi.MaxSKULen) is invalid input; before, such a saga charged,
 	// was refused at the order step and refunded.
 	changeSKUBoundOfOrder = "sku-bound-of-order"
+	// changeRandomEventID: the scoring event's ID is random, recorded with
+	// a side effect; before, it was derived from the DTID, so anyone could
+	// publish under it first.
+	changeRandomEventID = "random-event-id"
 )

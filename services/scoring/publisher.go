@@ -14,6 +14,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // Publisher publishes scoring events to JetStream with their identities in
@@ -29,15 +30,16 @@ func NewPublisher(js jetstream.JetStream, tp trace.TracerProvider, prop propagat
 	return &Publisher{js: js, tracer: tp.Tracer("github.com/sagatrace/sagatrace/services/scoring"), prop: prop}
 }
 
-// Publish stores ev in the stream and returns its stream sequence once the
-// server acknowledged it. ev.EventID doubles as the JetStream message ID.
-func (p *Publisher) Publish(ctx context.Context, ev Event) (uint64, error) {
+// Publish stores ev in the stream and returns the server's
+// acknowledgement. ev.EventID doubles as the JetStream message ID, so the
+// Ack says whether the stream already held it.
+func (p *Publisher) Publish(ctx context.Context, ev Event) (scoringapi.Ack, error) {
 	if err := check(ev); err != nil {
-		return 0, fmt.Errorf("publish scoring event: %w", err)
+		return scoringapi.Ack{}, fmt.Errorf("publish scoring event: %w", err)
 	}
 	data, err := json.Marshal(ev)
 	if err != nil {
-		return 0, fmt.Errorf("encode scoring event: %w", err)
+		return scoringapi.Ack{}, fmt.Errorf("encode scoring event: %w", err)
 	}
 	subject := Subject(ev.ProfileID)
 	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPrefix+"*", trace.WithSpanKind(trace.SpanKindProducer),
@@ -65,9 +67,9 @@ func (p *Publisher) Publish(ctx context.Context, ev Event) (uint64, error) {
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
-		return 0, fmt.Errorf("publish %s: %w", subject, err)
+		return scoringapi.Ack{}, fmt.Errorf("publish %s: %w", subject, err)
 	}
 	span.SetAttributes(attribute.Int64("messaging.nats.stream_sequence", int64(ack.Sequence)),
 		attribute.Bool("messaging.nats.duplicate", ack.Duplicate))
-	return ack.Sequence, nil
+	return scoringapi.Ack{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
 }

@@ -30,6 +30,14 @@ const (
 // stands in front of the stream.
 const OpPublish ids.Operation = "scoring.publish"
 
+// Ack is the stream's acknowledgement of a published event: where it was
+// stored, and whether the stream already held an event with its EventID
+// (within the stream's duplicate window) and so dropped this one.
+type Ack struct {
+	Sequence  uint64
+	Duplicate bool
+}
+
 // Event is one scoring event, as published to scoring.events.<profile_id>.
 type Event struct {
 	// EventID is optional (a plain `nats pub` has none); the saga sets it.
