@@ -20,7 +20,8 @@
 //	    dtid            TEXT
 //	    ... the service's own columns ...
 //	    state           TEXT
-//	    idempotency_key TEXT UNIQUE, which settles concurrent identical creates
+//	    idempotency_key TEXT UNIQUE, which settles concurrent identical creates: the caller's key (keys.go)
+//	    caller          TEXT, the token subject whose key space idempotency_key is in (version 4)
 //	    request_hash    TEXT, the Fingerprint of the creating request
 //	    created_at, updated_at TEXT (database.FormatTime)
 //	)

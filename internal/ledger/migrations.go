@@ -15,6 +15,7 @@ func (s Schema[E, S]) migrations() []database.Migration {
 	return []database.Migration{
 		{Version: 1, Name: "init", SQL: s.initSQL},
 		{Version: 3, Name: "voids", SQL: s.voidsSQL},
+		{Version: 4, Name: "callers", SQL: s.callersSQL},
 	}
 }
 

@@ -52,7 +52,7 @@ func NewStore[E any, S ~string](ctx context.Context, db *sql.DB, tp trace.Tracer
 	if err != nil {
 		return nil, fmt.Errorf("%s store: %w", schema.Name, err)
 	}
-	cols := append(append([]string{schema.IDColumn, "dtid"}, schema.Columns...), "state", "idempotency_key", "request_hash", "created_at", "updated_at")
+	cols := append(append([]string{schema.IDColumn, "dtid"}, schema.Columns...), "state", "caller", "idempotency_key", "request_hash", "created_at", "updated_at")
 	marks := make([]string, len(cols))
 	for i := range marks {
 		marks[i] = "$" + strconv.Itoa(i+1)
@@ -71,12 +71,13 @@ func (s *Store[E, S]) Ping(ctx context.Context) error { return s.db.PingContext(
 
 // Create records e, in the state it holds and created now, with its first
 // audit row,
-// unless key was used before: then it returns that entity (created false),
-// or ErrKeyReused when the earlier request's fingerprint differs from hash.
+// unless key was used before (by its caller, or bare before keys were
+// scoped, keys.go): then it returns that entity (created false), or
+// ErrKeyReused when the earlier request's fingerprint differs from hash.
 // A DTID that a compensation voided gets ErrVoided, and nothing is written.
 // The unique key makes concurrent identical requests safe: one insert
 // wins, the others read it.
-func (s *Store[E, S]) Create(ctx context.Context, key, hash string, e E, correlationID string) (out E, created bool, err error) {
+func (s *Store[E, S]) Create(ctx context.Context, key IdempotencyKey, hash string, e E, correlationID string) (out E, created bool, err error) {
 	c := s.schema.Common(&e)
 	*c.CreatedAt = now()
 	*c.UpdatedAt = *c.CreatedAt
@@ -86,13 +87,23 @@ func (s *Store[E, S]) Create(ctx context.Context, key, hash string, e E, correla
 	if err != nil {
 		return out, false, err
 	}
-	args := append(append([]any{*c.ID, *c.DTID}, own...), *c.State, key, hash, database.FormatTime(*c.CreatedAt), database.FormatTime(*c.UpdatedAt))
+	if key.Caller == legacyCaller {
+		return out, false, errNoCaller
+	}
+	args := append(append([]any{*c.ID, *c.DTID}, own...), *c.State, key.Caller, key.stored(), hash, database.FormatTime(*c.CreatedAt), database.FormatTime(*c.UpdatedAt))
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		if err := s.checkNotVoided(ctx, tx, *c.DTID); err != nil {
 			return err
 		}
+		// Looked up before the insert, which would not conflict with a row
+		// of the key stored bare before version 4: that row is the request's
+		// (a saga in flight across the upgrade) and must not be charged again.
+		out, err = s.replay(ctx, tx, key, hash)
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
 		var id int64
-		err := tx.QueryRowContext(ctx, s.insert, args...).Scan(&id)
+		err = tx.QueryRowContext(ctx, s.insert, args...).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			out, err = s.replay(ctx, tx, key, hash)
@@ -112,7 +123,7 @@ func (s *Store[E, S]) Create(ctx context.Context, key, hash string, e E, correla
 
 // ByKey returns the entity created with key, ErrNotFound when there is
 // none, or ErrKeyReused when a request with another fingerprint made it.
-func (s *Store[E, S]) ByKey(ctx context.Context, key, hash string) (out E, err error) {
+func (s *Store[E, S]) ByKey(ctx context.Context, key IdempotencyKey, hash string) (out E, err error) {
 	ctx, span := s.spans.Start(ctx, "by_key", ids.DTIDFrom(ctx))
 	defer s.spans.End(span, &err)
 	err = database.InTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -122,11 +133,18 @@ func (s *Store[E, S]) ByKey(ctx context.Context, key, hash string) (out E, err e
 	return out, err
 }
 
-func (s *Store[E, S]) replay(ctx context.Context, tx *sql.Tx, key, hash string) (E, error) {
+// replay returns the entity that key created, as Create and ByKey answer
+// it. A row of the caller's key space comes first; a row that holds the
+// bare key and no caller was written before keys were scoped, and answers
+// the key whoever sends it (keys.go). Only one of them exists unless an
+// old build ran beside a new one.
+func (s *Store[E, S]) replay(ctx context.Context, tx *sql.Tx, key IdempotencyKey, hash string) (E, error) {
 	var zero E
 	var id, storedHash string
-	err := tx.QueryRowContext(ctx, `SELECT `+s.schema.IDColumn+`, request_hash FROM `+s.schema.Table+` WHERE idempotency_key = $1`,
-		key).Scan(&id, &storedHash)
+	err := tx.QueryRowContext(ctx, `SELECT `+s.schema.IDColumn+`, request_hash FROM `+s.schema.Table+`
+		WHERE idempotency_key = $1 OR (idempotency_key = $2 AND caller = $3)
+		ORDER BY caller = $3 LIMIT 1`,
+		key.stored(), key.Value, legacyCaller).Scan(&id, &storedHash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return zero, ErrNotFound

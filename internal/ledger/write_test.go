@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/faults/faulthttp"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -67,9 +68,11 @@ func TestDecodeWrite(t *testing.T) {
 		key      string
 		body     string
 		faults   string
+		noCaller bool   // the request did not pass the guard
 		wantType string // "" means accepted
 	}{
 		{name: "accepted", key: "k-1", body: good, faults: "payment.charge=error"},
+		{name: "no_caller_no_key_space", key: "k-1", body: good, faults: "payment.charge=error", noCaller: true},
 		{name: "key_checked_first", body: `{`, faults: "nonsense", wantType: httpapi.TypeInvalidIdempotencyKey},
 		{name: "body_before_validation", key: "k-1", body: `{`, faults: "nonsense", wantType: httpapi.TypeInvalidBody},
 		{name: "validation_before_faults", key: "k-1", body: `{}`, faults: "nonsense", wantType: httpapi.TypeInvalidField},
@@ -84,9 +87,18 @@ func TestDecodeWrite(t *testing.T) {
 			if tt.key != "" {
 				r.Header.Set(ids.HeaderIdempotencyKey, tt.key)
 			}
+			if !tt.noCaller {
+				r = r.WithContext(auth.WithCaller(r.Context(), auth.Caller{Subject: "tester"}))
+			}
 			req, err := DecodeWrite(httptest.NewRecorder(), r, 1<<10, gate, validate)
-			if tt.wantType == "" {
-				if err != nil || req.Key != tt.key || req.Body.DTID != "d-1" || !req.Faults.Has("payment.charge", faults.Error) {
+			switch {
+			case tt.noCaller:
+				if !errors.Is(err, errNoCaller) {
+					t.Errorf("err = %v, want %v", err, errNoCaller)
+				}
+				return
+			case tt.wantType == "":
+				if err != nil || req.Key != (IdempotencyKey{Caller: "tester", Value: tt.key}) || req.Body.DTID != "d-1" || !req.Faults.Has("payment.charge", faults.Error) {
 					t.Errorf("DecodeWrite = %+v, %v", req, err)
 				}
 				return
