@@ -17,8 +17,8 @@ import (
 // compensate runs the registered compensations in reverse order on a
 // context that a cancellation of the saga cannot cancel. A compensation
 // that exhausts its retry budget parks the saga in compensation_failed
-// until an operator signals retry-compensation; the saga never ends with
-// money half-taken.
+// until an operator acts (operator.go): retries it, or resolves it by hand;
+// the saga never ends with money half-taken unless a person says so.
 func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -41,17 +41,47 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 			}
 			tried += attemptsMade(err)
 			s.state.Status = StatusCompensationFailed
-			log.Error("compensation failed; waiting for the retry-compensation signal",
+			log.Error("compensation failed; waiting for an operator",
 				"dtid", s.state.DTID, "step", c.step, "attempts", tried, "error", err)
 			s.markParked(ctx, c.step, tried)
-			retry.Receive(ctx, nil)
-			log.Info("retrying compensation on operator signal", "dtid", s.state.DTID, "step", c.step)
+			resolved, err := s.park(ctx, retry, c.step)
+			if err != nil {
+				return s.state, err
+			}
 			s.state.Status = StatusCompensating
+			if resolved {
+				break
+			}
 		}
 	}
 	s.state.Status = StatusCompensated
 	log.Info("saga compensated", "dtid", s.state.DTID, "cause", s.state.Error)
+	// An operator's update answers once its action is over; let it answer
+	// before the run closes.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return s.state, err
+	}
 	return s.state, temporal.NewNonRetryableApplicationError("saga compensated: "+s.state.Error, ErrTypeCompensated, cause, s.state)
+}
+
+// park waits for an operator and reports whether the operator resolved
+// the compensation of step by hand (rather than asking for a retry). A
+// saga parked by a build from before operator updates waits for the
+// retry-compensation signal, as it did.
+func (s *saga) park(ctx workflow.Context, retry workflow.ReceiveChannel, step string) (resolved bool, err error) {
+	if workflow.GetVersion(ctx, changeOperatorUpdates, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		retry.Receive(ctx, nil)
+		workflow.GetLogger(ctx).Info("retrying compensation on operator signal", "dtid", s.state.DTID, "step", step)
+		return false, nil
+	}
+	a, err := s.waitForOperator(ctx, retry)
+	if err != nil {
+		return false, err
+	}
+	a.Step = step
+	s.recordAction(ctx, a)
+	s.desk.rounds++
+	return a.Action == UpdateResolveCompensation, nil
 }
 
 // markParked puts the wait for an operator on the RunWorkflow span, as an

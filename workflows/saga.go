@@ -23,6 +23,7 @@ type saga struct {
 	in            Input
 	state         State
 	compensations []compensation
+	desk          operatorDesk
 }
 
 // compensation is a registered compensation of one step.
@@ -45,6 +46,9 @@ func newSaga(ctx workflow.Context, in Input) *saga {
 func (s *saga) start(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QuerySagaState, func() (State, error) { return s.state, nil }); err != nil {
 		return fmt.Errorf("register %s query: %w", QuerySagaState, err)
+	}
+	if err := s.registerOperatorUpdates(ctx); err != nil {
+		return err
 	}
 	err := s.in.validateBase(s.state.DTID)
 	if err == nil {

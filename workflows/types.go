@@ -19,7 +19,9 @@ const (
 	// QuerySagaState answers with a State, on open and closed runs.
 	QuerySagaState = "saga_state"
 	// SignalRetryCompensation resumes a saga stuck in compensation_failed
-	// after the operator fixed the cause.
+	// after the operator fixed the cause; sagas parked by a build from
+	// before the operator updates (operator.go) wait for it, and the others
+	// take it while parked.
 	SignalRetryCompensation = "retry-compensation"
 	// WorkflowIDPrefix + DTID is the workflow ID used by `sagatrace start`.
 	WorkflowIDPrefix = "order-saga-"
@@ -101,6 +103,8 @@ type State struct {
 	EventID   string `json:"event_id,omitempty"`
 	Hops      []Hop  `json:"hops"`
 	Error     string `json:"error,omitempty"`
+	// OperatorActions lists what operators did to the parked saga, and who.
+	OperatorActions []OperatorAction `json:"operator_actions,omitempty"`
 }
 
 // Result is the saga's outcome: the workflow result when completed, the

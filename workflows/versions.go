@@ -24,4 +24,9 @@ const (
 	// a side effect; before, it was derived from the DTID, so anyone could
 	// publish under it first.
 	changeRandomEventID = "random-event-id"
+	// changeOperatorUpdates: a parked saga takes the operator's
+	// retry-compensation and resolve-compensation updates, and drops
+	// signals sent while it was not parked; before, it waited for the
+	// signal alone, and an early signal was spent by the next park.
+	changeOperatorUpdates = "operator-updates"
 )
