@@ -25,7 +25,8 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 		StartToCloseTimeout: activityTimeout, RetryPolicy: retryPolicy(CompensationAttempts, compensationRetryMaxInterval),
 	})
 	log := workflow.GetLogger(ctx)
-	s.state.Status, s.state.Error = StatusCompensating, cause.Error()
+	s.state.Error = cause.Error()
+	s.setStatus(ctx, StatusCompensating)
 	var se *stepError
 	if errors.As(cause, &se) {
 		s.state.Error = "step " + se.step + ": " + describe(se.err)
@@ -40,7 +41,7 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 				break
 			}
 			tried += attemptsMade(err)
-			s.state.Status = StatusCompensationFailed
+			s.setStatus(ctx, StatusCompensationFailed)
 			log.Error("compensation failed; waiting for an operator",
 				"dtid", s.state.DTID, "step", c.step, "attempts", tried, "error", err)
 			s.markParked(ctx, c.step, tried)
@@ -48,13 +49,13 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 			if err != nil {
 				return s.state, err
 			}
-			s.state.Status = StatusCompensating
+			s.setStatus(ctx, StatusCompensating)
 			if resolved {
 				break
 			}
 		}
 	}
-	s.state.Status = StatusCompensated
+	s.setStatus(ctx, StatusCompensated)
 	log.Info("saga compensated", "dtid", s.state.DTID, "cause", s.state.Error)
 	// An operator's update answers once its action is over; let it answer
 	// before the run closes.

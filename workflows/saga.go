@@ -24,6 +24,9 @@ type saga struct {
 	state         State
 	compensations []compensation
 	desk          operatorDesk
+	// statusAttribute: this saga keeps SagaStatusSearchAttribute current
+	// (sagas started before changeSagaStatusAttribute do not).
+	statusAttribute bool
 }
 
 // compensation is a registered compensation of one step.
@@ -44,6 +47,7 @@ func newSaga(ctx workflow.Context, in Input) *saga {
 // by DTID; a saga whose input is invalid fails here, before any service is
 // called.
 func (s *saga) start(ctx workflow.Context) error {
+	s.statusAttribute = workflow.GetVersion(ctx, changeSagaStatusAttribute, workflow.DefaultVersion, 1) >= 1
 	if err := workflow.SetQueryHandler(ctx, QuerySagaState, func() (State, error) { return s.state, nil }); err != nil {
 		return fmt.Errorf("register %s query: %w", QuerySagaState, err)
 	}
@@ -55,7 +59,8 @@ func (s *saga) start(ctx workflow.Context) error {
 		err = s.laterChecks(ctx)
 	}
 	if err != nil {
-		s.state.Status, s.state.Error = StatusInvalid, err.Error()
+		s.state.Error = err.Error()
+		s.setStatus(ctx, StatusInvalid)
 		return temporal.NewNonRetryableApplicationError("invalid saga input: "+err.Error(), ErrTypeInvalidInput, err)
 	}
 	return s.tag(ctx)
@@ -98,9 +103,23 @@ func (s *saga) execute(ctx workflow.Context, steps []boundStep) (Result, error) 
 	if err := s.run(ctx, steps); err != nil {
 		return s.compensate(ctx, err)
 	}
-	s.state.Status = StatusCompleted
+	s.setStatus(ctx, StatusCompleted)
 	workflow.GetLogger(ctx).Info("saga completed", "dtid", s.state.DTID)
 	return s.state, nil
+}
+
+// setStatus moves the saga to st and, for sagas that keep it, updates the
+// SagaStatus search attribute, so visibility finds parked sagas. The
+// attribute is for finding sagas, not their truth (saga_state is): a
+// failed upsert is logged, and the saga goes on.
+func (s *saga) setStatus(ctx workflow.Context, st Status) {
+	s.state.Status = st
+	if !s.statusAttribute {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SagaStatusSearchAttribute.ValueSet(string(st))); err != nil {
+		workflow.GetLogger(ctx).Error("upsert the SagaStatus search attribute", "dtid", s.state.DTID, "status", st, "error", err)
+	}
 }
 
 // tag makes the saga findable by DTID: the search attribute (when the

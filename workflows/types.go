@@ -37,6 +37,11 @@ const (
 // saga findable by DTID (`temporal workflow list --query 'DTID="…"'`).
 var DTIDSearchAttribute = temporal.NewSearchAttributeKeyKeyword(ids.SearchAttributeDTID)
 
+// SagaStatusSearchAttribute is the keyword search attribute holding the
+// saga's Status, kept current (`temporal workflow list --query
+// 'SagaStatus="compensation_failed"'`, `sagatrace sagas`).
+var SagaStatusSearchAttribute = temporal.NewSearchAttributeKeyKeyword(ids.SearchAttributeSagaStatus)
+
 // WorkflowID returns the workflow ID `sagatrace start` uses for dtid; the
 // same DTID always maps to the same workflow, so starting it twice cannot
 // charge twice.

@@ -29,4 +29,7 @@ const (
 	// signals sent while it was not parked; before, it waited for the
 	// signal alone, and an early signal was spent by the next park.
 	changeOperatorUpdates = "operator-updates"
+	// changeSagaStatusAttribute: the saga keeps the SagaStatus search
+	// attribute current, so parked sagas are found with one query.
+	changeSagaStatusAttribute = "saga-status-attribute"
 )

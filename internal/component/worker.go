@@ -83,12 +83,12 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		added, err := temporalclient.EnsureDTIDSearchAttribute(ctx, tc, cfg.Namespace)
+		added, err := temporalclient.EnsureSearchAttributes(ctx, tc, cfg.Namespace)
 		if err != nil {
 			return err
 		}
-		if added {
-			logger.Info("registered the DTID search attribute", slog.String("namespace", cfg.Namespace))
+		if len(added) > 0 {
+			logger.Info("registered search attributes", slog.Any("attributes", added), slog.String("namespace", cfg.Namespace))
 		}
 		creds, err := credentials(r.Name, cfg.Auth, logger)
 		if err != nil {

@@ -38,9 +38,10 @@ type TemporalOptions struct {
 	// SQLitePragmas are passed as --sqlite-pragma NAME=VALUE, for the
 	// database file's journal and sync modes.
 	SQLitePragmas []string
-	// WithoutDTIDAttribute starts the server like an existing cluster that
-	// never heard of sagatrace, to test that the worker registers DTID.
-	WithoutDTIDAttribute bool
+	// WithoutSearchAttributes starts the server like an existing cluster that
+	// never heard of sagatrace, to test that the worker registers the
+	// saga's search attributes (DTID, SagaStatus).
+	WithoutSearchAttributes bool
 }
 
 // Temporal is a running Temporal dev server (`temporal server start-dev`),
@@ -82,10 +83,10 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		"--log-level", opts.LogLevel,
 		"--color", "never",
 	}
-	if !opts.WithoutDTIDAttribute {
+	if !opts.WithoutSearchAttributes {
 		// Registered before the frontend starts: a workflow that upserts an
 		// unknown search attribute fails its tasks forever.
-		args = append(args, "--search-attribute", "DTID=Keyword")
+		args = append(args, "--search-attribute", "DTID=Keyword", "--search-attribute", "SagaStatus=Keyword")
 	}
 	t := &Temporal{hostPort: net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))}
 	if opts.Headless {

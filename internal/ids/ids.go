@@ -43,6 +43,11 @@ const BaggageDTID = "dtid"
 // SearchAttributeDTID is the Temporal keyword search attribute holding the DTID.
 const SearchAttributeDTID = "DTID"
 
+// SearchAttributeSagaStatus is the Temporal keyword search attribute
+// holding a saga's status (running, compensation_failed, …), kept current
+// by the saga, so parked sagas are found with one visibility query.
+const SearchAttributeSagaStatus = "SagaStatus"
+
 // MaxDTIDLen bounds a DTID: it is a tag, a column and a search attribute value.
 const MaxDTIDLen = 128
 

@@ -11,26 +11,40 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// EnsureDTIDSearchAttribute registers the DTID keyword search attribute when
-// the cluster lacks it. It must run before a worker polls: a workflow that
-// upserts an unregistered attribute fails its workflow tasks forever.
-func EnsureDTIDSearchAttribute(ctx context.Context, c client.Client, namespace string) (added bool, err error) {
+// SearchAttributes are the keyword search attributes the saga writes: the
+// DTID, set at start, and the saga's status, kept current.
+func SearchAttributes() []string {
+	return []string{ids.SearchAttributeDTID, ids.SearchAttributeSagaStatus}
+}
+
+// EnsureSearchAttributes registers the SearchAttributes the cluster lacks
+// and returns those it added. It must run before a worker polls: a
+// workflow that upserts an unregistered attribute fails its workflow
+// tasks forever.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) (added []string, err error) {
 	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return false, fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
+		return nil, fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
 	}
-	if t, ok := list.GetCustomAttributes()[ids.SearchAttributeDTID]; ok {
-		if t != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
-			return false, fmt.Errorf("search attribute %s exists with type %s, sagatrace needs Keyword; remove it or use another namespace", ids.SearchAttributeDTID, t)
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, name := range SearchAttributes() {
+		t, ok := list.GetCustomAttributes()[name]
+		switch {
+		case !ok:
+			missing[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+			added = append(added, name)
+		case t != enumspb.INDEXED_VALUE_TYPE_KEYWORD:
+			return nil, fmt.Errorf("search attribute %s exists with type %s, sagatrace needs Keyword; remove it or use another namespace", name, t)
 		}
-		return false, nil
+	}
+	if len(missing) == 0 {
+		return nil, nil
 	}
 	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        namespace,
-		SearchAttributes: map[string]enumspb.IndexedValueType{ids.SearchAttributeDTID: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		Namespace: namespace, SearchAttributes: missing,
 	})
 	if err != nil {
-		return false, fmt.Errorf("add search attribute %s to namespace %s (needs operator rights; or run `temporal operator search-attribute create --name DTID --type Keyword`): %w", ids.SearchAttributeDTID, namespace, err)
+		return nil, fmt.Errorf("add search attributes %v to namespace %s (needs operator rights; or run `temporal operator search-attribute create --name <name> --type Keyword` for each): %w", added, namespace, err)
 	}
-	return true, nil
+	return added, nil
 }

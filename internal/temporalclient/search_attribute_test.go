@@ -15,12 +15,13 @@ import (
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 )
 
-// Against a real Temporal that, like an existing cluster, lacks DTID: the
-// worker's start-up adds it once, and a second call finds it.
-func TestEnsureDTIDSearchAttributeOnAClusterWithoutIt(t *testing.T) {
+// Against a real Temporal that, like an existing cluster, lacks the saga's
+// attributes: the worker's start-up adds them once, and a second call
+// finds them.
+func TestEnsureSearchAttributesOnAClusterWithoutThem(t *testing.T) {
 	tools := devstacktest.Tools(t)
 	srv, err := devstack.StartTemporal(t.Context(), devstack.TemporalOptions{
-		Binary: tools.Temporal, Headless: true, WithoutDTIDAttribute: true,
+		Binary: tools.Temporal, Headless: true, WithoutSearchAttributes: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -38,20 +39,22 @@ func TestEnsureDTIDSearchAttributeOnAClusterWithoutIt(t *testing.T) {
 	}
 	defer c.Close()
 
-	for i, wantAdded := range []bool{true, false} {
-		added, err := temporalclient.EnsureDTIDSearchAttribute(t.Context(), c, "default")
+	for i, wantAdded := range []int{2, 0} {
+		added, err := temporalclient.EnsureSearchAttributes(t.Context(), c, "default")
 		if err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
 		}
-		if added != wantAdded {
-			t.Errorf("call %d: added = %v, want %v", i+1, added, wantAdded)
+		if len(added) != wantAdded {
+			t.Errorf("call %d: added %v, want %d", i+1, added, wantAdded)
 		}
 	}
 	list, err := c.OperatorService().ListSearchAttributes(t.Context(), &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list.GetCustomAttributes()["DTID"]; got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
-		t.Errorf("DTID attribute type = %v, want Keyword", got)
+	for _, name := range temporalclient.SearchAttributes() {
+		if got := list.GetCustomAttributes()[name]; got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
+			t.Errorf("%s attribute type = %v, want Keyword", name, got)
+		}
 	}
 }
