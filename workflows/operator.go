@@ -31,6 +31,10 @@ const (
 	UpdateResolveCompensation = "resolve-compensation"
 )
 
+// ParkedByEarlierBuild starts the refusal of an update by a saga that an
+// earlier build parked: it waits for the retry-compensation signal.
+const ParkedByEarlierBuild = "this saga was parked by an earlier build"
+
 // OperatorRequest is the argument of both updates.
 type OperatorRequest struct {
 	// Operator is who acts: the token's subject, or the OS user of the CLI.
@@ -86,7 +90,7 @@ func (s *saga) validateAction(name string, req OperatorRequest) error {
 	case s.state.Status != StatusCompensationFailed:
 		errs = append(errs, fmt.Errorf("the saga is %s, not %s: there is nothing to %s", s.state.Status, StatusCompensationFailed, strings.TrimSuffix(name, "-compensation")))
 	case !s.desk.accepting:
-		errs = append(errs, errors.New("this saga was parked by an earlier build: send it the retry-compensation signal instead"))
+		errs = append(errs, errors.New(ParkedByEarlierBuild+": send it the retry-compensation signal instead"))
 	case s.desk.pending != nil:
 		errs = append(errs, fmt.Errorf("an operator action (%s by %s) is already being taken", s.desk.pending.Action, s.desk.pending.Operator))
 	}

@@ -30,6 +30,9 @@ func commands() []command {
 		{"serve", "run one component (payment, order, scoring, worker, console) against external infrastructure", runServe},
 		{"start", "start a saga and print its DTID and where to look", runStart},
 		{"trace", "show every hop of one transaction (DTID) as one timeline, from Jaeger and Temporal", runTrace},
+		{"sagas", "list sagas by status: the queue of parked sagas (compensation_failed) by default", runSagas},
+		{"retry-compensation", "retry the failing compensation of parked sagas now (one, several, or --all-parked)", runRetryCompensation},
+		{"resolve-compensation", "mark a parked saga's compensation as done by hand, with a reason", runResolveCompensation},
 		{"bench", "measure against a baseline in the same run: bench scoring, bench saga", runBench},
 		{"drill", "break sagas on purpose and check that every one completed or was fully compensated", runDrill},
 		{"repartition", "change the scoring stream's partition count, once every partition is scored and the instances are stopped", runRepartition},
@@ -69,7 +72,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nUsage: sagatrace <command> [flags]   (sagatrace <command> --help for its flags)")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-20s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nExample:\n  go run ./cmd/sagatrace dev\n  go run ./cmd/sagatrace start --customer c-1 --profile p-1 --amount 12.99")
 }
