@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Captures the replay corpus of one build: real OrderSaga histories, one saga
+# per outcome, from the real Temporal dev server, into
+# workflows/testdata/histories/<label>-<case>.json. `go test ./workflows/`
+# replays every file there with today's workflow code (replay_test.go), so a
+# change of workflow logic that a saga in flight could not survive fails.
+#
+#   scripts/replay-corpus.sh                       # this checkout's build, labelled by its commit
+#   git worktree add /tmp/old <commit>
+#   scripts/replay-corpus.sh --src /tmp/old        # an older build's sagas, labelled <commit>
+#
+# It starts `sagatrace dev` of --src on free ports and a throwaway data dir,
+# runs every drill scenario once (`sagatrace drill --scenario all --sagas 1`),
+# starts the cases the drill has no scenario for (invalid input, a saga left
+# parked, the input rules added with workflow.GetVersion), and exports each
+# history with the Temporal CLI built from tools/go.mod. The files of other
+# labels are left alone: an old build's histories stay until no saga of that
+# build can be in flight (docs/ARCHITECTURE.md, "Rules that keep it this way").
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+src=$here
+label=
+out=$here/workflows/testdata/histories
+
+usage() {
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+	echo
+	echo "usage: $0 [--src CHECKOUT] [--label LABEL] [--out DIR]"
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--src) src=$(cd "$2" && pwd); shift 2 ;;
+	--label) label=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "unknown argument: $1" >&2; usage ;;
+	esac
+done
+if [ -z "$label" ]; then
+	# A label names the code that wrote the histories; uncommitted changes to
+	# that code would make the commit a lie.
+	if [ -n "$(git -C "$src" status --porcelain -- 'workflows/*.go' 'activities/*.go' ':!*_test.go')" ]; then
+		echo "$src has uncommitted changes in workflows/ or activities/: commit them, or name the build with --label" >&2
+		exit 2
+	fi
+	label=$(git -C "$src" rev-parse --short=7 HEAD)
+fi
+for tool in jq base64 git; do
+	command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
+done
+mkdir -p "$out"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/replay-corpus.XXXXXX")
+dev_pid=
+cleanup() {
+	if [ -n "$dev_pid" ] && kill -0 "$dev_pid" 2>/dev/null; then
+		kill -INT "$dev_pid" # sagatrace dev stops its children on SIGINT
+		wait "$dev_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM # so that cleanup runs on Ctrl-C too
+
+echo "== building sagatrace of $src ($label)"
+(cd "$src" && go build -o "$work/sagatrace" ./cmd/sagatrace)
+# The Temporal CLI of tools/go.mod, built (or found in the build cache) once
+# and then run directly: `go tool` per call costs seconds in the polls below.
+(cd "$here" && go tool -modfile=tools/go.mod temporal --version >/dev/null)
+temporal_cli=$(cd "$here" && go tool -n -modfile=tools/go.mod temporal)
+temporal() { "$temporal_cli" "$@"; }
+
+# free_port prints a port nobody listens on, below Linux's ephemeral range
+# (so no outgoing connection takes it meanwhile), never the same twice.
+taken=" "
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 12000))
+		case $taken in *" $p "*) continue ;; esac
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			taken="$taken$p "
+			echo "$p"
+			return
+		fi
+	done
+}
+# Each port is taken in this shell, not a $(…) subshell, so taken grows.
+free_port >"$work/p"; temporal_port=$(<"$work/p")
+free_port >"$work/p"; jaeger_port=$(<"$work/p")
+free_port >"$work/p"; otlp_port=$(<"$work/p")
+free_port >"$work/p"; nats_port=$(<"$work/p")
+free_port >"$work/p"; payment_port=$(<"$work/p")
+free_port >"$work/p"; order_port=$(<"$work/p")
+free_port >"$work/p"; scoring_port=$(<"$work/p")
+address=127.0.0.1:$temporal_port
+
+echo "== starting sagatrace dev (Temporal at $address, data in $work/data)"
+# From $src: dev builds Temporal and Jaeger from its tools/go.mod. Ports not
+# named here are any free port.
+(cd "$src" && exec "$work/sagatrace" dev --data-dir "$work/data" --log-level warn \
+	--temporal-port "$temporal_port" --temporal-ui-port 0 --temporal-http-port 0 \
+	--jaeger-port "$jaeger_port" --jaeger-grpc-port 0 --otlp-grpc-port 0 --otlp-http-port "$otlp_port" \
+	--jaeger-thrift-port 0 --jaeger-compact-port 0 --nats-port "$nats_port" \
+	--payment-port "$payment_port" --order-port "$order_port" --scoring-port "$scoring_port" --console-port 0 \
+	>"$work/dev.out" 2>"$work/dev.err") &
+dev_pid=$!
+for _ in $(seq 1 600); do # up to 10 minutes: the first run builds the tools
+	grep -q 'sagatrace dev is ready' "$work/dev.out" 2>/dev/null && break
+	kill -0 "$dev_pid" 2>/dev/null || { cat "$work/dev.err" >&2; echo "sagatrace dev exited" >&2; exit 1; }
+	sleep 1
+done
+grep -q 'sagatrace dev is ready' "$work/dev.out" || { tail -20 "$work/dev.err" >&2; echo "sagatrace dev not ready" >&2; exit 1; }
+
+common=(--temporal-address "$address" --otlp-endpoint "http://127.0.0.1:$otlp_port")
+
+echo "== every drill scenario, one saga each"
+(cd "$src" && "$work/sagatrace" drill --scenario all --sagas 1 --concurrency 8 "${common[@]}" \
+	--payment-url "http://127.0.0.1:$payment_port" --order-url "http://127.0.0.1:$order_port" \
+	--scoring-url "http://127.0.0.1:$scoring_port" --jaeger-url "http://127.0.0.1:$jaeger_port" \
+	--nats-url "nats://127.0.0.1:$nats_port" --auth-key "$work/data/auth/issuer.key")
+
+echo "== the cases the drill has no scenario for"
+# Each case's customer ID, "replay-<case>", names its file. Input as
+# `temporal workflow start` gives it (the Temporal CLI path of the README):
+# the starter's checks are skipped, so the workflow's own are what decide.
+item='{"sku":"sku-1","qty":1,"price_cents":500}'
+start_raw() { # workflow ID, input JSON
+	temporal workflow start --address "$address" --task-queue sagas --type OrderSaga \
+		--workflow-id "$1" --input "$2" >/dev/null
+}
+run=$(date +%s)
+# invalid input: the workflow refuses it before any service is called.
+start_raw "replay-invalid-input-$run" \
+	'{"customer_id":"replay-invalid-input","profile_id":"p-1","amount_cents":0,"currency":"USD","items":['"$item"']}'
+# a SKU longer than the order service takes (rule sku-bound-of-order):
+# refunded at the order step by a build before the rule, invalid after it.
+long_sku=$(printf 'sku-%070d' 0)
+start_raw "replay-sku-too-long-$run" \
+	'{"customer_id":"replay-sku-too-long","profile_id":"p-1","amount_cents":500,"currency":"USD","items":[{"sku":"'"$long_sku"'","qty":1,"price_cents":500}]}'
+# a DTID its workflow ID does not own (rule dtid-owns-workflow-id):
+# completed by a build before the rule, invalid after it.
+start_raw "replay-dtid-not-owned-$run" \
+	'{"dtid":"someone-elses-'"$run"'","customer_id":"replay-dtid-not-owned","profile_id":"p-1","amount_cents":500,"currency":"USD","items":['"$item"']}'
+# parked: refunds keep failing, and nobody signals retry-compensation, so
+# the history ends with the saga waiting, as a saga in flight across an
+# upgrade does (the drill's refund-keeps-failing is parked, then retried).
+parked="replay-parked-$run"
+start_raw "$parked" \
+	'{"customer_id":"replay-parked","profile_id":"p-1","amount_cents":500,"currency":"USD","items":['"$item"'],"faults":{"order.create":"error","payment.refund":"transient:100"}}'
+for _ in $(seq 1 120); do # the refund's budget of 8 attempts takes about 25 s
+	status=$(temporal workflow query --address "$address" -w "$parked" --type saga_state --output json 2>/dev/null |
+		jq -r '.queryResult[0].status // empty' || true)
+	case $status in compensation_failed | invalid | compensated | completed) break ;; esac
+	sleep 1
+done
+[ "$status" = compensation_failed ] || { echo "$parked did not park (status ${status:-unknown})" >&2; exit 1; }
+for id in "replay-invalid-input-$run" "replay-sku-too-long-$run" "replay-dtid-not-owned-$run"; do
+	temporal workflow result --address "$address" -w "$id" >/dev/null 2>&1 || true # waits for it to close
+done
+
+echo "== exporting the histories to $out"
+temporal workflow list --address "$address" --query 'WorkflowType="OrderSaga"' --output json --limit 1000 |
+	jq -r '.[].execution.workflowId' >"$work/ids"
+n=0
+declare -A seen
+while read -r id; do
+	temporal workflow show --address "$address" -w "$id" --output json >"$work/history.json"
+	# The case is the customer ID of the saga's input: drill-<scenario> or
+	# replay-<case>.
+	customer=$(jq -r '.events[0].workflowExecutionStartedEventAttributes.input.payloads[0].data' "$work/history.json" |
+		base64 -d | jq -r .customer_id)
+	case $customer in
+	drill-* | replay-*) name=${customer#*-} ;;
+	*) echo "skipping $id: customer $customer is none of this script's" >&2; continue ;;
+	esac
+	file=$out/$label-$name.json
+	if [ -n "${seen[$name]:-}" ]; then
+		echo "two sagas of case $name" >&2; exit 1
+	fi
+	jq -c . "$work/history.json" >"$file" # one line: a third smaller, and nobody reads it as text
+	seen[$name]=1
+	n=$((n + 1))
+	printf '  %-50s %6d bytes\n' "${file#"$here"/}" "$(wc -c <"$file")"
+done <"$work/ids"
+
+# Inputs hold test customers only; a token or key in a history would be a
+# leak into the repository. Payloads are base64 (of JSON, so every one
+# starts "eyJ"): they are searched decoded, for a bearer token, a JWT (two
+# base64url parts joined by a dot) or a PEM key.
+leaks=0
+for f in "$out/$label"-*.json; do
+	if { cat "$f"; jq -r '.. | objects | .data? | strings | @base64d' "$f"; } |
+		grep -qiE 'bearer |eyJ[A-Za-z0-9_-]+\.eyJ|PRIVATE KEY'; then
+		echo "$f holds what looks like a credential; it must not be committed" >&2
+		leaks=1
+	fi
+done
+[ "$leaks" = 0 ] || exit 1
+echo "captured $n histories of $label"
