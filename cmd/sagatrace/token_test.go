@@ -123,3 +123,27 @@ func TestTokenOut(t *testing.T) {
 		t.Errorf("the token file verifies as %+v, %v", c, err)
 	}
 }
+
+// serve order names each flag it needs to read payments.
+func TestServeOrderNeedsThePaymentService(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no_token_file", want: "--payment-token-file is required"},
+		{name: "empty_url", args: []string{"--payment-url", "", "--payment-token-file", "t"}, want: "--payment-url is required"},
+		{name: "bad_url", args: []string{"--payment-url", "payment:8081", "--payment-token-file", "t"}, want: `--payment-url "payment:8081" is not an http(s) base URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"serve", "order", "--listen", "127.0.0.1:0", "--auth-public-key", "issuer.pub",
+				"--database-url", filepath.Join(t.TempDir(), "order.db"), "--otlp-endpoint", "http://127.0.0.1:1"}, tt.args...)
+			err := run(context.Background(), args, &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 saying %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}
