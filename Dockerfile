@@ -7,17 +7,18 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/sagatrace ./cmd/sagatrace \
- && mkdir -p /out/data /out/issuer /out/public
+ && mkdir -p /out/data /out/issuer /out/public /out/order-token
 
 # Runtime stage: no shell, no package manager, not root. The data and key
 # directories are owned by the nonroot user, so named volumes mounted there
 # are writable (keygen writes the issuer's private key, mode 0600, and its
-# public key).
+# public key; order-token the order service's token for payments).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/sagatrace /sagatrace
 COPY --from=build --chown=65532:65532 /out/data /var/lib/sagatrace
 COPY --from=build --chown=65532:65532 /out/issuer /etc/sagatrace/issuer
 COPY --from=build --chown=65532:65532 /out/public /etc/sagatrace/public
+COPY --from=build --chown=65532:65532 /out/order-token /etc/sagatrace/order-token
 USER 65532:65532
 ENTRYPOINT ["/sagatrace"]
 CMD ["--help"]

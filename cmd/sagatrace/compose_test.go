@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"io"
 	"net"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // No Docker engine runs on these machines, so compose.yaml is checked
@@ -27,6 +33,16 @@ func loadCompose(t *testing.T) *types.Project {
 		t.Fatalf("compose.yaml does not load: %v", err)
 	}
 	return p
+}
+
+// mounted returns the named volume under which svc sees file.
+func mounted(svc types.ServiceConfig, file string) (types.ServiceVolumeConfig, bool) {
+	for _, v := range svc.Volumes {
+		if v.Type == types.VolumeTypeVolume && strings.HasPrefix(file, strings.TrimSuffix(v.Target, "/")+"/") {
+			return v, true
+		}
+	}
+	return types.ServiceVolumeConfig{}, false
 }
 
 func TestComposeImagesArePinned(t *testing.T) {
@@ -47,6 +63,9 @@ func TestComposeConfiguresSagatraceWithWhatTheBinaryReads(t *testing.T) {
 		}
 		if len(svc.Command) > 0 && svc.Command[0] == "keygen" {
 			continue // the one-shot that makes the key pair: TestComposeNeverServesAnOpenAPI
+		}
+		if len(svc.Command) > 0 && svc.Command[0] == "token" {
+			continue // the order service's token: TestComposeGivesOrderATokenNotTheKey
 		}
 		checked++
 		if len(svc.Command) != 2 || svc.Command[0] != "serve" {
@@ -124,12 +143,8 @@ func TestComposeNeverServesAnOpenAPI(t *testing.T) {
 	}
 	privFile, pubFile := arg("--private-key"), arg("--public-key")
 	volumeAt := func(svc types.ServiceConfig, file string) string {
-		for _, v := range svc.Volumes {
-			if v.Type == types.VolumeTypeVolume && strings.HasPrefix(file, strings.TrimSuffix(v.Target, "/")+"/") {
-				return v.Source
-			}
-		}
-		return ""
+		v, _ := mounted(svc, file)
+		return v.Source
 	}
 	privVol, pubVol := volumeAt(*keygen, privFile), volumeAt(*keygen, pubFile)
 	if privVol == "" || pubVol == "" || privVol == pubVol {
@@ -161,5 +176,97 @@ func TestComposeNeverServesAnOpenAPI(t *testing.T) {
 				t.Errorf("service %s: SAGATRACE_AUTH_KEY %q on volume %q, want keygen's %s on %s", name, got, volumeAt(svc, got), privFile, privVol)
 			}
 		}
+	}
+}
+
+// The order service reads payments with a token that a `token --renew`
+// service keeps on a volume the order service mounts read-only: audience
+// payment, payments:read only, minted with keygen's private key, which the
+// order service never mounts. The command must be one `sagatrace token`
+// takes.
+func TestComposeGivesOrderATokenNotTheKey(t *testing.T) {
+	p := loadCompose(t)
+	order, ok := p.Services["order"]
+	if !ok {
+		t.Fatal("no order service")
+	}
+	tokenFile := ""
+	if v := order.Environment["SAGATRACE_PAYMENT_TOKEN_FILE"]; v != nil {
+		tokenFile = *v
+	}
+	if tokenFile == "" {
+		t.Fatal("order sets no SAGATRACE_PAYMENT_TOKEN_FILE")
+	}
+	orderVol, ok := mounted(order, tokenFile)
+	if !ok || !orderVol.ReadOnly {
+		t.Fatalf("order's token file %s is not on a volume it mounts read-only (%+v)", tokenFile, orderVol)
+	}
+	var writers []string
+	for name, svc := range p.Services {
+		if len(svc.Command) == 0 || svc.Command[0] != "token" {
+			continue
+		}
+		arg := func(flag string) string {
+			if i := slices.Index(svc.Command, flag); i >= 0 && i+1 < len(svc.Command) {
+				return svc.Command[i+1]
+			}
+			return ""
+		}
+		out, key := arg("--out"), arg("--key")
+		if out != tokenFile {
+			continue
+		}
+		writers = append(writers, name)
+		if v, ok := mounted(svc, out); !ok || v.Source != orderVol.Source || v.ReadOnly {
+			t.Errorf("service %s writes %s, but not on order's volume %s", name, out, orderVol.Source)
+		}
+		if _, ok := mounted(svc, key); !ok {
+			t.Errorf("service %s mints with %s, which it does not mount", name, key)
+		} else if _, ok := mounted(order, key); ok {
+			t.Errorf("order mounts the private key %s", key)
+		}
+		if dep, ok := order.DependsOn[name]; !ok || dep.Condition != types.ServiceConditionHealthy {
+			t.Errorf("order does not wait for %s to be healthy (its first token written)", name)
+		}
+		if !slices.Contains(svc.Command, "--renew") {
+			t.Errorf("service %s writes one token and stops: it expires", name)
+		}
+		// The command as the binary runs it, once, with a key and a file
+		// of this test's: the token is for payment, with payments:read
+		// only.
+		dir := t.TempDir()
+		kp, err := auth.EnsureKeyPair(filepath.Join(dir, "issuer.key"), filepath.Join(dir, "issuer.pub"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var args []string
+		for i := 0; i < len(svc.Command); i++ {
+			switch a := svc.Command[i]; a {
+			case "--renew":
+			case "--key", "--out":
+				args = append(args, a, map[string]string{"--key": kp.PrivateKeyFile, "--out": filepath.Join(dir, "payment.token")}[a])
+				i++
+			default:
+				args = append(args, a)
+			}
+		}
+		var stderr bytes.Buffer
+		if err := run(context.Background(), args, io.Discard, &stderr); err != nil {
+			t.Fatalf("service %s: %v %v\n%s", name, args, err, stderr.String())
+		}
+		tok, err := auth.FileSource(filepath.Join(dir, "payment.token")).Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := auth.NewVerifier(kp.Public, arg("--issuer"), paymentapi.Audience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := v.Verify(tok); err != nil || !slices.Equal(c.Scopes, []string{paymentapi.ScopeRead}) {
+			t.Errorf("service %s mints %+v, %v; want a token for payment with payments:read only", name, c, err)
+		}
+	}
+	if len(writers) != 1 {
+		t.Errorf("services writing order's token file: %v, want one", writers)
 	}
 }

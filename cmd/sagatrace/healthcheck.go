@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 )
 
 // runHealthcheck probes a URL: the container images have no shell and no
 // curl, so the binary checks itself (`HEALTHCHECK CMD ["/sagatrace",
-// "healthcheck", "http://127.0.0.1:8081/readyz"]`).
+// "healthcheck", "http://127.0.0.1:8081/readyz"]`). A file: URL checks that
+// a file is there and not empty: the token `token --renew` keeps.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("healthcheck <url>", "Exits 0 when GET <url> answers 2xx within --timeout, 1 otherwise.",
-		"  sagatrace healthcheck http://127.0.0.1:8081/readyz", stderr)
+	fs := newFlagSet("healthcheck <url>", "Exits 0 when GET <url> answers 2xx within --timeout, 1 otherwise.\n"+
+		"A file:///path URL is healthy when the file exists and is not empty.",
+		"  sagatrace healthcheck http://127.0.0.1:8081/readyz\n  sagatrace healthcheck file:///etc/sagatrace/order-token/payment.token", stderr)
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -25,6 +29,17 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if fs.NArg() != 1 {
 		return usageError{"healthcheck needs exactly one URL, e.g. http://127.0.0.1:8081/readyz"}
+	}
+	if path, ok := strings.CutPrefix(fs.Arg(0), "file://"); ok {
+		fi, err := os.Stat(path)
+		switch {
+		case err != nil:
+			return fmt.Errorf("unhealthy: %w", err)
+		case fi.Size() == 0:
+			return fmt.Errorf("unhealthy: %s is empty", path)
+		}
+		fmt.Fprintln(stdout, "healthy")
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

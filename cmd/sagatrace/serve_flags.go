@@ -47,8 +47,16 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		var limits ratelimit.Config
 		fs.Float64Var(&limits.Rate, "rate-limit", ratelimit.DefaultRate, "writes per second each caller (token subject) may sustain; more are answered 429 with Retry-After")
 		fs.IntVar(&limits.Burst, "rate-burst", ratelimit.DefaultBurst, "writes each caller may send at once (the size of its token bucket)")
+		var calls component.Upstream
+		if svc.Calls != "" {
+			defineUpstream(fs, svc, &calls)
+		}
 		spec.start = func() (*component.Running, error) {
-			return svc.Start(ctx, component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits})
+			cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits, Calls: calls}
+			if err := svc.Validate(cfg); err != nil {
+				return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+			}
+			return svc.Start(ctx, cfg)
 		}
 		return spec, nil
 	}
@@ -112,6 +120,18 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker or console", name, strings.Join(serviceNames(), ", "))}
 	}
 	return spec, nil
+}
+
+// defineUpstream declares how svc reaches the service it calls:
+// --payment-url and --payment-token-file for order.
+func defineUpstream(fs *flag.FlagSet, svc component.Service, up *component.Upstream) {
+	called, _ := component.ServiceNamed(svc.Calls)
+	fs.StringVar(&up.URL, svc.Calls+"-url", fmt.Sprintf("http://127.0.0.1:%d", called.Port),
+		fmt.Sprintf("%s service base URL: the %s service reads the %s of every request from it before it writes (a %s it cannot read is a retryable 503)", svc.Calls, svc.Name, svc.Calls, svc.Calls))
+	fs.StringVar(&up.TokenFile, svc.Calls+"-token-file", "",
+		fmt.Sprintf("`file` holding the bearer token for the %s service (audience %s, scope %s), re-read every 30 s so a rotated token is picked up; "+
+			"required unless --auth-disabled. The %s service holds no private key: `sagatrace token --aud %[2]s --scope %[3]s --subject %[4]s --out FILE --renew` "+
+			"keeps the file fresh (`sagatrace dev` does it itself)", svc.Calls, svc.Calls, strings.Join(svc.CallScopes, ","), svc.Name))
 }
 
 // defineTemporal declares where the Temporal frontend is.

@@ -29,12 +29,19 @@ Audiences and the scopes they check:
   scoring   scores:read
 faults:inject lets a request's X-Sagatrace-Faults plan count, on a service
 started with faults enabled. By default the key is the one ` + "`sagatrace dev`" + ` keeps
-in its data dir.`
+in its data dir.
+
+With --out the token goes to a file (mode 0600, replaced by a rename, so a
+reader never sees half of one); with --renew as well it stays running and
+writes a new one at half the token's lifetime until stopped: how a service
+that must not hold the private key gets its token (the order service's for
+reading payments, --payment-token-file), as compose.yaml's order-token does.`
 
 const tokenExample = `  curl -H "Authorization: Bearer $(go run ./cmd/sagatrace token --aud payment --scope payments:read)" http://127.0.0.1:8081/v1/payments
+  sagatrace token --aud payment --scope payments:read --subject order --ttl 10m --out /tokens/payment.token --renew
   sagatrace token --aud payment,order --scope payments:write,payments:refund,payments:read,orders:write,orders:cancel,orders:read --subject saga-worker --ttl 24h --key /keys/issuer.key`
 
-func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token --aud AUDIENCE --scope SCOPE [flags]", tokenSynopsis, tokenExample, stderr)
 	var g auth.Grant
 	fs.Func("aud", "service the token is for: payment, order or scoring (repeatable, or comma-separated)", func(v string) error {
@@ -49,8 +56,13 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&g.TTL, "ttl", time.Hour, "how long the token is valid")
 	fs.StringVar(&g.Subject, "subject", "cli", "the caller the token names (sub); writes are rate-limited per subject")
 	issuer := fs.String("issuer", auth.DefaultIssuer, "the iss claim (the services' --auth-issuer)")
+	out := fs.String("out", "", "`file` to write the token to (mode 0600, atomically) instead of printing it")
+	renew := fs.Bool("renew", false, "with --out: keep running and write a new token at half of --ttl, until stopped (SIGTERM)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *renew && *out == "" {
+		return usageError{"--renew needs --out: the file to keep a fresh token in"}
 	}
 	if len(g.Audience) == 0 || len(g.Scopes) == 0 {
 		return usageError{"token needs --aud and --scope, e.g. --aud payment --scope payments:read; see `sagatrace token --help`"}
@@ -65,7 +77,15 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("--key: %w", err)
 	}
-	tok, err := auth.NewIssuer(priv, *issuer).Mint(g)
+	iss := auth.NewIssuer(priv, *issuer)
+	switch {
+	case *renew:
+		fmt.Fprintf(stderr, "keeping a token for %s in %s, renewed every %s\n", strings.Join(g.Audience, ","), *out, g.TTL/2)
+		return iss.RenewTokenFile(ctx, *out, g)
+	case *out != "":
+		return iss.WriteTokenFile(*out, g)
+	}
+	tok, err := iss.Mint(g)
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,7 @@ func TestTokenRefusesWhatWouldNotWork(t *testing.T) {
 		{"typo_in_scope", []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:raed"}, 2, `unknown scope "payments:raed"`},
 		{"no_key", []string{"token", "--key", filepath.Join(dir, "none"), "--aud", "payment", "--scope", "payments:read"}, 1, "no such file"},
 		{"public_key_as_key", []string{"token", "--key", filepath.Join(dir, "issuer.pub"), "--aud", "payment", "--scope", "payments:read"}, 1, "PRIVATE KEY"},
+		{"renew_without_out", []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:read", "--renew"}, 2, "--renew needs --out"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +90,59 @@ func TestServiceWithoutAKeyRefusesToStart(t *testing.T) {
 				"--database-url", filepath.Join(t.TempDir(), component+".db"), "--otlp-endpoint", "http://127.0.0.1:1"}, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), "--auth-public-key is required") || !strings.Contains(err.Error(), "--auth-disabled") {
 				t.Errorf("serve %s without a key = %v, want an error naming --auth-public-key and --auth-disabled", component, err)
+			}
+		})
+	}
+}
+
+// token --out writes the token to a file, for a service that reads it
+// with a --*-token-file flag and must not hold the private key.
+func TestTokenOut(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub, out := filepath.Join(dir, "issuer.key"), filepath.Join(dir, "issuer.pub"), filepath.Join(dir, "tokens", "payment.token")
+	kp, err := auth.EnsureKeyPair(priv, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:read", "--subject", "order", "--out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("token --out: %v\n%s", err, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("token --out printed %q", stdout.String())
+	}
+	tok, err := auth.FileSource(out).Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(kp.Public, "", paymentapi.Audience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := v.Verify(tok); err != nil || c.Subject != "order" || !c.Has(paymentapi.ScopeRead) {
+		t.Errorf("the token file verifies as %+v, %v", c, err)
+	}
+}
+
+// serve order names each flag it needs to read payments.
+func TestServeOrderNeedsThePaymentService(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no_token_file", want: "--payment-token-file is required"},
+		{name: "empty_url", args: []string{"--payment-url", "", "--payment-token-file", "t"}, want: "--payment-url is required"},
+		{name: "bad_url", args: []string{"--payment-url", "payment:8081", "--payment-token-file", "t"}, want: `--payment-url "payment:8081" is not an http(s) base URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"serve", "order", "--listen", "127.0.0.1:0", "--auth-public-key", "issuer.pub",
+				"--database-url", filepath.Join(t.TempDir(), "order.db"), "--otlp-endpoint", "http://127.0.0.1:1"}, tt.args...)
+			err := run(context.Background(), args, &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 saying %q", code, stderr.String(), tt.want)
 			}
 		})
 	}

@@ -19,18 +19,28 @@ type ServiceAuth struct {
 	Disabled bool
 }
 
-// load reads the key. A service with neither a key nor Disabled is an
-// error naming the flag: it never starts open by omission.
-func (a ServiceAuth) load(name string, logger *slog.Logger) (auth.Config, error) {
+// check reports a contradictory or missing setting. A service with
+// neither a key nor Disabled is an error naming the flag: it never starts
+// open by omission.
+func (a ServiceAuth) check(name string) error {
 	switch {
 	case a.Disabled && a.PublicKeyFile != "":
-		return auth.Config{}, fmt.Errorf("%s: --auth-public-key and --auth-disabled exclude each other", name)
-	case a.Disabled:
+		return fmt.Errorf("%s: --auth-public-key and --auth-disabled exclude each other", name)
+	case !a.Disabled && a.PublicKeyFile == "":
+		return fmt.Errorf("%s: --auth-public-key is required: the issuer's Ed25519 public key (PEM) that checks the bearer tokens of API calls "+
+			"(`sagatrace keygen` makes a key pair); to serve the API without authentication, say so with --auth-disabled (never in production)", name)
+	}
+	return nil
+}
+
+// load reads the key (see check).
+func (a ServiceAuth) load(name string, logger *slog.Logger) (auth.Config, error) {
+	if err := a.check(name); err != nil {
+		return auth.Config{}, err
+	}
+	if a.Disabled {
 		logger.Warn("authentication is DISABLED (--auth-disabled): anyone who reaches this port may call every operation, faults included when enabled")
 		return auth.Config{Disabled: true}, nil
-	case a.PublicKeyFile == "":
-		return auth.Config{}, fmt.Errorf("%s: --auth-public-key is required: the issuer's Ed25519 public key (PEM) that checks the bearer tokens of API calls "+
-			"(`sagatrace keygen` makes a key pair); to serve the API without authentication, say so with --auth-disabled (never in production)", name)
 	}
 	key, err := auth.LoadPublicKey(a.PublicKeyFile)
 	if err != nil {

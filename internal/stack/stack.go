@@ -218,7 +218,13 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	s.services = map[string]*component.Running{}
 	serviceURLs := map[string]string{}
 	for _, svc := range component.Services() {
-		r, err := svc.Start(ctx, component.ServiceConfig{Common: common, Listen: listen(cfg.Ports.Services[svc.Name]), DatabaseURL: db(svc.Name), Auth: serviceAuth})
+		sc := component.ServiceConfig{Common: common, Listen: listen(cfg.Ports.Services[svc.Name]), DatabaseURL: db(svc.Name), Auth: serviceAuth}
+		if svc.Calls != "" {
+			if sc.Calls, err = s.upstream(ctx, svc, serviceURLs[svc.Calls]); err != nil {
+				return err
+			}
+		}
+		r, err := svc.Start(ctx, sc)
 		if err != nil {
 			return err
 		}
@@ -249,6 +255,36 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	}
 	s.onStop(s.Console.Stop)
 	return nil
+}
+
+// upstream is how svc reaches the service it calls, at url (started
+// before it, component.Services' order): a token file in the data dir,
+// minted with the stack's key and renewed at half its life until the stack
+// stops, so the service itself never holds the private key — as in
+// production, where `sagatrace token --out --renew` or a secret manager
+// keeps the file.
+func (s *Stack) upstream(ctx context.Context, svc component.Service, url string) (component.Upstream, error) {
+	if url == "" {
+		return component.Upstream{}, fmt.Errorf("%s calls %s, which is not started before it", svc.Name, svc.Calls)
+	}
+	path := filepath.Join(s.cfg.DataDir, "auth", svc.Name+"-"+svc.Calls+".token")
+	iss := auth.NewIssuer(s.Keys.Private, "")
+	g := auth.Grant{Subject: svc.Name, Audience: []string{svc.Calls}, Scopes: svc.CallScopes}
+	// Written once here, so the service finds it at start.
+	if err := iss.WriteTokenFile(path, g); err != nil {
+		return component.Upstream{}, err
+	}
+	renewCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := iss.RenewTokenFile(renewCtx, path, g); err != nil {
+			s.cfg.Logger.Error("renewing a token file stopped; calls with it fail once it expires",
+				slog.String("service", svc.Name), slog.String("calls", svc.Calls), slog.String("error", err.Error()))
+		}
+	}()
+	s.onStop(func(context.Context) error { cancel(); <-done; return nil })
+	return component.Upstream{URL: url, TokenFile: path}, nil
 }
 
 // Service returns the running ledger service called name (see

@@ -23,10 +23,13 @@ func cancelNext(from orderapi.State) (orderapi.State, bool) {
 }
 
 // create confirms the order named by the request's key, or returns the one
-// an earlier request with the same key created. A rejected order writes
-// nothing, so the key stays free: the saga compensates and never retries
-// it anyway.
-func create(ctx context.Context, store *Store, req ledger.WriteRequest[orderapi.CreateRequest]) (orderapi.Order, bool, error) {
+// an earlier request with the same key created. A new order is confirmed
+// only after its payment was read and found to pay for it
+// (checkPayment); a replay is not checked again, since the check ran when
+// the order was created and a later refund is the compensation's to undo.
+// A rejected order writes nothing, so the key stays free: the saga
+// compensates and never retries it anyway.
+func create(ctx context.Context, store *Store, payments Payments, req ledger.WriteRequest[orderapi.CreateRequest]) (orderapi.Order, bool, error) {
 	// A replay answers what the first request got, whatever its faults say.
 	existing, err := store.ByKey(ctx, req.Key, req.Fingerprint)
 	switch {
@@ -39,6 +42,9 @@ func create(ctx context.Context, store *Store, req ledger.WriteRequest[orderapi.
 		return orderapi.Order{}, false, httpserver.Refused(orderapi.TypeOrderRejected, "the order was rejected (injected fault "+string(orderapi.OpCreate)+")")
 	}
 	b := req.Body
+	if err := checkPayment(ctx, payments, b); err != nil {
+		return orderapi.Order{}, false, err
+	}
 	o, created, err := store.Create(ctx, req.Key, req.Fingerprint, orderapi.Order{
 		OrderID: ids.NewUUID(), DTID: b.DTID, CustomerID: b.CustomerID, PaymentID: b.PaymentID,
 		AmountCents: b.AmountCents, Currency: b.Currency, Items: b.Items, State: orderapi.StateConfirmed,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,20 +22,39 @@ import (
 // Config is the order server's configuration.
 type Config = ledger.Config
 
-// NewHandler migrates db to the order schema and returns the order API
-// over it: the ledger's routes, with the confirmation as the create step.
-func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-	return ledger.Open(ctx, db, cfg, schema(), nil, newAPI, tp, logger)
+// Handler returns the constructor of the order API that checks every new
+// order's payment with payments (see checkPayment): it migrates db to the
+// order schema and serves the ledger's routes, with the confirmation as
+// the create step. A nil payments is refused: an order service that
+// cannot read payments must not confirm orders at all.
+func Handler(payments Payments) func(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	return func(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+		if payments == nil {
+			return nil, errors.New("order: no payment service to check orders against: every order's payment is read before it is confirmed")
+		}
+		return ledger.Open(ctx, db, cfg, schema(), nil, func(store *Store) api { return newAPI(store, payments) }, tp, logger)
+	}
 }
 
-func newAPI(store *Store) ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest] {
-	a := ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]{
+// NewHandler is Handler(nil): it refuses to start. It stays only because
+// the ledger's shared tests (internal/ledger/services_test.go) still name
+// it; they are to serve order with Handler and a real payment service,
+// after which it goes.
+func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+	return Handler(nil)(ctx, db, cfg, tp, logger)
+}
+
+// api is the order service's ledger API.
+type api = ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]
+
+func newAPI(store *Store, payments Payments) api {
+	a := api{
 		Audience: orderapi.Audience, Collection: "orders", Noun: "order", Store: store,
 		Operation: orderapi.OpCreate,
 		Validate:  validateCreate,
 		DTIDOf:    func(r orderapi.CreateRequest) string { return r.DTID },
 		Create: func(ctx context.Context, req ledger.WriteRequest[orderapi.CreateRequest]) (orderapi.Order, bool, error) {
-			return create(ctx, store, req)
+			return create(ctx, store, payments, req)
 		},
 		Compensation: ledger.Compensation[orderapi.State]{
 			Path: "cancel", Operation: orderapi.OpCancel, Next: cancelNext,

@@ -31,6 +31,13 @@ const (
 	TypeIdempotencyKeyReused = "idempotency-key-reused"
 	TypeCancelUnavailable    = "order-cancel-unavailable"
 	TypeOrderNotFound        = "order-not-found"
+	// TypePaymentNotUsable (422) refuses an order whose payment_id names no
+	// payment, or one that is not completed or was made for another DTID,
+	// customer, amount or currency; the detail names the reason.
+	TypePaymentNotUsable = "payment-not-usable"
+	// TypePaymentUnavailable (503) answers an order whose payment could not
+	// be read (the payment service is unreachable or failing): retry later.
+	TypePaymentUnavailable = "payment-unavailable"
 )
 
 // Audience is the order service's token audience; the scopes are what a
@@ -88,7 +95,9 @@ type Order struct {
 type StateChange = httpapi.StateChange[State]
 
 // CreateRequest asks to confirm an order paid by PaymentID. AmountCents
-// must equal the sum of the items.
+// must equal the sum of the items. The service reads the payment before it
+// confirms: it must exist, be completed, and be of the same DTID, customer,
+// amount and currency (else 422 TypePaymentNotUsable).
 type CreateRequest struct {
 	DTID        string `json:"dtid"`
 	CustomerID  string `json:"customer_id"`
