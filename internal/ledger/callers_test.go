@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
@@ -53,7 +55,10 @@ type createStep struct {
 func (e *env) run(t *testing.T, dtid, key string, steps []createStep, answered []string) []string {
 	t.Helper()
 	bearers := map[string]string{"saga": e.svc.bearerOf(t, "saga-worker"), "other": e.svc.bearerOf(t, "someone-else")}
-	bodies := map[string]map[string]any{"mine": e.svc.request(dtid), "changed": e.svc.with(dtid, map[string]any{"customer_id": "c-9"})}
+	// "changed" is another valid request of the DTID (order's still paid by
+	// its payment): the first of the service's changes.
+	changed := e.svc.changes[slices.Sorted(maps.Keys(e.svc.changes))[0]]
+	bodies := map[string]map[string]any{"mine": e.svc.request(dtid), "changed": e.svc.with(dtid, changed)}
 	for _, s := range steps {
 		i := len(answered)
 		status, id := e.post(t, bearers[s.caller], key, bodies[s.body])
@@ -145,7 +150,11 @@ func TestIdempotencyKeysAreScopedToTheCaller(t *testing.T) {
 func TestKeysStoredBeforeCallerScopesStillReplay(t *testing.T) {
 	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
 		url := backend.URL(t)
-		old := &env{Env: servicetest.New(t, svc.name, url, svc.serve(t, ledger.Config{})), svc: svc}
+		var pay *payments
+		if svc.readsPayment {
+			pay = newPayments(t, backend)
+		}
+		old := openEnv(t, svc, url, ledger.Config{}, pay)
 		dtid := ids.NewDTID()
 		key := ids.IdempotencyKey(dtid, svc.name)
 		answered := old.run(t, dtid, key, []createStep{{caller: "saga", body: "mine", status: 201, same: -1}}, nil)
@@ -166,7 +175,7 @@ func TestKeysStoredBeforeCallerScopesStillReplay(t *testing.T) {
 			}
 		}
 
-		upgraded := &env{Env: servicetest.New(t, svc.name, url, svc.serve(t, ledger.Config{})), svc: svc}
+		upgraded := openEnv(t, svc, url, ledger.Config{}, pay)
 		upgraded.run(t, dtid, key, []createStep{
 			{caller: "saga", body: "mine", status: 200, same: 0},
 			{caller: "saga", body: "changed", status: 422, same: -1},

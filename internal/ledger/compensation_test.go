@@ -31,7 +31,7 @@ func TestCompensation(t *testing.T) {
 				e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 				dtid := ids.NewDTID()
 				ctx, createTrace := e.Hop(t, dtid)
-				made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+				made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -78,7 +78,7 @@ func TestCompensationCrashAfterCommit(t *testing.T) {
 		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,7 @@ func TestCreateWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 		e := newEnv(t, svc, backend, ledger.Config{})
 		dtid := ids.NewDTID()
 		ctx, traceID := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,12 +102,12 @@ func TestCreateReplay(t *testing.T) {
 				dtid := ids.NewDTID()
 				key := ids.IdempotencyKey(dtid, svc.name)
 				ctx, firstTrace := e.Hop(t, dtid)
-				first, err := e.client.create(ctx, key, svc.request(dtid))
+				first, err := e.client.create(ctx, key, e.svc.request(dtid))
 				if err != nil {
 					t.Fatal(err)
 				}
 				ctx, _ = e.Hop(t, dtid)
-				again, err := e.client.create(faults.WithPlan(ctx, tt.faults), key, svc.with(dtid, tt.fields))
+				again, err := e.client.create(faults.WithPlan(ctx, tt.faults), key, e.svc.with(dtid, tt.fields))
 				if tt.fields == nil {
 					if err != nil || again.ID != first.ID || again.State != first.State || len(again.History) != len(svc.created) {
 						t.Fatalf("replay = %+v, %v; want %+v", again, err, first)
@@ -162,7 +162,7 @@ func TestConcurrentCreatesWithOneKeyCreateOne(t *testing.T) {
 		errs := make([]error, n)
 		servicetest.AtOnce(n, func(i int) {
 			ctx, _ := e.Hop(t, dtid)
-			results[i], errs[i] = e.client.create(ctx, key, svc.request(dtid))
+			results[i], errs[i] = e.client.create(ctx, key, e.svc.request(dtid))
 		})
 		final := svc.created[len(svc.created)-1]
 		for i := range n {
@@ -185,7 +185,7 @@ func TestCreateFaultsIgnoredWhenDisabled(t *testing.T) {
 		for range 2 {
 			dtid := ids.NewDTID()
 			ctx, _ := e.Hop(t, dtid)
-			made, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=error"), ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+			made, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=error"), ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 			if want := svc.created[len(svc.created)-1]; err != nil || made.State != want {
 				t.Fatalf("create = %+v, %v; want %s", made, err, want)
 			}
@@ -229,7 +229,7 @@ func TestCreateFaultKinds(t *testing.T) {
 						ctx, cancel = context.WithTimeout(ctx, tt.deadline)
 						defer cancel()
 					}
-					got, err := e.client.create(ctx, key, svc.request(dtid))
+					got, err := e.client.create(ctx, key, e.svc.request(dtid))
 					switch want {
 					case 0:
 						if final := svc.created[len(svc.created)-1]; err != nil || got.State != final {
@@ -276,7 +276,7 @@ func TestTransientFaultNeedsTheAttempt(t *testing.T) {
 		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		_, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=transient:1"), ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+		_, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=transient:1"), ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 400 || pe.Type != httpapi.TypeInvalidFaults {
 			t.Fatalf("err = %v, want 400 %s", err, httpapi.TypeInvalidFaults)

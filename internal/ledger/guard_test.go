@@ -84,7 +84,7 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 		k := tokens{t, svc}
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func TestWriteBodiesAreBounded(t *testing.T) {
 		e := newEnv(t, svc, backend, ledger.Config{MaxBodyBytes: 512})
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), svc.request(dtid))
+		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
 		if err != nil {
 			t.Fatal(err)
 		}

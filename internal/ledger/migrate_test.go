@@ -13,7 +13,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/ledger"
-	"github.com/sagatrace/sagatrace/internal/servicetest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/schema.golden from the schemas the migrations make now")
@@ -31,7 +30,7 @@ func TestMigrationsMakeTheSchemaOfRecord(t *testing.T) {
 	var got strings.Builder
 	for _, s := range services {
 		backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-			e := servicetest.New(t, s.name, backend.URL(t), s.serve(t, ledger.Config{}))
+			e := newEnv(t, s, backend, ledger.Config{})
 			fmt.Fprintf(&got, "== %s on %s\n%s", s.name, backend.Name, dumpSchema(t, e.DB))
 		})
 	}

@@ -21,7 +21,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		var want []string
 		for i := range 5 {
 			ctx, _ := e.Hop(t, dtid)
-			made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name+"-"+string(rune('a'+i))), svc.request(dtid))
+			made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name+"-"+string(rune('a'+i))), e.svc.request(dtid))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -29,7 +29,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		}
 		for i := range 2 {
 			ctx, _ := e.Hop(t, other)
-			if _, err := e.client.create(ctx, ids.IdempotencyKey(other, svc.name+"-"+string(rune('a'+i))), svc.request(other)); err != nil {
+			if _, err := e.client.create(ctx, ids.IdempotencyKey(other, svc.name+"-"+string(rune('a'+i))), e.svc.request(other)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -2,16 +2,24 @@ package ledger_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment"
@@ -43,8 +51,12 @@ type service struct {
 	storeSpansOfCreate      int
 	request                 func(dtid string) map[string]any // a valid create request
 	changes                 map[string]map[string]any        // other requests, by test name
-	serve                   func(t testing.TB, cfg ledger.Config) servicetest.Build
-	newClient               func(baseURL string, hc *http.Client) client
+	// serve builds the service with cfg; pay is the payment service it
+	// reads, for a service that reads one (order checks the payment it is
+	// paid by), else nil.
+	serve        func(t testing.TB, cfg ledger.Config, pay *payments) servicetest.Build
+	readsPayment bool
+	newClient    func(baseURL string, hc *http.Client) client
 }
 
 // client is a service's real Client as the shared tests use it.
@@ -112,7 +124,7 @@ var services = []service{
 			"different_amount_is_refused":   {"amount_cents": 1300},
 			"different_customer_is_refused": {"customer_id": "c-2"},
 		},
-		serve: func(t testing.TB, cfg ledger.Config) servicetest.Build {
+		serve: func(t testing.TB, cfg ledger.Config, _ *payments) servicetest.Build {
 			return servicetest.Ledger(t, cfg, payment.NewHandler)
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
@@ -163,8 +175,13 @@ var services = []service{
 			"different_items_are_refused":  {"items": []map[string]any{{"sku": "sku-9", "qty": 1, "price_cents": 2299}}},
 			"different_payment_is_refused": {"payment_id": "p-2"},
 		},
-		serve: func(t testing.TB, cfg ledger.Config) servicetest.Build {
-			return servicetest.Ledger(t, cfg, order.NewHandler)
+		readsPayment: true,
+		serve: func(t testing.TB, cfg ledger.Config, pay *payments) servicetest.Build {
+			read := servicetest.Issuer(t).Source(auth.Grant{Subject: orderapi.Audience, Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}})
+			return servicetest.Ledger(t, cfg, func(ctx context.Context, db *sql.DB, cfg ledger.Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
+				hc := auth.Client(httpclient.NewHTTPClient(tp, telemetry.Propagator()), read)
+				return order.Handler(paymentapi.NewClient(pay.url, hc))(ctx, db, cfg, tp, logger)
+			})
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := orderapi.NewClient(baseURL, hc)
@@ -218,8 +235,62 @@ func eachService(t *testing.T, test func(t *testing.T, svc service, backend dbte
 // newEnv serves svc with cfg on a fresh database of backend.
 func newEnv(t *testing.T, svc service, backend dbtest.Backend, cfg ledger.Config) *env {
 	t.Helper()
-	e := servicetest.New(t, svc.name, backend.URL(t), svc.serve(t, cfg))
+	var pay *payments
+	if svc.readsPayment {
+		pay = newPayments(t, backend)
+	}
+	return openEnv(t, svc, backend.URL(t), cfg, pay)
+}
+
+// openEnv serves svc with cfg on the database at dbURL, reading pay.
+// When svc reads a payment, its requests are paid at pay first.
+func openEnv(t *testing.T, svc service, dbURL string, cfg ledger.Config, pay *payments) *env {
+	t.Helper()
+	e := servicetest.New(t, svc.name, dbURL, svc.serve(t, cfg, pay))
+	if pay != nil {
+		unpaid := svc.request
+		svc.request = func(dtid string) map[string]any {
+			req := unpaid(dtid)
+			req["payment_id"] = pay.paymentFor(t, req)
+			return req
+		}
+	}
 	return &env{Env: e, svc: svc, client: svc.newClient(e.URL, e.HTTPClient)}
+}
+
+// payments is a real payment service for a service that checks the
+// payment it is paid by (order): each DTID is charged there once, for the
+// request's customer, amount and currency.
+type payments struct {
+	url    string
+	client *paymentapi.Client
+	mu     sync.Mutex
+	paid   map[string]string // DTID → payment ID
+}
+
+func newPayments(t *testing.T, backend dbtest.Backend) *payments {
+	e := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, ledger.Config{}, payment.NewHandler))
+	return &payments{url: e.URL, client: paymentapi.NewClient(e.URL, e.HTTPClient), paid: map[string]string{}}
+}
+
+// paymentFor returns the ID of the completed payment of req's DTID.
+func (p *payments) paymentFor(t *testing.T, req map[string]any) string {
+	dtid, _ := req["dtid"].(string)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id, ok := p.paid[dtid]; ok {
+		return id
+	}
+	charge, err := convert[paymentapi.ChargeRequest](req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := p.client.Charge(context.Background(), ids.IdempotencyKey(dtid, "payment-of-the-order"), charge)
+	if err != nil || made.State != paymentapi.StateCompleted {
+		t.Fatalf("pay for dtid %s: %+v, %v", dtid, made, err)
+	}
+	p.paid[dtid] = made.PaymentID
+	return made.PaymentID
 }
 
 // path is the service's collection, or one entity's path with its

@@ -59,7 +59,7 @@ func TestVoidedDTIDTakesNoCreate(t *testing.T) {
 				key := ids.IdempotencyKey(dtid, svc.name)
 				var id string
 				if tt.created {
-					made, err := e.client.create(ctx, key, svc.request(dtid))
+					made, err := e.client.create(ctx, key, e.svc.request(dtid))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -70,7 +70,7 @@ func TestVoidedDTIDTakesNoCreate(t *testing.T) {
 				}
 				before := e.Count(t, svc.table)
 				for _, k := range []string{key, ids.IdempotencyKey(dtid, "late"), ids.IdempotencyKey(dtid, "late")} {
-					_, err := e.client.create(ctx, k, svc.request(dtid))
+					_, err := e.client.create(ctx, k, e.svc.request(dtid))
 					wantVoided(t, "create with key "+k, err)
 				}
 				if after := e.Count(t, svc.table); after != before {
@@ -103,7 +103,7 @@ func TestCreateRacingVoidLeavesNothingLive(t *testing.T) {
 					_, errs[j] = e.client.compensateDTID(ctx, ids.IdempotencyKey(dtid, "undo"), dtid)
 					return
 				}
-				_, errs[j] = e.client.create(ctx, ids.IdempotencyKey(dtid, fmt.Sprint("create-", j)), svc.request(dtid))
+				_, errs[j] = e.client.create(ctx, ids.IdempotencyKey(dtid, fmt.Sprint("create-", j)), e.svc.request(dtid))
 			})
 			if errs[creates] != nil {
 				t.Fatalf("round %d: compensate dtid: %v", i, errs[creates])

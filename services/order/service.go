@@ -36,14 +36,6 @@ func Handler(payments Payments) func(ctx context.Context, db *sql.DB, cfg Config
 	}
 }
 
-// NewHandler is Handler(nil): it refuses to start. It stays only because
-// the ledger's shared tests (internal/ledger/services_test.go) still name
-// it; they are to serve order with Handler and a real payment service,
-// after which it goes.
-func NewHandler(ctx context.Context, db *sql.DB, cfg Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-	return Handler(nil)(ctx, db, cfg, tp, logger)
-}
-
 // api is the order service's ledger API.
 type api = ledger.API[orderapi.Order, orderapi.State, orderapi.CreateRequest]
 
