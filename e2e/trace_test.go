@@ -28,6 +28,17 @@ func compensatedSaga(t *testing.T) workflows.Result {
 	in := sagaInput(ids.NewDTID())
 	in.Faults = map[string]string{"order.create": "error"}
 	_, err := runSaga(t, in)
+	res := requireCompensatedResult(t, err)
+	if ops := operations(res.Hops); !slices.Equal(ops, []string{"payment.charge", "order.create", "payment.refund"}) {
+		t.Fatalf("hops = %v, want charge, create, refund", ops)
+	}
+	return res
+}
+
+// requireCompensatedResult fails t unless err is the saga's
+// SagaCompensated failure, and returns the result it carries.
+func requireCompensatedResult(t *testing.T, err error) workflows.Result {
+	t.Helper()
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeCompensated {
 		t.Fatalf("saga error = %v, want %s", err, workflows.ErrTypeCompensated)
@@ -35,9 +46,6 @@ func compensatedSaga(t *testing.T) workflows.Result {
 	var res workflows.Result
 	if err := app.Details(&res); err != nil {
 		t.Fatal(err)
-	}
-	if ops := operations(res.Hops); !slices.Equal(ops, []string{"payment.charge", "order.create", "payment.refund"}) {
-		t.Fatalf("hops = %v, want charge, create, refund", ops)
 	}
 	return res
 }
