@@ -28,7 +28,7 @@ import (
 // runs the same rules, the ones added since sagas were in flight only
 // for sagas started after them (saga.start, versions.go).
 func (in Input) Validate(dtid string) error {
-	return errors.Join(in.validateBase(dtid), in.validateSKUBounds())
+	return errors.Join(in.validateBase(dtid), in.validateSKUBounds(), in.validateFields())
 }
 
 // validateSKUBounds holds each SKU to the order service's bound (a saga
@@ -120,17 +120,45 @@ func checkID(field, v string) error {
 	return nil
 }
 
-// UnmarshalJSON decodes saga input strictly: an unknown field is most often
-// a typo ("ammount_cents", "fault") that would otherwise be silently
-// ignored, so the start fails and names it.
+// UnmarshalJSON decodes saga input leniently, because the workflow
+// decodes its input again on every replay: a strict decoder would make
+// any field a later build removes fail every saga in flight. An unknown
+// field is still most often a typo ("ammount_cents") that a Temporal CLI
+// user must hear about, so the first one is kept, and the saga refuses it
+// as invalid input (laterChecks), unless a later build retired it
+// (retiredInputFields).
 func (in *Input) UnmarshalJSON(data []byte) error {
 	type plain Input // no methods, so no recursion
+	var p plain
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var p plain
-	if err := dec.Decode(&p); err != nil {
-		return fmt.Errorf("saga input: %w (fields: dtid, customer_id, profile_id, amount_cents, currency, items, faults)", err)
+	err := dec.Decode(&p)
+	var unknown string
+	if err != nil {
+		name, isUnknown := strings.CutPrefix(err.Error(), "json: unknown field ")
+		if !isUnknown {
+			return fmt.Errorf("saga input: %w (fields: dtid, customer_id, profile_id, amount_cents, currency, items, faults)", err)
+		}
+		unknown = strings.Trim(name, `"`)
+		p = plain{}
+		if err := json.Unmarshal(data, &p); err != nil {
+			return fmt.Errorf("saga input: %w", err)
+		}
 	}
 	*in = Input(p)
+	in.unknownField = unknown
 	return nil
+}
+
+// retiredInputFields are fields earlier builds took and this one does not:
+// inputs of sagas started then still hold them, so they are not unknown.
+// A field removed from Input is added here, never deleted.
+func retiredInputFields() []string { return nil }
+
+// validateFields refuses the input's unknown field, if any.
+func (in Input) validateFields() error {
+	if in.unknownField == "" || slices.Contains(retiredInputFields(), in.unknownField) {
+		return nil
+	}
+	return fmt.Errorf("unknown field %q (fields: dtid, customer_id, profile_id, amount_cents, currency, items, card_token, card_last4, faults)", in.unknownField)
 }

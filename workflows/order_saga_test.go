@@ -311,30 +311,60 @@ func countOf(xs []string, x string) int {
 	return n
 }
 
-func TestInputDecodingIsStrict(t *testing.T) {
+// The input decodes leniently (a field a later build removes must not
+// break the replay of sagas that have it) and keeps its first unknown
+// field, which validation refuses as the typo it most often is; a
+// malformed value is still a decoding error.
+func TestInputDecodingIsLenientButUnknownFieldsAreInvalid(t *testing.T) {
 	tests := []struct {
-		name    string
-		json    string
-		wantErr string
+		name       string
+		json       string
+		wantDecode string // "" decodes
+		wantField  string // "" valid fields
 	}{
-		{"valid", `{"customer_id":"c-1","amount_cents":5}`, ""},
-		{"unknown_field", `{"customer_id":"c-1","ammount_cents":5}`, `unknown field "ammount_cents"`},
-		{"string_amount", `{"amount_cents":"12.99"}`, "amount_cents"},
+		{name: "valid", json: `{"customer_id":"c-1","amount_cents":5}`},
+		{name: "unknown_field", json: `{"customer_id":"c-1","amount_cents":5,"ammount_cents":5}`, wantField: `unknown field "ammount_cents"`},
+		{name: "string_amount", json: `{"amount_cents":"12.99"}`, wantDecode: "amount_cents"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var in Input
 			err := json.Unmarshal([]byte(tt.json), &in)
-			if tt.wantErr == "" {
-				if err != nil || in.CustomerID != "c-1" || in.AmountCents != 5 {
-					t.Fatalf("decoded %+v, %v", in, err)
+			if tt.wantDecode != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantDecode) {
+					t.Fatalf("decode error = %v, want one naming %s", err, tt.wantDecode)
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)
+			if err != nil || in.CustomerID != "c-1" || in.AmountCents != 5 {
+				t.Fatalf("decoded %+v, %v", in, err)
+			}
+			err = in.validateFields()
+			if (err == nil) != (tt.wantField == "") || (err != nil && !strings.Contains(err.Error(), tt.wantField)) {
+				t.Errorf("validateFields = %v, want %q", err, tt.wantField)
 			}
 		})
+	}
+}
+
+// A saga started through the Temporal CLI with a typo in its input is
+// invalid input, naming the field, and calls nothing.
+func TestOrderSagaRefusesAnUnknownInputField(t *testing.T) {
+	f := newFake()
+	env := newEnv(t, f)
+	raw, err := json.Marshal(validInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the CLI sends it: JSON, decoded by the workflow.
+	env.ExecuteWorkflow(WorkflowType, json.RawMessage(append(raw[:len(raw)-1], []byte(`,"ammount_cents":1}`)...)))
+	werr := env.GetWorkflowError()
+	var app *temporal.ApplicationError
+	if !errors.As(werr, &app) || app.Type() != ErrTypeInvalidInput || !strings.Contains(app.Error(), `unknown field "ammount_cents"`) {
+		t.Fatalf("error = %v, want %s naming the field", werr, ErrTypeInvalidInput)
+	}
+	if calls := f.calledOps(); len(calls) != 0 {
+		t.Errorf("activities called: %v", calls)
 	}
 }
 

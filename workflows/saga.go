@@ -54,11 +54,8 @@ func (s *saga) start(ctx workflow.Context) error {
 	if err := s.registerOperatorUpdates(ctx); err != nil {
 		return err
 	}
-	err := s.in.validateBase(s.state.DTID)
-	if err == nil {
-		err = s.laterChecks(ctx)
-	}
-	if err != nil {
+	// Every problem at once: the later checks run whatever the first found.
+	if err := errors.Join(s.in.validateBase(s.state.DTID), s.laterChecks(ctx)); err != nil {
 		s.state.Error = err.Error()
 		s.setStatus(ctx, StatusInvalid)
 		return temporal.NewNonRetryableApplicationError("invalid saga input: "+err.Error(), ErrTypeInvalidInput, err)
@@ -76,6 +73,9 @@ func (s *saga) laterChecks(ctx workflow.Context) error {
 	}
 	if workflow.GetVersion(ctx, changeSKUBoundOfOrder, workflow.DefaultVersion, 1) >= 1 {
 		errs = append(errs, s.in.validateSKUBounds())
+	}
+	if workflow.GetVersion(ctx, changeLenientInput, workflow.DefaultVersion, 1) >= 1 {
+		errs = append(errs, s.in.validateFields())
 	}
 	return errors.Join(errs...)
 }

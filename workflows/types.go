@@ -77,6 +77,10 @@ type Input struct {
 	// Faults maps an operation (payment.charge, order.create, …) to a fault
 	// kind; services honour it only when started with faults enabled.
 	Faults map[string]string `json:"faults,omitempty"`
+
+	// unknownField is the first field of the JSON input that Input does not
+	// have (UnmarshalJSON), refused by validateFields.
+	unknownField string
 }
 
 // Item is one order line; prices are integer minor units, never floats.

@@ -32,4 +32,9 @@ const (
 	// changeSagaStatusAttribute: the saga keeps the SagaStatus search
 	// attribute current, so parked sagas are found with one query.
 	changeSagaStatusAttribute = "saga-status-attribute"
+	// changeLenientInput: the input is decoded leniently and an unknown
+	// field is refused as invalid input by the saga (unless retired, see
+	// retiredInputFields); before, the decoder itself refused it, which a
+	// removed field would turn into a replay failure.
+	changeLenientInput = "lenient-input"
 )
