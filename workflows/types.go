@@ -60,6 +60,11 @@ const (
 	StatusInvalid            Status = "invalid"
 )
 
+// Statuses lists every Status, in the order a saga can go through them.
+func Statuses() []Status {
+	return []Status{StatusRunning, StatusCompensating, StatusCompensationFailed, StatusCompleted, StatusCompensated, StatusInvalid}
+}
+
 // Input starts a saga. It is also what `temporal workflow start --input`
 // takes, so its JSON names are part of the contract (docs/ARCHITECTURE.md, "The saga").
 type Input struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,14 +74,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return w.Flush()
 }
 
-func knownStatus(st workflows.Status) bool {
-	switch st {
-	case workflows.StatusRunning, workflows.StatusCompensating, workflows.StatusCompensationFailed,
-		workflows.StatusCompleted, workflows.StatusCompensated, workflows.StatusInvalid:
-		return true
-	}
-	return false
-}
+func knownStatus(st workflows.Status) bool { return slices.Contains(workflows.Statuses(), st) }
 
 const retrySynopsis = `Retries the failing compensation of parked sagas (status compensation_failed)
 now, with the saga's retry-compensation Update, and prints what came of

@@ -84,26 +84,39 @@ func (s *Server) retryCompensation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	saga, err := s.cfg.Sagas.Temporal.Saga(r.Context(), dtid)
-	if errors.Is(err, timeline.ErrNoWorkflow) {
-		return httpserver.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
-	}
-	if err != nil {
+	ok, err := s.retryOne(r.Context(), dtid)
+	switch {
+	case err != nil:
 		return err
-	}
-	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
+	case !ok:
 		return httpserver.Conflict("not-waiting-for-operator", "saga "+dtid+" is not in compensation_failed: nothing to retry")
 	}
-	ctx, err := temporalclient.WithDTIDBaggage(r.Context(), dtid)
-	if err != nil {
-		return httpserver.Internal(err)
-	}
-	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, saga.WorkflowID, saga.RunID); err != nil {
-		return &timeline.SourceError{Source: "Temporal", Err: err}
-	}
-	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", saga.WorkflowID)
 	http.Redirect(w, r, "/sagas/"+url.PathEscape(dtid)+"?signalled=1", http.StatusSeeOther)
 	return nil
+}
+
+// retryOne signals retry-compensation to the saga of dtid if its
+// saga_state says it is parked, and reports whether it did.
+func (s *Server) retryOne(ctx context.Context, dtid string) (bool, error) {
+	saga, err := s.cfg.Sagas.Temporal.Saga(ctx, dtid)
+	if errors.Is(err, timeline.ErrNoWorkflow) {
+		return false, httpserver.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
+	}
+	if err != nil {
+		return false, err
+	}
+	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
+		return false, nil
+	}
+	ctx, err = temporalclient.WithDTIDBaggage(ctx, dtid)
+	if err != nil {
+		return false, httpserver.Internal(err)
+	}
+	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, saga.WorkflowID, saga.RunID); err != nil {
+		return false, &timeline.SourceError{Source: "Temporal", Err: err}
+	}
+	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", saga.WorkflowID)
+	return true, nil
 }
 
 // sagaJSON is the timeline as `sagatrace trace --json` prints it.

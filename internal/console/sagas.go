@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/timeline"
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 // listPageSize is how many sagas one page of the list shows.
@@ -18,10 +20,15 @@ const listPageSize = 20
 
 // sagasView is the list page.
 type sagasView struct {
-	Sagas    []timeline.Summary
-	Statuses []string
-	Status   string
-	DTID     string
+	Sagas        []timeline.Summary
+	Statuses     []string
+	Status       string
+	SagaStatuses []workflows.Status
+	SagaStatus   string
+	DTID         string
+	// Retried is how many parked sagas the batch retry just signalled (-1:
+	// none was asked).
+	Retried int
 	// NextURL and FirstURL page through visibility; empty when there is
 	// no next page, or this is the first.
 	NextURL, FirstURL string
@@ -32,9 +39,16 @@ type sagasView struct {
 // page token travels in the URL).
 func (s *Server) listSagas(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	lq := timeline.ListQuery{Status: q.Get("status"), DTID: q.Get("dtid"), PageSize: listPageSize}
+	lq := timeline.ListQuery{Status: q.Get("status"), SagaStatus: q.Get("saga_status"), DTID: q.Get("dtid"), PageSize: listPageSize}
 	if lq.Status != "" && !slices.Contains(timeline.Statuses, lq.Status) {
 		return httpserver.Invalid(httpapi.TypeInvalidField, "status must be one of the listed statuses")
+	}
+	if lq.SagaStatus != "" && !slices.Contains(workflows.Statuses(), workflows.Status(lq.SagaStatus)) {
+		return httpserver.Invalid(httpapi.TypeInvalidField, "saga_status must be one of the listed saga statuses")
+	}
+	retried := -1
+	if n, err := strconv.Atoi(q.Get("retried")); err == nil && n >= 0 {
+		retried = n
 	}
 	if lq.DTID != "" {
 		if err := ids.ValidateDTID(lq.DTID); err != nil {
@@ -52,11 +66,15 @@ func (s *Server) listSagas(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := sagasView{Sagas: page.Sagas, Statuses: timeline.Statuses, Status: lq.Status, DTID: lq.DTID}
+	v := sagasView{Sagas: page.Sagas, Statuses: timeline.Statuses, Status: lq.Status, DTID: lq.DTID,
+		SagaStatuses: workflows.Statuses(), SagaStatus: lq.SagaStatus, Retried: retried}
 	link := func(token []byte) string {
 		p := url.Values{}
 		if lq.Status != "" {
 			p.Set("status", lq.Status)
+		}
+		if lq.SagaStatus != "" {
+			p.Set("saga_status", lq.SagaStatus)
 		}
 		if lq.DTID != "" {
 			p.Set("dtid", lq.DTID)
@@ -73,4 +91,32 @@ func (s *Server) listSagas(w http.ResponseWriter, r *http.Request) error {
 		v.FirstURL = link(nil)
 	}
 	return s.render(w, http.StatusOK, "sagas", layoutData{Title: "Sagas", Section: "sagas", Page: v})
+}
+
+// maxBatchRetry bounds one batch retry: an operator retrying more parked
+// sagas than this clicks again, each click a bounded piece of work.
+const maxBatchRetry = 100
+
+// retryParked sends retry-compensation to every saga the SagaStatus
+// attribute lists as parked, up to maxBatchRetry, each checked parked by
+// its own saga_state first (the attribute may lag), then shows the parked
+// list again (POST-redirect-GET).
+func (s *Server) retryParked(w http.ResponseWriter, r *http.Request) error {
+	page, err := s.cfg.Sagas.Temporal.List(r.Context(), timeline.ListQuery{
+		SagaStatus: string(workflows.StatusCompensationFailed), PageSize: maxBatchRetry}, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	var retried int
+	for _, sg := range page.Sagas {
+		ok, err := s.retryOne(r.Context(), sg.DTID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			retried++
+		}
+	}
+	http.Redirect(w, r, "/sagas?saga_status="+string(workflows.StatusCompensationFailed)+"&retried="+strconv.Itoa(retried), http.StatusSeeOther)
+	return nil
 }

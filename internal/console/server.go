@@ -102,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /sagas", s.page(s.listSagas))
 	mux.Handle("GET /sagas/{dtid}", s.page(s.showSaga))
 	mux.Handle("POST /sagas/{dtid}/retry-compensation", s.page(s.retryCompensation))
+	mux.Handle("POST /sagas/retry-parked", s.page(s.retryParked))
 	mux.Handle("GET /scoring", s.page(s.showScoring))
 	mux.Handle("GET /api/sagas/{dtid}", httpserver.HandlerFunc(s.sagaJSON))
 	mux.Handle("GET /api/scoring", httpserver.HandlerFunc(s.scoringJSON))

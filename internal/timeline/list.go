@@ -25,10 +25,13 @@ var Statuses = []string{"Running", "Completed", "Failed", "Canceled", "Terminate
 
 // ListQuery selects one page of recent sagas.
 type ListQuery struct {
-	Status    string // one of Statuses, or "" for all
-	DTID      string // a DTID or its beginning, or ""
-	PageSize  int    // 0 means 20
-	PageToken []byte // from the previous Page
+	Status string // one of Statuses, or "" for all
+	// SagaStatus is a workflows.Status the saga's SagaStatus search
+	// attribute must hold ("compensation_failed": the parked sagas), or "".
+	SagaStatus string
+	DTID       string // a DTID or its beginning, or ""
+	PageSize   int    // 0 means 20
+	PageToken  []byte // from the previous Page
 }
 
 // Summary is one saga in a list.
@@ -105,6 +108,12 @@ func visibilityQuery(q ListQuery) (string, error) {
 			return "", err
 		}
 		parts = append(parts, fmt.Sprintf("%s STARTS_WITH %q", ids.SearchAttributeDTID, q.DTID))
+	}
+	if q.SagaStatus != "" {
+		if !slices.Contains(workflows.Statuses(), workflows.Status(q.SagaStatus)) {
+			return "", fmt.Errorf("saga status %q is not one of %v", q.SagaStatus, workflows.Statuses())
+		}
+		parts = append(parts, fmt.Sprintf("%s=%q", ids.SearchAttributeSagaStatus, q.SagaStatus))
 	}
 	return strings.Join(parts, " AND "), nil
 }
