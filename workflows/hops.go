@@ -8,6 +8,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/money"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
@@ -86,8 +87,25 @@ func (s *saga) compensation(step string, op ids.Operation,
 }
 
 // ScoreDelta is what a completed saga adds to its profile's score: one
-// point per whole currency unit of the order, at least one.
-func ScoreDelta(amountCents int64) int64 { return max(1, amountCents/100) }
+// point per whole unit of the order's currency (money.Exponent: 1299 is
+// 12 points in USD, 1299 in JPY, 1 in BHD), at least one.
+func ScoreDelta(amountMinor int64, currency string) int64 {
+	exp, _ := money.Exponent(currency) // validated at start; 0 would only over-count
+	unit := int64(1)
+	for range exp {
+		unit *= 10
+	}
+	return max(1, amountMinor/unit)
+}
+
+// scoreDelta is ScoreDelta for this saga; sagas started before
+// changeScoreInCurrencyUnits counted every currency in hundredths.
+func (s *saga) scoreDelta(ctx workflow.Context) int64 {
+	if workflow.GetVersion(ctx, changeScoreInCurrencyUnits, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return max(1, s.in.AmountCents/100)
+	}
+	return ScoreDelta(s.in.AmountCents, s.in.Currency)
+}
 
 func (s *saga) publishScore(ctx workflow.Context) error {
 	eventID, err := s.eventID(ctx)
@@ -97,7 +115,7 @@ func (s *saga) publishScore(ctx workflow.Context) error {
 	var out activities.PublishScoreResult
 	err = workflow.ExecuteActivity(ctx, scoring.PublishScore, activities.PublishScoreInput{
 		DTID: s.state.DTID, EventID: eventID, ProfileID: s.in.ProfileID,
-		Kind: "order_completed", Delta: ScoreDelta(s.in.AmountCents), Faults: s.in.Faults,
+		Kind: "order_completed", Delta: s.scoreDelta(ctx), Faults: s.in.Faults,
 	}).Get(ctx, &out)
 	if err == nil {
 		s.state.EventID = eventID

@@ -115,3 +115,22 @@ func TestOrderSagaEventIDIsRandomAndStableAcrossRetries(t *testing.T) {
 		t.Errorf("event ID %q (result %q): want a random one, recorded in the result, not %q derived from the DTID", f.eventIDs[0], res.EventID, derived)
 	}
 }
+
+func TestScoreDeltaCountsWholeCurrencyUnits(t *testing.T) {
+	tests := []struct {
+		minor    int64
+		currency string
+		want     int64
+	}{
+		{1299, "USD", 12},
+		{1299, "JPY", 1299},
+		{1299, "BHD", 1},
+		{50, "USD", 1}, // at least one point
+		{0, "JPY", 1},
+	}
+	for _, tt := range tests {
+		if got := ScoreDelta(tt.minor, tt.currency); got != tt.want {
+			t.Errorf("ScoreDelta(%d %s) = %d, want %d", tt.minor, tt.currency, got, tt.want)
+		}
+	}
+}

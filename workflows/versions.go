@@ -37,4 +37,8 @@ const (
 	// retiredInputFields); before, the decoder itself refused it, which a
 	// removed field would turn into a replay failure.
 	changeLenientInput = "lenient-input"
+	// changeScoreInCurrencyUnits: the score delta counts whole units of
+	// the order's currency; before, hundredths of any currency (1299 yen
+	// scored 12).
+	changeScoreInCurrencyUnits = "score-in-currency-units"
 )

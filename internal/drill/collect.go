@@ -69,7 +69,7 @@ func (d *driver) ledgers(ctx context.Context, sc Scenario, runs []run, since tim
 // read; what the sources hold is for Check to judge.
 func (d *driver) ledger(ctx context.Context, sc Scenario, r run, since time.Time) (Ledger, error) {
 	l := Ledger{
-		DTID: r.in.DTID, AmountCents: r.in.AmountCents, ScoreDelta: workflows.ScoreDelta(r.in.AmountCents),
+		DTID: r.in.DTID, AmountCents: r.in.AmountCents, ScoreDelta: workflows.ScoreDelta(r.in.AmountCents, r.in.Currency),
 		Want: sc.Want, WantParked: sc.Park, Outcome: r.state.Status, Parked: r.parked, Hops: r.state.Hops,
 	}
 	if r.err != nil {
