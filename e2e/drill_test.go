@@ -28,7 +28,7 @@ func TestDrillEveryScenarioKeepsItsInvariants(t *testing.T) {
 	t.Run("worker-killed", func(t *testing.T) { runDrill(t, "worker-killed", bin) })
 	t.Run("faults", func(t *testing.T) {
 		for _, sc := range drill.Scenarios() {
-			if sc.KillWorker {
+			if sc.Race == drill.RaceKillWorker {
 				continue
 			}
 			t.Run(sc.Name, func(t *testing.T) {
