@@ -209,19 +209,11 @@ func (d *driver) withExpiringToken(ctx context.Context, sc Scenario, b batch, in
 // outage. The race lands on a saga whose publish Temporal had retried when
 // the link came back.
 func (d *driver) withScoringOutage(ctx context.Context, sc Scenario, b batch, inputs []workflows.Input) ([]run, proof, error) {
-	upstream, err := natsHostPort(d.o.NATSURL)
-	if err != nil {
-		return nil, proof{}, err
-	}
-	px, err := startTCPProxy(upstream)
+	px, w, err := d.workerBehindNATSProxy(ctx, b.queue, nil, nil)
 	if err != nil {
 		return nil, proof{}, err
 	}
 	defer px.close()
-	w, err := d.startWorker(ctx, workerSpec{taskQueue: b.queue, natsURL: "nats://" + px.addr()})
-	if err != nil {
-		return nil, proof{}, err
-	}
 	var started startedSagas
 	b.started, b.concurrency = started.add, len(inputs)
 	px.cut()
@@ -281,4 +273,49 @@ func (d *driver) awaitPublishRetried(ctx context.Context, started func() []strin
 			return waited
 		}
 	}
+}
+
+// withLostAcks runs the sagas on the drill's own worker, connected to NATS
+// through a tcpProxy that drops the first lostAcks PubAcks of each score
+// event: the stream stored it, the worker never heard. The publish must be
+// retried (not taken as refused: that would undo a paid order) and the
+// retries deduplicated by the event's ID, so the profile counts it once.
+// The race lands on a saga whose PubAck was dropped lostAcks times.
+func (d *driver) withLostAcks(ctx context.Context, sc Scenario, b batch, inputs []workflows.Input) ([]run, proof, error) {
+	loser := newAckLoser(lostAcks)
+	px, w, err := d.workerBehindNATSProxy(ctx, b.queue, loser.filter, loser.watch)
+	if err != nil {
+		return nil, proof{}, err
+	}
+	defer px.close()
+	runs := d.runAll(ctx, sc, b, inputs)
+	for i := range runs {
+		n := loser.lost(runs[i].in.ProfileID)
+		runs[i].landed = n == lostAcks
+		runs[i].evidence = fmt.Sprintf("%d PubAcks of its stored event dropped", n)
+		if !runs[i].landed {
+			runs[i].evidence = fmt.Sprintf("only %d of %d PubAcks of its event dropped", n, lostAcks)
+		}
+	}
+	return runs, proof{}, w.stop()
+}
+
+// workerBehindNATSProxy starts a tcpProxy in front of the stack's NATS
+// (filter and watch as startTCPProxy takes them) and the drill's worker on
+// queue, connected to NATS through it. The caller closes the proxy and
+// stops the worker.
+func (d *driver) workerBehindNATSProxy(ctx context.Context, queue string, filter, watch relayFunc) (*tcpProxy, *workerProcess, error) {
+	upstream, err := natsHostPort(d.o.NATSURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	px, err := startTCPProxy(upstream, filter, watch)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := d.startWorker(ctx, workerSpec{taskQueue: queue, natsURL: "nats://" + px.addr()})
+	if err != nil {
+		return nil, nil, errors.Join(err, px.close())
+	}
+	return px, w, nil
 }

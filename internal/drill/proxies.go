@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,10 +11,13 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // The proxies the drill puts between its own worker and the stack, to
@@ -107,6 +111,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 type tcpProxy struct {
 	ln       net.Listener
 	upstream string
+	// filter, when set, relays the server's bytes to the client, and
+	// watch the client's to the server, in place of a plain copy.
+	filter, watch relayFunc
 
 	mu    sync.Mutex
 	down  bool
@@ -114,12 +121,17 @@ type tcpProxy struct {
 	wg    sync.WaitGroup
 }
 
-func startTCPProxy(upstream string) (*tcpProxy, error) {
+// relayFunc relays src to dst until either ends.
+type relayFunc func(dst io.Writer, src io.Reader) error
+
+// startTCPProxy relays to upstream: the server's bytes through filter and
+// the client's through watch, each a plain copy when nil.
+func startTCPProxy(upstream string, filter, watch relayFunc) (*tcpProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("tcp proxy: %w", err)
 	}
-	p := &tcpProxy{ln: ln, upstream: upstream, conns: map[net.Conn]struct{}{}}
+	p := &tcpProxy{ln: ln, upstream: upstream, filter: filter, watch: watch, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -150,8 +162,8 @@ func (p *tcpProxy) serve() {
 			continue
 		}
 		p.wg.Add(2)
-		go p.pipe(c, up)
-		go p.pipe(up, c)
+		go p.pipe(c, up, p.filter)
+		go p.pipe(up, c, p.watch)
 	}
 }
 
@@ -171,9 +183,13 @@ func (p *tcpProxy) track(conns ...net.Conn) bool {
 	return true
 }
 
-func (p *tcpProxy) pipe(dst, src net.Conn) {
+func (p *tcpProxy) pipe(dst, src net.Conn, relay relayFunc) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	if relay == nil {
+		_, _ = io.Copy(dst, src)
+	} else {
+		_ = relay(dst, src) // any end of either side ends both
+	}
 	// One side ended: end both, as a dead server or client would.
 	_ = dst.Close()
 	_ = src.Close()
@@ -218,4 +234,121 @@ func natsHostPort(natsURL string) (string, error) {
 		return "", fmt.Errorf("NATS URL %q: want nats://host:port", natsURL)
 	}
 	return u.Host, nil
+}
+
+// ackLoser reads the NATS protocol between the worker and the server and
+// drops the first lose PubAcks of each profile's score event: the stream
+// stored the event, the worker never hears so — a PubAck lost on the way.
+// It knows a PubAck by its subject: the reply subject (a request's own
+// inbox) of a publish to a scoring subject.
+type ackLoser struct {
+	lose int
+
+	mu      sync.Mutex
+	replyTo map[string]string // reply subject → profile of the publish
+	dropped map[string]int    // profile → PubAcks dropped
+}
+
+func newAckLoser(lose int) *ackLoser {
+	return &ackLoser{lose: lose, replyTo: map[string]string{}, dropped: map[string]int{}}
+}
+
+// watch relays the client's bytes unchanged, noting the reply subject of
+// every publish of a score event.
+func (a *ackLoser) watch(dst io.Writer, src io.Reader) error {
+	return relayFrames(dst, src, func(f natsFrame) bool {
+		// PUB subject [reply] size; HPUB subject [reply] hsize size.
+		withReply := (f.op == "PUB" && len(f.args) == 3) || (f.op == "HPUB" && len(f.args) == 4)
+		if withReply && strings.HasPrefix(f.args[0], scoringapi.SubjectPrefix) {
+			a.mu.Lock()
+			a.replyTo[f.args[1]] = strings.TrimPrefix(f.args[0], scoringapi.SubjectPrefix)
+			a.mu.Unlock()
+		}
+		return true
+	})
+}
+
+// filter relays the server's bytes, less the PubAcks it loses.
+func (a *ackLoser) filter(dst io.Writer, src io.Reader) error {
+	return relayFrames(dst, src, func(f natsFrame) bool {
+		return (f.op != "MSG" && f.op != "HMSG") || len(f.args) == 0 || !a.loses(f.args[0])
+	})
+}
+
+// relayFrames relays src to dst one NATS operation at a time, those that
+// keep says to keep, until either side ends.
+func relayFrames(dst io.Writer, src io.Reader, keep func(natsFrame) bool) error {
+	r := bufio.NewReader(src)
+	for {
+		f, err := readNATSFrame(r)
+		if err != nil {
+			return err
+		}
+		if !keep(f) {
+			continue
+		}
+		if _, err := dst.Write(f.raw); err != nil {
+			return err
+		}
+	}
+}
+
+// loses reports whether the message to subject is a PubAck to lose.
+func (a *ackLoser) loses(subject string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	profile, ok := a.replyTo[subject]
+	if !ok || a.dropped[profile] >= a.lose {
+		return false
+	}
+	a.dropped[profile]++
+	return true
+}
+
+// lost is how many PubAcks of profile's event were dropped.
+func (a *ackLoser) lost(profile string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dropped[profile]
+}
+
+// natsFrame is one protocol operation as read off the wire: its op (upper
+// case), its arguments, and every byte of it, payload included.
+type natsFrame struct {
+	op   string
+	args []string
+	raw  []byte
+}
+
+// readNATSFrame reads one operation: a control line, and for the ops that
+// carry one (PUB, HPUB, MSG, HMSG) its payload, whose size is the line's
+// last argument.
+func readNATSFrame(r *bufio.Reader) (natsFrame, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return natsFrame{}, err
+	}
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return natsFrame{raw: []byte(line)}, nil
+	}
+	f := natsFrame{op: strings.ToUpper(fields[0]), args: fields[1:], raw: []byte(line)}
+	switch f.op {
+	case "PUB", "HPUB", "MSG", "HMSG":
+	default:
+		return f, nil
+	}
+	if len(f.args) == 0 {
+		return f, fmt.Errorf("nats: %s without arguments", f.op)
+	}
+	size, err := strconv.Atoi(f.args[len(f.args)-1])
+	if err != nil || size < 0 {
+		return f, fmt.Errorf("nats: %s: bad size %q", f.op, f.args[len(f.args)-1])
+	}
+	payload := make([]byte, size+2) // and its CRLF
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return f, err
+	}
+	f.raw = append(f.raw, payload...)
+	return f, nil
 }

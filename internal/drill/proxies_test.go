@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func TestTCPProxyCutAndRestore(t *testing.T) {
 			go func() { _, _ = io.Copy(c, c); c.Close() }()
 		}
 	}()
-	px, err := startTCPProxy(echo.Addr().String())
+	px, err := startTCPProxy(echo.Addr().String(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +118,50 @@ func TestTCPProxyCutAndRestore(t *testing.T) {
 	defer after.Close()
 	if err := roundTrip(after); err != nil {
 		t.Errorf("relay after the restore: %v", err)
+	}
+}
+
+// The ack loser drops the first PubAcks of a score event's publish — by
+// the publish's reply subject — and relays every other byte unchanged.
+func TestAckLoserDropsOnlyThePubAcksOfScoreEvents(t *testing.T) {
+	const hdr = "NATS/1.0\r\nNats-Msg-Id: e-1\r\n\r\n"
+	client := "CONNECT {}\r\nPING\r\n" +
+		"HPUB scoring.events.p-1 _INBOX.a.1 " + strconv.Itoa(len(hdr)) + " " + strconv.Itoa(len(hdr)+2) + "\r\n" + hdr + "{}\r\n" +
+		"HPUB scoring.events.p-1 _INBOX.a.2 " + strconv.Itoa(len(hdr)) + " " + strconv.Itoa(len(hdr)+2) + "\r\n" + hdr + "{}\r\n" +
+		"PUB other.subject _INBOX.a.3 2\r\n{}\r\n" +
+		"PUB scoring.events.p-2 4\r\nnone\r\n" // no reply: no PubAck to lose
+	ack := func(inbox string) string { return "MSG " + inbox + " 1 12\r\n{\"seq\":1234}\r\n" }
+	server := "INFO {}\r\nPONG\r\n" + ack("_INBOX.a.1") + ack("_INBOX.a.2") + ack("_INBOX.a.3") + ack("_INBOX.a.1")
+
+	tests := []struct {
+		name       string
+		lose       int
+		wantServer string
+		wantLost   int
+	}{
+		{"lose_none", 0, server, 0},
+		{"lose_one", 1, "INFO {}\r\nPONG\r\n" + ack("_INBOX.a.2") + ack("_INBOX.a.3") + ack("_INBOX.a.1"), 1},
+		{"lose_two", 2, "INFO {}\r\nPONG\r\n" + ack("_INBOX.a.3") + ack("_INBOX.a.1"), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAckLoser(tt.lose)
+			var toServer, toClient strings.Builder
+			if err := a.watch(&toServer, strings.NewReader(client)); err != io.EOF {
+				t.Fatalf("watch: %v", err)
+			}
+			if toServer.String() != client {
+				t.Errorf("the client's bytes were changed:\n%q\nwant\n%q", toServer.String(), client)
+			}
+			if err := a.filter(&toClient, strings.NewReader(server)); err != io.EOF {
+				t.Fatalf("filter: %v", err)
+			}
+			if toClient.String() != tt.wantServer {
+				t.Errorf("relayed to the client:\n%q\nwant\n%q", toClient.String(), tt.wantServer)
+			}
+			if got := a.lost("p-1"); got != tt.wantLost {
+				t.Errorf("lost(p-1) = %d, want %d", got, tt.wantLost)
+			}
+		})
 	}
 }

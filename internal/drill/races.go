@@ -89,7 +89,7 @@ func (d *driver) awaitActivity(ctx context.Context, workflowID, name string) (ti
 				}
 			}
 		}
-		if err := pause(ctx, 100*time.Millisecond); err != nil {
+		if err := pause(ctx, 200*time.Millisecond); err != nil {
 			return time.Time{}, fmt.Errorf("no %s in flight within %s: %w", name, raceDeadline, err)
 		}
 	}

@@ -34,6 +34,8 @@ func (d *driver) scenario(ctx context.Context, sc Scenario) (ScenarioReport, err
 		runs, p, err = d.withExpiringToken(ctx, sc, b, inputs)
 	case RaceScoringOutage:
 		runs, p, err = d.withScoringOutage(ctx, sc, b, inputs)
+	case RaceAckLost:
+		runs, p, err = d.withLostAcks(ctx, sc, b, inputs)
 	default:
 		runs = d.runAll(ctx, sc, b, inputs)
 	}

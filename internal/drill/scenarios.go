@@ -58,6 +58,9 @@ const (
 	// RaceScoringOutage cuts the worker off NATS for scoringOutage while
 	// every saga waits to publish.
 	RaceScoringOutage Race = "scoring-outage"
+	// RaceAckLost drops the first lostAcks PubAcks of each saga's score
+	// event between NATS and the worker.
+	RaceAckLost Race = "ack-lost"
 )
 
 // perSaga reports whether the race must land on every saga; a worker
@@ -67,8 +70,12 @@ func (r Race) perSaga() bool { return r != RaceKillWorker }
 
 // ownWorker reports whether the race needs the drill's own worker process.
 func (r Race) ownWorker() bool {
-	return r == RaceKillWorker || r == RaceTokenExpires || r == RaceScoringOutage
+	return r == RaceKillWorker || r == RaceTokenExpires || r == RaceScoringOutage || r == RaceAckLost
 }
+
+// lostAcks is how many PubAcks of each event publish-ack-lost drops: each
+// costs the publish an attempt that waits out its timeout (10 s).
+const lostAcks = 2
 
 // chargeLatency slows the charge in cancel-mid-charge; cancelAfter is when,
 // after the charge started, the drill cancels the saga: well inside it.
@@ -123,6 +130,8 @@ func Scenarios() []Scenario {
 			Faults: faultsOn(fault{paymentapi.OpCharge, "crash-after-commit"}), Want: workflows.StatusCompleted, Race: RaceTokenExpires},
 		{Name: "scoring-unavailable", Summary: fmt.Sprintf("NATS is cut off from the worker for %s while every saga publishes: they wait and complete, nothing undone, scored once", scoringOutage),
 			Faults: map[string]string{}, Want: workflows.StatusCompleted, Race: RaceScoringOutage},
+		{Name: "publish-ack-lost", Summary: fmt.Sprintf("the stream stores each score event, its PubAck is lost %d times: the publish is retried, deduplicated by its event ID, completed, scored once", lostAcks),
+			Faults: map[string]string{}, Want: workflows.StatusCompleted, Race: RaceAckLost},
 	}
 }
 
