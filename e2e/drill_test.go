@@ -16,10 +16,12 @@ import (
 )
 
 // Every failure drill, a few sagas each, against the shared stack: no
-// invariant may break. worker-killed runs first and alone, since its
-// SIGKILL would hit any saga in flight on its worker — in the CLI too,
-// scenarios run one after the other. The others run side by side: the
-// slowest (order-times-out, five 10 s timeouts) sets the pace.
+// invariant may break, and every scenario's fault must land (exercised).
+// The drills that run their own worker do so on a task queue of their own,
+// so none reaches another's sagas; worker-killed still runs first and
+// alone, so that the machine is quiet when it waits for activities in
+// flight to kill. The others run side by side: the slowest
+// (order-times-out, five 10 s timeouts) sets the pace.
 func TestDrillEveryScenarioKeepsItsInvariants(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "sagatrace")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
@@ -67,6 +69,9 @@ func runDrill(t *testing.T, scenario, bin string) {
 	settled := map[workflows.Status]int{workflows.StatusCompleted: sr.Completed, workflows.StatusCompensated: sr.Compensated}
 	if sr.Sagas != sagas || settled[sc.Want] != sagas {
 		t.Errorf("%s: %+v, want all %d sagas %s", scenario, sr, sagas, sc.Want)
+	}
+	if sr.Landed != sr.Provable {
+		t.Errorf("%s: the fault landed on %d of %d sagas", scenario, sr.Landed, sr.Provable)
 	}
 }
 
