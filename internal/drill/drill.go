@@ -40,12 +40,14 @@ type Options struct {
 	TemporalAddress, Namespace       string
 	PaymentURL, OrderURL, ScoringURL string
 	JaegerURL                        string
-	// NATSURL is handed to the drill's own worker (worker-killed).
+	// NATSURL is where the drill's own worker reaches NATS, directly or
+	// through the drill's proxy (scoring-unavailable, publish-ack-lost).
 	NATSURL string
 	// OTLPEndpoint receives the drill's spans and its worker's; empty
 	// defers to the OTEL_* variables.
 	OTLPEndpoint string
-	// WorkerBinary is a sagatrace binary, run as `serve worker` (worker-killed).
+	// WorkerBinary is a sagatrace binary, run as `serve worker` by the
+	// scenarios that need a worker of their own (Race.ownWorker).
 	WorkerBinary string
 	// Auth is where the drill's tokens come from (read scopes for its
 	// checks); its worker process is given the same key or token file.

@@ -73,9 +73,12 @@ func (r Race) ownWorker() bool {
 	return r == RaceKillWorker || r == RaceTokenExpires || r == RaceScoringOutage || r == RaceAckLost
 }
 
-// lostAcks is how many PubAcks of each event publish-ack-lost drops: each
-// costs the publish an attempt that waits out its timeout (10 s).
-const lostAcks = 2
+// lostAcks is how many PubAcks of each event publish-ack-lost drops: one
+// for every attempt of a step's budget, so a scoring step that gave up
+// after a budget would undo a paid order whose event the stream counted
+// (the race of issue 11). Each costs an attempt that waits out its
+// timeout (10 s).
+const lostAcks = workflows.StepAttempts
 
 // chargeLatency slows the charge in cancel-mid-charge; cancelAfter is when,
 // after the charge started, the drill cancels the saga: well inside it.
