@@ -28,16 +28,19 @@ then checks per DTID, against the services' own APIs and Jaeger, that nothing
 was lost: net money taken equals the amount iff the order is confirmed; no
 confirmed order without a payment; no charge without a confirmed order or a
 refund; a completed saga scored once, a compensated one never; every hop attempt
-traced. Prints a table per scenario and each violation with its Temporal and
+traced; and every scenario's fault landed (a drill whose fault never hit
+fails). Prints a table per scenario and each violation with its Temporal and
 Jaeger links; exits 4 when an invariant is broken. The stack's services must
 honour faults (sagatrace dev does; serve needs --faults). The drill reads
 the services with a token minted with --auth-key (the dev stack's key by
-default); its worker process gets the same key.
+default), and mints the expired token of token-expires-mid-retry with it.
+Some scenarios run a worker process of the drill's own (--worker-bin), on a
+task queue of their own, behind a proxy to the payment service or NATS.
 
 Scenarios (--scenario NAME[,NAME…] or all):
 `)
 	for _, s := range drill.Scenarios() {
-		fmt.Fprintf(&b, "  %-21s %s\n", s.Name, s.Summary)
+		fmt.Fprintf(&b, "  %-24s %s\n", s.Name, s.Summary)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -56,9 +59,9 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 	fs.StringVar(&o.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL")
 	fs.StringVar(&l.TemporalUI, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
-	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL, for the drill's own worker (worker-killed)")
+	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL, for the drill's own worker (worker-killed, and behind a proxy scoring-unavailable and publish-ack-lost)")
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the drill's spans and its worker's")
-	fs.StringVar(&o.WorkerBinary, "worker-bin", "", "sagatrace binary that runs the drill's own worker (worker-killed; default: this one)")
+	fs.StringVar(&o.WorkerBinary, "worker-bin", "", "sagatrace binary that runs the drill's own worker (worker-killed, token-expires-mid-retry, scoring-unavailable, publish-ack-lost; default: this one)")
 	defineClientAuth(fs, &o.Auth, devKeyFile)
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring"
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 // serveSpec is one component's flags, bound, and how to start it once they
@@ -95,6 +96,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		spec.start = func() (*component.Running, error) {
 			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
 			return component.StartWorker(ctx, cfg)

@@ -70,9 +70,19 @@ func checkScoredOnce(l Ledger, add addFunc) {
 	}
 }
 
+// canceledHop is the error saga_state records for a hop whose activity the
+// saga's cancellation abandoned in flight (the SDK's CanceledError): its
+// answer, and so its correlation ID, never reached the workflow.
+const canceledHop = "canceled"
+
 func checkTraced(l Ledger, add addFunc) {
 	for _, h := range l.Hops {
 		switch {
+		case h.CorrelationID == "" && h.Error == canceledHop:
+			// The attempt is traced if the drill found it at the service.
+			if l.AbandonedTrace == "" || !l.Traces[l.AbandonedTrace] {
+				add(InvTraced, "hop %s was abandoned in flight by the cancel, and its trace was not found at the service by the dtid", h.Operation)
+			}
 		case h.CorrelationID == "":
 			add(InvTraced, "hop %s (attempt %d) has no correlation ID in saga_state", h.Operation, h.Attempt)
 		case !l.Traces[h.CorrelationID]:

@@ -71,6 +71,10 @@ func (d *driver) ledger(ctx context.Context, sc Scenario, r run, since time.Time
 	l := Ledger{
 		DTID: r.in.DTID, AmountCents: r.in.AmountCents, ScoreDelta: workflows.ScoreDelta(r.in.AmountCents, r.in.Currency),
 		Want: sc.Want, WantParked: sc.Park, Outcome: r.state.Status, Parked: r.parked, Hops: r.state.Hops,
+		Faults: r.in.Faults, RaceLanded: r.landed, Evidence: r.evidence, AbandonedTrace: r.lateTrace,
+	}
+	if sc.Race.perSaga() {
+		l.Race = sc.Race
 	}
 	if r.err != nil {
 		l.Error = r.err.Error()

@@ -40,12 +40,14 @@ type Options struct {
 	TemporalAddress, Namespace       string
 	PaymentURL, OrderURL, ScoringURL string
 	JaegerURL                        string
-	// NATSURL is handed to the drill's own worker (worker-killed).
+	// NATSURL is where the drill's own worker reaches NATS, directly or
+	// through the drill's proxy (scoring-unavailable, publish-ack-lost).
 	NATSURL string
 	// OTLPEndpoint receives the drill's spans and its worker's; empty
 	// defers to the OTEL_* variables.
 	OTLPEndpoint string
-	// WorkerBinary is a sagatrace binary, run as `serve worker` (worker-killed).
+	// WorkerBinary is a sagatrace binary, run as `serve worker` by the
+	// scenarios that need a worker of their own (Race.ownWorker).
 	WorkerBinary string
 	// Auth is where the drill's tokens come from (read scopes for its
 	// checks); its worker process is given the same key or token file.
@@ -86,7 +88,14 @@ type driver struct {
 	http     *http.Client       // Jaeger's API: no token
 	scores   *scoringapi.Client // the scores API, with a token holding scores:read
 	payments *paymentapi.Client
-	orders   *orderapi.Client
+	// charger may charge too (payments:write): late-charge-after-undo
+	// charges a compensated DTID again, as a late caller would.
+	charger *paymentapi.Client
+	orders  *orderapi.Client
+	// issuer mints the expired token of token-expires-mid-retry; nil when
+	// the drill was given a token file rather than the issuer's key.
+	issuer   *auth.Issuer
+	log      *slog.Logger
 	jaeger   *jaegerquery.Client
 	progress io.Writer
 }
@@ -122,13 +131,23 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("auth: %w", err)
 	}
+	var issuer *auth.Issuer
+	if o.Auth.KeyFile != "" {
+		key, err := auth.LoadPrivateKey(o.Auth.KeyFile)
+		if err != nil {
+			return Report{}, fmt.Errorf("auth: %w", err)
+		}
+		issuer = auth.NewIssuer(key, o.Auth.Issuer)
+	}
 	hc := &http.Client{Timeout: 15 * time.Second}
 	d := &driver{
 		o: o, temporal: tc, tracer: tp.Tracer("github.com/sagatrace/sagatrace/internal/drill"), http: hc,
 		scores:   scoringapi.NewClient(o.ScoringURL, creds.Client(hc, scoringapi.Audience, scoringapi.ScopeRead)),
 		payments: paymentapi.NewClient(o.PaymentURL, creds.Client(hc, paymentapi.Audience, paymentapi.ScopeRead)),
+		charger:  paymentapi.NewClient(o.PaymentURL, creds.Client(hc, paymentapi.Audience, paymentapi.ScopeWrite)),
+		log:      o.Logger,
 		orders:   orderapi.NewClient(o.OrderURL, creds.Client(hc, orderapi.Audience, orderapi.ScopeRead)),
-		jaeger:   &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress,
+		jaeger:   &jaegerquery.Client{BaseURL: o.JaegerURL, HTTP: hc}, progress: o.Progress, issuer: issuer,
 	}
 	var rep Report
 	for _, sc := range scenarios {

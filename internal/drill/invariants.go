@@ -31,6 +31,11 @@ const (
 	// InvTraced: every hop attempt the saga and the services recorded has a
 	// trace in Jaeger carrying the DTID.
 	InvTraced = "traced"
+	// InvExercised: the scenario's fault landed on the saga — each fault of
+	// its plan shows in saga_state's hops, and the drill's race hit as it
+	// must (the cancel while the charge was in flight, the late charge
+	// refused, …). A drill whose fault never landed proves nothing.
+	InvExercised = "exercised"
 )
 
 // Ledger is everything known about one saga once it ended: what the drill
@@ -65,6 +70,17 @@ type Ledger struct {
 	Score *scoringapi.Score
 	// Traces holds the IDs of the traces Jaeger finds by the DTID tag.
 	Traces map[string]bool
+	// AbandonedTrace is the trace of a hop the saga abandoned in flight
+	// when it was cancelled, as the drill found it at the service: saga_state
+	// records that hop without a correlation ID (its answer never came).
+	AbandonedTrace string
+	// Faults is the saga's fault plan; each fault must show in Hops.
+	Faults map[string]string
+	// Race is the drill's move against this saga ("" none); RaceLanded says
+	// it landed as the scenario needs, Evidence what the drill saw of it.
+	Race       Race
+	RaceLanded bool
+	Evidence   string
 }
 
 // Violation is one broken invariant of one saga.
@@ -86,6 +102,7 @@ func Check(l Ledger) []Violation {
 	checkChargeAccounted(l, add)
 	checkScoredOnce(l, add)
 	checkTraced(l, add)
+	checkExercised(l, add)
 	return out
 }
 

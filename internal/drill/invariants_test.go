@@ -92,6 +92,48 @@ func TestCheckCatchesBrokenLedgers(t *testing.T) {
 		{"audit_row_of_a_lost_attempt_untraced", completedLedger, func(l *Ledger) {
 			l.Payments[0].History[0].CorrelationID = "c-crashed-attempt"
 		}, []string{InvTraced}},
+
+		{"abandoned_charge_traced_at_the_service", compensatedLedger, func(l *Ledger) {
+			l.Hops[0] = workflows.Hop{Operation: "payment.charge", Outcome: "error", Error: canceledHop}
+			l.AbandonedTrace, l.Traces["c-late"] = "c-late", true
+		}, nil},
+		{"abandoned_charge_never_found_at_the_service", compensatedLedger, func(l *Ledger) {
+			l.Hops[0] = workflows.Hop{Operation: "payment.charge", Outcome: "error", Error: canceledHop}
+		}, []string{InvTraced}},
+		{"abandoned_charge_found_but_not_by_the_dtid", compensatedLedger, func(l *Ledger) {
+			l.Hops[0] = workflows.Hop{Operation: "payment.charge", Outcome: "error", Error: canceledHop}
+			l.AbandonedTrace = "c-late"
+		}, []string{InvTraced}},
+
+		{"exercised_error_fault_shows_as_a_failed_hop", compensatedLedger, func(l *Ledger) {
+			l.Faults = map[string]string{"order.create": "error"}
+		}, nil},
+		{"exercised_transient_fault_shows_as_a_later_attempt", completedLedger, func(l *Ledger) {
+			l.Faults = map[string]string{"payment.charge": "transient:2"}
+			l.Hops[0].Attempt = 3
+		}, nil},
+		{"exercised_fault_that_never_hit", completedLedger, func(l *Ledger) {
+			l.Faults = map[string]string{"payment.charge": "transient:2"} // every hop answered on attempt 1
+		}, []string{InvExercised}},
+		{"exercised_fault_on_a_hop_never_run", completedLedger, func(l *Ledger) {
+			l.Faults = map[string]string{"payment.refund": "transient:9"}
+		}, []string{InvExercised}},
+		{"exercised_latency_is_the_race's_to_prove", completedLedger, func(l *Ledger) {
+			l.Faults = map[string]string{"order.create": "latency:3s"}
+		}, nil},
+		{"exercised_race_landed", compensatedLedger, func(l *Ledger) {
+			l.Race, l.RaceLanded, l.Evidence = RaceLateCharge, true, "late charge refused 409 dtid-voided"
+		}, nil},
+		{"exercised_race_missed", compensatedLedger, func(l *Ledger) {
+			l.Race, l.Evidence = RaceLateCharge, "the late charge was accepted"
+		}, []string{InvExercised}},
+		{"late_charge_accepted_takes_money", compensatedLedger, func(l *Ledger) {
+			l.Race, l.Evidence = RaceLateCharge, "the late charge was accepted"
+			l.Payments = append(l.Payments, paymentapi.Payment{PaymentID: "p-late", AmountCents: 1299, State: paymentapi.StateCompleted})
+		}, []string{InvMoney, InvChargeAccounted, InvExercised}},
+		{"exercised_unreadable_plan", completedLedger, func(l *Ledger) {
+			l.Faults = map[string]string{"payment.charge": "sometimes"}
+		}, []string{InvExercised}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

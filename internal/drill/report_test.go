@@ -42,7 +42,7 @@ func TestSummarizeCountsOutcomesAndViolations(t *testing.T) {
 	stuck.Outcome = workflows.StatusCompensationFailed
 	t0 := time.Now()
 	runs := []run{{started: t0, ended: t0.Add(time.Second)}, {started: t0, ended: t0.Add(3 * time.Second)}, {started: t0, ended: t0.Add(2 * time.Second)}}
-	rep := summarize(Scenario{Name: "mixed"}, runs, []Ledger{done, compensated, stuck})
+	rep := summarize(Scenario{Name: "mixed"}, runs, []Ledger{done, compensated, stuck}, proof{})
 	if rep.Sagas != 3 || rep.Completed != 1 || rep.Compensated != 1 || rep.Stuck != 1 {
 		t.Errorf("counts = %+v", rep)
 	}
@@ -68,5 +68,54 @@ func TestPrintLinksEveryViolation(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// The "fault landed" counter: per saga from Check, or the scenario's own
+// proof for a race that must land once; a scenario-wide miss is a
+// violation of its own, printed without links.
+func TestSummarizeCountsWhereTheFaultLanded(t *testing.T) {
+	landed, missed := compensatedLedger(), compensatedLedger()
+	landed.Faults = map[string]string{"order.create": "error"}
+	missed.Faults = map[string]string{"order.create": "error"}
+	missed.Hops = missed.Hops[:1] // order.create never failed
+	t0 := time.Now()
+	runs := []run{{started: t0, ended: t0}, {started: t0, ended: t0}}
+	tests := []struct {
+		name        string
+		sc          Scenario
+		ledgers     []Ledger
+		p           proof
+		wantLanded  string
+		wantMissing int // scenario-wide exercised violations
+	}{
+		{"per_saga", Scenario{Name: "order-fails"}, []Ledger{landed, missed}, proof{}, "1/2", 0},
+		{"nothing_to_prove", Scenario{Name: "plain"}, []Ledger{completedLedger(), completedLedger()}, proof{}, "-", 0},
+		{"kill_landed", Scenario{Name: "worker-killed", Race: RaceKillWorker}, []Ledger{completedLedger(), completedLedger()},
+			proof{landedOn: 2}, "2/2", 0},
+		{"kill_never_landed", Scenario{Name: "worker-killed", Race: RaceKillWorker}, []Ledger{completedLedger(), completedLedger()},
+			proof{notLand: "none of 5 kills found an activity in flight on the worker"}, "0/2", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := summarize(tt.sc, runs, tt.ledgers, tt.p)
+			if got := rep.landed(); got != tt.wantLanded {
+				t.Errorf("landed = %s, want %s", got, tt.wantLanded)
+			}
+			missing := 0
+			for _, v := range rep.Violations {
+				if v.Invariant == InvExercised && v.DTID == "" {
+					missing++
+				}
+			}
+			if missing != tt.wantMissing {
+				t.Errorf("scenario-wide exercised violations = %d, want %d: %+v", missing, tt.wantMissing, rep.Violations)
+			}
+			var out bytes.Buffer
+			Report{Scenarios: []ScenarioReport{rep}}.Print(&out, Links{TemporalUI: "http://ui"})
+			if tt.wantMissing > 0 && !strings.Contains(out.String(), "worker-killed  [exercised] none of 5 kills") {
+				t.Errorf("the miss is not printed as the scenario's:\n%s", out.String())
+			}
+		})
 	}
 }

@@ -28,6 +28,15 @@ type run struct {
 	state  workflows.State
 	parked bool
 	err    error
+	// landed says the drill's race hit this saga as the scenario needs;
+	// evidence is what the drill saw of it either way.
+	landed   bool
+	evidence string
+	// cancelledAt is when the drill cancelled the saga (cancel-mid-charge);
+	// lateTrace the trace of the charge it abandoned in flight, as the
+	// payment service answered it.
+	cancelledAt time.Time
+	lateTrace   string
 }
 
 // inputs makes the scenario's sagas: each a fresh DTID and a fresh profile,
@@ -48,11 +57,10 @@ func (d *driver) inputs(sc Scenario) []workflows.Input {
 	return out
 }
 
-// runAll runs the sagas, at most Concurrency at once, reporting progress
-// every few seconds; started is called with each workflow ID once started.
-func (d *driver) runAll(ctx context.Context, sc Scenario, inputs []workflows.Input, started func(workflowID string)) []run {
+// runAll runs the sagas as b says, reporting progress every few seconds.
+func (d *driver) runAll(ctx context.Context, sc Scenario, b batch, inputs []workflows.Input) []run {
 	runs := make([]run, len(inputs))
-	sem := make(chan struct{}, d.o.Concurrency)
+	sem := make(chan struct{}, b.concurrency)
 	var finished atomic.Int64
 	stopProgress := d.reportProgress(sc.Name, len(inputs), &finished)
 	defer stopProgress()
@@ -63,7 +71,7 @@ func (d *driver) runAll(ctx context.Context, sc Scenario, inputs []workflows.Inp
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			runs[i] = d.runOne(ctx, sc, in, started)
+			runs[i] = d.runOne(ctx, sc, b, in)
 			finished.Add(1)
 		}()
 	}
@@ -94,8 +102,9 @@ func (d *driver) reportProgress(name string, total int, finished *atomic.Int64) 
 
 // runOne starts one saga as `sagatrace start` does and follows it to its
 // end; in a Park scenario it waits to see the saga parked, then sends the
-// operator's retry-compensation signal.
-func (d *driver) runOne(ctx context.Context, sc Scenario, in workflows.Input, started func(string)) (r run) {
+// operator's retry-compensation signal. A race of the drill against the
+// saga alone (a cancel, a late charge, a duplicate) is played here.
+func (d *driver) runOne(ctx context.Context, sc Scenario, b batch, in workflows.Input) (r run) {
 	r = run{in: in, started: time.Now()}
 	defer func() { r.ended = time.Now() }()
 	ctx, cancel := context.WithTimeout(ctx, d.o.SagaTimeout)
@@ -110,12 +119,15 @@ func (d *driver) runOne(ctx context.Context, sc Scenario, in workflows.Input, st
 	defer span.End()
 
 	id := workflows.WorkflowID(in.DTID)
-	wr, err := d.temporal.ExecuteWorkflow(ctx, workflows.StartOptions(in.DTID, workflows.TaskQueue), workflows.WorkflowType, in)
+	wr, err := d.temporal.ExecuteWorkflow(ctx, workflows.StartOptions(in.DTID, b.queue), workflows.WorkflowType, in)
 	if err != nil {
 		r.err = fmt.Errorf("start saga: %w", err)
 		return r
 	}
-	started(id)
+	b.started(id)
+	if sc.Race == RaceCancelMidCharge {
+		d.cancelMidCharge(ctx, &r, id)
+	}
 	if sc.Park {
 		if r.parked, err = d.awaitParked(ctx, id); err != nil {
 			r.err = err
@@ -127,6 +139,17 @@ func (d *driver) runOne(ctx context.Context, sc Scenario, in workflows.Input, st
 		}
 	}
 	r.state, r.err = d.outcome(ctx, wr)
+	if r.err != nil {
+		return r
+	}
+	switch sc.Race {
+	case RaceCancelMidCharge:
+		r.err = d.awaitChargeSettled(ctx, &r)
+	case RaceLateCharge:
+		r.err = d.lateCharge(ctx, &r)
+	case RaceDuplicateDTID:
+		r.err = d.duplicateDTID(ctx, &r, b.queue)
+	}
 	return r
 }
 

@@ -76,3 +76,19 @@ func TestSelect(t *testing.T) {
 		})
 	}
 }
+
+// A scenario must be able to show that its fault landed: a fault of its
+// plan that leaves a failed attempt in the hops, or a race of the drill's
+// own — a latency alone proves nothing.
+func TestEveryScenarioCanProveItsFault(t *testing.T) {
+	for _, sc := range Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			if sc.Race != "" {
+				return
+			}
+			if !provable(Ledger{Faults: sc.Faults}) {
+				t.Errorf("plan %v leaves nothing in the hops and the scenario has no race: its fault could never be seen to land", sc.Faults)
+			}
+		})
+	}
+}

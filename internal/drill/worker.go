@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,15 +12,16 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-
-	"github.com/sagatrace/sagatrace/workflows"
 )
 
 // workerProcess is a saga worker the drill runs as a separate process —
 // `sagatrace serve worker` — so that it can be SIGKILLed like a crashed
-// host. It polls the stack's own task queue: workers share it.
+// host. It polls a task queue of the drill's own (workerSpec), so that
+// what the drill does to it (a kill, a proxy in front of a service or of
+// NATS) reaches every saga of its scenario and no saga of anyone else.
 type workerProcess struct {
 	cmd     *exec.Cmd
+	queue   string
 	logPath string
 	exited  chan struct{} // closed once the process is reaped
 	waitErr error         // valid after exited is closed
@@ -31,9 +33,16 @@ type workerProcess struct {
 // workerReadyTimeout bounds the wait for a new worker's pollers.
 const workerReadyTimeout = 30 * time.Second
 
+// workerSpec is where a drill's worker polls and whom it calls; an empty
+// URL is the stack's own.
+type workerSpec struct {
+	taskQueue           string
+	paymentURL, natsURL string
+}
+
 // startWorker starts a worker process and waits until Temporal sees its
 // pollers on both the workflow and the activity task queue.
-func (d *driver) startWorker(ctx context.Context) (*workerProcess, error) {
+func (d *driver) startWorker(ctx context.Context, spec workerSpec) (*workerProcess, error) {
 	if d.o.WorkerBinary == "" {
 		return nil, errors.New("a sagatrace binary is needed to run a worker process (WorkerBinary)")
 	}
@@ -42,9 +51,10 @@ func (d *driver) startWorker(ctx context.Context) (*workerProcess, error) {
 		return nil, fmt.Errorf("worker log: %w", err)
 	}
 	defer logf.Close() // the child holds its own descriptor
-	args := []string{"serve", "worker",
+	paymentURL, natsURL := cmp.Or(spec.paymentURL, d.o.PaymentURL), cmp.Or(spec.natsURL, d.o.NATSURL)
+	args := []string{"serve", "worker", "--task-queue", spec.taskQueue,
 		"--temporal-address", d.o.TemporalAddress, "--namespace", d.o.Namespace,
-		"--payment-url", d.o.PaymentURL, "--order-url", d.o.OrderURL, "--nats-url", d.o.NATSURL,
+		"--payment-url", paymentURL, "--order-url", d.o.OrderURL, "--nats-url", natsURL,
 		"--otlp-endpoint", d.o.OTLPEndpoint, "--faults", "--log-level", "info",
 		"--auth-key", d.o.Auth.KeyFile, "--auth-token-file", d.o.Auth.TokenFile, "--auth-issuer", d.o.Auth.Issuer}
 	// Not CommandContext: the drill kills it on purpose, and stops it
@@ -55,7 +65,7 @@ func (d *driver) startWorker(ctx context.Context) (*workerProcess, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s serve worker: %w", d.o.WorkerBinary, err)
 	}
-	w := &workerProcess{cmd: cmd, logPath: logf.Name(), exited: make(chan struct{})}
+	w := &workerProcess{cmd: cmd, queue: spec.taskQueue, logPath: logf.Name(), exited: make(chan struct{})}
 	go func() {
 		w.waitErr = cmd.Wait()
 		close(w.exited)
@@ -78,9 +88,9 @@ func (d *driver) awaitPollers(ctx context.Context, w *workerProcess) error {
 	for {
 		ready := true
 		for _, typ := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
-			resp, err := d.temporal.DescribeTaskQueue(ctx, workflows.TaskQueue, typ)
+			resp, err := d.temporal.DescribeTaskQueue(ctx, w.queue, typ)
 			if err != nil {
-				return fmt.Errorf("describe task queue %s: %w", workflows.TaskQueue, err)
+				return fmt.Errorf("describe task queue %s: %w", w.queue, err)
 			}
 			polling := false
 			for _, p := range resp.GetPollers() {
@@ -99,7 +109,7 @@ func (d *driver) awaitPollers(ctx context.Context, w *workerProcess) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("worker process %d not polling %s after %s; its log: %s", w.pid(), workflows.TaskQueue, workerReadyTimeout, w.logPath)
+			return fmt.Errorf("worker process %d not polling %s after %s; its log: %s", w.pid(), w.queue, workerReadyTimeout, w.logPath)
 		}
 	}
 }
