@@ -96,7 +96,7 @@ const scoringOutage = 30 * time.Second
 // one more than a compensation's retry budget, so the saga parks, and the first
 // attempt after the operator's signal still fails — the retry policy is
 // back in charge — before the next one succeeds. Attempt numbers count on
-// across the signal (activities.RefundInput.PriorAttempts), which is how
+// across the signal (activities.CompensationInput.PriorAttempts), which is how
 // the outage ends without the drill touching the saga's input.
 const refundOutage = workflows.CompensationAttempts + 1
 
