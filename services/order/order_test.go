@@ -408,3 +408,40 @@ func TestHandlerNeedsPayments(t *testing.T) {
 		t.Fatalf("Handler(nil) = %v, want an error naming the missing payment service", err)
 	}
 }
+
+// A card number is refused wherever a client may put one — the X-DTID
+// header, the body's dtid, customer_id, payment_id and an item's SKU, a
+// path's DTID or order ID — in every spelling the detector knows, and no
+// answer or log line repeats it.
+func TestCardNumbersAreRefusedAtEveryDoor(t *testing.T) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		e := newEnv(t, backend, order.Config{})
+		orders := func(string) string { return "/v1/orders" }
+		body := func(field string) func(string) string {
+			return func(card string) string {
+				v := map[string]string{"dtid": `"d-1"`, "customer_id": `"c-1"`, "payment_id": `"p-1"`, "sku": `"s-1"`}
+				v[field] = card
+				return `{"dtid":` + v["dtid"] + `,"customer_id":` + v["customer_id"] + `,"payment_id":` + v["payment_id"] +
+					`,"currency":"USD","amount_cents":1,"items":[{"sku":` + v["sku"] + `,"qty":1,"price_cents":1}]}`
+			}
+		}
+		e.RefusesCardNumbers(t, []servicetest.CardDoor{
+			{Name: "x_dtid", Method: "POST", Path: orders, Status: 400, Detail: "X-DTID", Body: body("none"),
+				Headers: func(card string) map[string]string {
+					h := servicetest.JSONHeaders("k-card")
+					h[ids.HeaderDTID] = card
+					return h
+				}},
+			{Name: "dtid", Method: "POST", Path: orders, Status: 400, Detail: "dtid holds a card number", Body: body("dtid")},
+			{Name: "customer_id", Method: "POST", Path: orders, Status: 400, Detail: "customer_id holds a card number", Body: body("customer_id")},
+			{Name: "payment_id", Method: "POST", Path: orders, Status: 400, Detail: "payment_id holds a card number", Body: body("payment_id")},
+			{Name: "sku", Method: "POST", Path: orders, Status: 400, Detail: "items[0].sku holds a card number", Body: body("sku")},
+			{Name: "cancel_by_dtid", Method: "POST", Path: func(card string) string { return "/v1/orders/by-dtid/" + card + "/cancel" },
+				Status: 400, Detail: "dtid holds a card number"},
+			{Name: "get_by_id", Method: "GET", Path: func(card string) string { return "/v1/orders/" + card }, Status: 404, Detail: "no order"},
+		})
+		if n := e.Count(t, "orders") + e.Count(t, "order_events"); n != 0 {
+			t.Errorf("%d rows written by refused requests", n)
+		}
+	})
+}
