@@ -66,7 +66,7 @@ func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 // payments:read.
 func newOrderEnv(t *testing.T, backend dbtest.Backend, cfg order.Config, paymentURL string) *env {
 	t.Helper()
-	if cfg.Auth.PublicKey == nil {
+	if cfg.Auth.Keys.Len() == 0 {
 		cfg.Auth = servicetest.AuthConfig(t)
 	}
 	read := servicetest.Issuer(t).Source(auth.Grant{Subject: orderapi.Audience, Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}})
