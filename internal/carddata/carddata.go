@@ -48,6 +48,19 @@ func Contains(s string) bool {
 // left still tells a support engineer which card was meant. It returns s
 // itself (no copy) when there is nothing to redact.
 func Redact(s string) string {
+	// The last four digits kept may form a new number with the digits
+	// after them ("…4444 5555 5555 5555 4"): redact again until none is
+	// left. Each pass masks digits, so this ends.
+	for {
+		r := redactOnce(s)
+		if r == s || !Contains(r) {
+			return r
+		}
+		s = r
+	}
+}
+
+func redactOnce(s string) string {
 	var b strings.Builder
 	last := 0
 	scan(s, func(start, end int, digits string) bool {
@@ -201,7 +214,7 @@ func cardGrouping(groups []group) bool {
 // mayHoldCard is the fast path: most strings checked (profile IDs, kinds,
 // log attributes) are ASCII with fewer than 13 digits.
 func mayHoldCard(s string) bool {
-	if len(s) < minDigits {
+	if len(s) < minDigits || isOpaqueID(s) {
 		return false
 	}
 	n := 0
@@ -258,6 +271,28 @@ func opaqueIDs(s string) map[int]int {
 		}
 	}
 	return out
+}
+
+// isOpaqueID reports whether s is one identifier that opaqueIDs skips
+// whole: the common case of a DTID, an idempotency key or a correlation ID
+// checked on its own, answered without allocating.
+func isOpaqueID(s string) bool {
+	switch len(s) {
+	case 16, 32:
+		return isHex(s) && strings.ContainsFunc(s, isHexLetter)
+	case 36:
+		for i := 0; i < len(s); i++ {
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if s[i] != '-' {
+					return false
+				}
+			} else if !isHex(s[i : i+1]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func isUUIDAt(s string, tokens [][2]int, lens [5]int) bool {
