@@ -258,7 +258,7 @@ func TestComposeGivesOrderATokenNotTheKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := auth.NewVerifier(kp.Public, arg("--issuer"), paymentapi.Audience)
+		v, err := auth.NewVerifier(auth.Config{Keys: auth.NewKeySet(kp.Public), Issuer: arg("--issuer")}, paymentapi.Audience)
 		if err != nil {
 			t.Fatal(err)
 		}

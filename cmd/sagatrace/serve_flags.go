@@ -171,8 +171,10 @@ func serviceNames() []string {
 
 // defineServiceAuth declares how a service checks bearer tokens.
 func defineServiceAuth(fs *flag.FlagSet, a *component.ServiceAuth) {
-	fs.StringVar(&a.PublicKeyFile, "auth-public-key", "", "`file` of the token issuer's Ed25519 public key, PEM (required unless --auth-disabled; 'sagatrace keygen' makes a pair)")
+	fs.StringVar(&a.PublicKeyFile, "auth-public-key", "", "`file` of the token issuer's Ed25519 public key, PEM, or a directory of *.pub files, or a comma-separated list of either: "+
+		"every key verifies the tokens naming it (kid), so a new key is added beside the old one and the old one removed once its tokens expired (required unless --auth-disabled; 'sagatrace keygen' makes a pair)")
 	fs.StringVar(&a.Issuer, "auth-issuer", auth.DefaultIssuer, "the iss claim tokens must carry")
+	fs.DurationVar(&a.MaxTokenLifetime, "auth-max-token-lifetime", auth.DefaultMaxLifetime, "the longest lifetime (exp − iat) a token may have; a longer one is refused")
 	fs.BoolVar(&a.Disabled, "auth-disabled", false, "serve the API without authentication: every caller may do everything (never in production)")
 }
 

@@ -77,6 +77,9 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("--key: %w", err)
 	}
+	if g.TTL > auth.DefaultMaxLifetime {
+		fmt.Fprintf(stderr, "warning: a token living %s is refused by services that keep the default --auth-max-token-lifetime of %s\n", g.TTL, auth.DefaultMaxLifetime)
+	}
 	iss := auth.NewIssuer(priv, *issuer)
 	switch {
 	case *renew:
@@ -97,7 +100,14 @@ const keygenSynopsis = `Makes the Ed25519 key pair of the token issuer, unless t
 exists already (then it is kept, and the public key file rewritten from it):
 the private key (mode 0600) goes to whoever mints tokens — the worker and the
 console (--auth-key), ` + "`sagatrace token`" + ` —, the public key to every service
-(--auth-public-key). ` + "`sagatrace dev`" + ` does this itself in its data dir.`
+(--auth-public-key). ` + "`sagatrace dev`" + ` does this itself in its data dir.
+
+Tokens name their key by its ID (kid, the RFC 7638 thumbprint of the public
+key, printed here), so keys rotate without downtime: make a new pair, add its
+public key beside the old one on every service (--auth-public-key takes a
+directory of *.pub files or a comma-separated list), move the issuers to the
+new private key, and remove the old public key once the last token it signed
+has expired (at most --auth-max-token-lifetime later).`
 
 func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keygen [flags]", keygenSynopsis,
@@ -116,6 +126,7 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if statErr == nil {
 		what = "kept"
 	}
-	fmt.Fprintf(stdout, "private key  %s  (%s; for the token issuers: --auth-key)\npublic key   %s  (for the services: --auth-public-key)\n", kp.PrivateKeyFile, what, kp.PublicKeyFile)
+	fmt.Fprintf(stdout, "private key  %s  (%s; for the token issuers: --auth-key)\npublic key   %s  (for the services: --auth-public-key)\nkey ID       %s  (the kid of its tokens, derived from the public key)\n",
+		kp.PrivateKeyFile, what, kp.PublicKeyFile, auth.KeyID(kp.Public))
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,15 +22,19 @@ func TestKeygenThenToken(t *testing.T) {
 	if err := run(context.Background(), []string{"keygen", "--private-key", priv, "--public-key", pub}, &out, &out); err != nil {
 		t.Fatalf("keygen: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "made") {
-		t.Errorf("keygen output: %s", out.String())
+	kp, err := auth.EnsureKeyPair(priv, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "made") || !strings.Contains(out.String(), "key ID       "+auth.KeyID(kp.Public)) {
+		t.Errorf("keygen output: %s, want the pair made and its key ID", out.String())
 	}
 	out.Reset()
 	if err := run(context.Background(), []string{"keygen", "--private-key", priv, "--public-key", pub}, &out, &out); err != nil || !strings.Contains(out.String(), "kept") {
 		t.Errorf("second keygen: %v %s, want the pair kept", err, out.String())
 	}
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:read,payments:write", "--subject", "ops"}, &stdout, &stderr)
+	err = run(context.Background(), []string{"token", "--key", priv, "--aud", "payment", "--scope", "payments:read,payments:write", "--subject", "ops"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("token: %v\n%s", err, stderr.String())
 	}
@@ -37,11 +42,16 @@ func TestKeygenThenToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewVerifier(key, "", paymentapi.Audience)
+	v, err := auth.NewVerifier(auth.Config{Keys: auth.NewKeySet(key)}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := v.Verify(strings.TrimSpace(stdout.String()))
+	tok := strings.TrimSpace(stdout.String())
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	if !strings.Contains(string(header), `"kid":"`+auth.KeyID(kp.Public)+`"`) {
+		t.Errorf("token header %s does not name the key ID keygen printed", header)
+	}
+	c, err := v.Verify(tok)
 	if err != nil || c.Subject != "ops" || !c.Has(paymentapi.ScopeRead) || !c.Has(paymentapi.ScopeWrite) || c.Has(paymentapi.ScopeRefund) {
 		t.Errorf("token verifies as %+v, %v", c, err)
 	}
@@ -115,7 +125,7 @@ func TestTokenOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewVerifier(kp.Public, "", paymentapi.Audience)
+	v, err := auth.NewVerifier(auth.Config{Keys: auth.NewKeySet(kp.Public)}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,12 @@
 package auth
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -26,10 +26,14 @@ const AttrSubject = "auth.subject"
 
 // Config is how a service checks its callers.
 type Config struct {
-	// PublicKey checks token signatures; required unless Disabled.
-	PublicKey ed25519.PublicKey
+	// Keys check token signatures, by the kid of the token's header;
+	// at least one is required unless Disabled. Several while keys rotate.
+	Keys KeySet
 	// Issuer is the iss claim tokens must carry; "" means DefaultIssuer.
 	Issuer string
+	// MaxLifetime is the longest lifetime (exp − iat) a token may have;
+	// 0 means DefaultMaxLifetime.
+	MaxLifetime time.Duration
 	// Disabled serves every request as Anonymous, holding every scope.
 	// Only ever on purpose: without a PublicKey a service refuses to start.
 	Disabled bool
@@ -49,14 +53,14 @@ type Guard struct {
 func NewGuard(cfg Config, audience string) (*Guard, error) {
 	g := &Guard{audience: audience}
 	switch {
-	case cfg.Disabled && cfg.PublicKey != nil:
+	case cfg.Disabled && cfg.Keys.Len() > 0:
 		return nil, fmt.Errorf("%s: authentication is both disabled and given a public key; choose one", audience)
 	case cfg.Disabled:
 		return g, nil
-	case cfg.PublicKey == nil:
+	case cfg.Keys.Len() == 0:
 		return nil, fmt.Errorf("%s: no public key to check bearer tokens with, and authentication is not disabled: refusing to serve an open API", audience)
 	}
-	v, err := NewVerifier(cfg.PublicKey, cfg.Issuer, audience)
+	v, err := NewVerifier(cfg, audience)
 	if err != nil {
 		return nil, err
 	}

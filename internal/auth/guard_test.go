@@ -71,7 +71,7 @@ func send(t *testing.T, method, url, token, body string) (*http.Response, httpap
 func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 	pub, priv := mustKey(t)
 	_, otherPriv := mustKey(t)
-	g, err := NewGuard(Config{PublicKey: pub}, paymentapi.Audience)
+	g, err := NewGuard(Config{Keys: NewKeySet(pub)}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestGuardRefusesBeforeTheHandler(t *testing.T) {
 
 func TestGuardLimitsEachCallersWrites(t *testing.T) {
 	pub, priv := mustKey(t)
-	g, err := NewGuard(Config{PublicKey: pub}, paymentapi.Audience)
+	g, err := NewGuard(Config{Keys: NewKeySet(pub)}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,9 +175,9 @@ func TestNewGuardNeverSilentlyOpen(t *testing.T) {
 		wantErr string
 	}{
 		{name: "no_key", cfg: Config{}, wantErr: "refusing to serve an open API"},
-		{name: "key_and_disabled", cfg: Config{PublicKey: pub, Disabled: true}, wantErr: "choose one"},
+		{name: "key_and_disabled", cfg: Config{Keys: NewKeySet(pub), Disabled: true}, wantErr: "choose one"},
 		{name: "disabled_on_purpose", cfg: Config{Disabled: true}},
-		{name: "key", cfg: Config{PublicKey: pub}},
+		{name: "key", cfg: Config{Keys: NewKeySet(pub)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

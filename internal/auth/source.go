@@ -105,9 +105,14 @@ type Transport struct {
 }
 
 // RoundTrip sends a copy of req with the token: a RoundTripper must not
-// change the request it is given.
+// change the request it is given. A request an http.Client makes to
+// follow a redirect to another origin (host, port, or from https to
+// http) gets no token: a token is for the service the caller named, and a
+// redirect — a compromised or misconfigured service, a proxy — must not
+// hand it to a third party. The check is here, not in CheckRedirect,
+// because here is where the token is added, whatever client carries it.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("Authorization") != "" {
+	if req.Header.Get("Authorization") != "" || redirectedAway(req) {
 		return t.base().RoundTrip(req)
 	}
 	token, err := t.Source.Token(req.Context())
@@ -128,6 +133,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// redirectedAway reports whether req follows a redirect (the client sets
+// req.Response to the answer that redirected) to an origin other than the
+// first request's.
+func redirectedAway(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	if first == req {
+		return false
+	}
+	return req.URL.Host != first.URL.Host || (first.URL.Scheme == "https" && req.URL.Scheme != "https")
 }
 
 // renewer is a TokenSource that caches its token and can drop it.

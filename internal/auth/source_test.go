@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +32,7 @@ func TestMintingSourceReusesThenRenews(t *testing.T) {
 	if c, _ := src.Token(t.Context()); c == a {
 		t.Error("a token past half its lifetime was not renewed")
 	}
-	v, _ := NewVerifier(pub, "", orderapi.Audience)
+	v, _ := NewVerifier(Config{Keys: NewKeySet(pub)}, orderapi.Audience)
 	iss.now = time.Now
 	tok, _ := iss.Source(Grant{Subject: "s", Audience: []string{orderapi.Audience}}).Token(t.Context())
 	if _, err := v.Verify(tok); err != nil {
@@ -142,11 +144,64 @@ func TestNewCredentials(t *testing.T) {
 				}
 				return
 			}
-			v, _ := NewVerifier(kp.Public, "", scoringapi.Audience)
+			v, _ := NewVerifier(Config{Keys: NewKeySet(kp.Public)}, scoringapi.Audience)
 			caller, err := v.Verify(tok)
 			if err != nil || caller.Subject != "console" || !caller.Has(scoringapi.ScopeRead) {
 				t.Errorf("minted token: %+v, %v", caller, err)
 			}
 		})
+	}
+}
+
+// A token goes only to the origin the caller named: a redirect within it
+// keeps the token, one to another host gets none, whichever way the
+// client follows it.
+func TestTransportSendsNoTokenOnARedirectToAnotherHost(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]string{} // path → Authorization, at the other host
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = r.Header.Get("Authorization")
+		mu.Unlock()
+	}))
+	t.Cleanup(other.Close)
+	var sameHostAuth string
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/stolen", http.StatusFound)
+		case "/away-307":
+			http.Redirect(w, r, other.URL+"/stolen-307", http.StatusTemporaryRedirect)
+		case "/here":
+			http.Redirect(w, r, "/landed", http.StatusFound)
+		case "/landed":
+			mu.Lock()
+			sameHostAuth = r.Header.Get("Authorization")
+			mu.Unlock()
+		}
+	}))
+	t.Cleanup(origin.Close)
+	// The other host is 127.0.0.1 too, on another port: another origin.
+	c := Client(&http.Client{}, StaticToken("secret"))
+	for _, tt := range []struct{ path, method string }{{"/away", http.MethodGet}, {"/away-307", http.MethodPost}, {"/here", http.MethodGet}} {
+		req, err := http.NewRequest(tt.method, origin.URL+tt.path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range []string{"/stolen", "/stolen-307"} {
+		if got, ok := seen[p]; !ok || got != "" {
+			t.Errorf("the other host got %s with Authorization %q (reached: %v), want it reached without a token", p, got, ok)
+		}
+	}
+	if sameHostAuth != "Bearer secret" {
+		t.Errorf("a redirect within the origin carried Authorization %q, want the token", sameHostAuth)
 	}
 }

@@ -58,18 +58,24 @@ func (g Grant) Validate() error {
 // Issuer mints tokens with the private key.
 type Issuer struct {
 	key  ed25519.PrivateKey
+	kid  string
 	name string
 	now  func() time.Time
 }
 
 // NewIssuer returns an issuer that signs with key as name ("" means
-// DefaultIssuer), the iss claim the services expect.
+// DefaultIssuer), the iss claim the services expect. Its tokens name the
+// key in their header (kid, KeyID of its public key), so a service
+// holding several keys picks the right one.
 func NewIssuer(key ed25519.PrivateKey, name string) *Issuer {
 	if name == "" {
 		name = DefaultIssuer
 	}
-	return &Issuer{key: key, name: name, now: time.Now}
+	return &Issuer{key: key, kid: KeyID(key.Public().(ed25519.PublicKey)), name: name, now: time.Now}
 }
+
+// KeyID returns the kid the issuer's tokens carry.
+func (i *Issuer) KeyID() string { return i.kid }
 
 // WithClock returns a copy of i that mints as if now() were the time (tests
 // of expired tokens; a clock-skewed issuer).
@@ -97,7 +103,9 @@ func (i *Issuer) Mint(g Grant) (string, error) {
 		},
 		Scope: strings.Join(g.Scopes, " "),
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(i.key)
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	t.Header["kid"] = i.kid
+	s, err := t.SignedString(i.key)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
@@ -151,56 +159,104 @@ func Permits(scope string) func(context.Context) bool {
 // Leeway is the clock skew tolerated between issuer and service.
 const Leeway = 30 * time.Second
 
-// Verifier checks tokens for one audience with the public key.
+// DefaultMaxLifetime is the longest lifetime (exp − iat) a service accepts
+// in a token unless configured otherwise: a day covers every token
+// sagatrace mints (5 minutes for components, an hour by default for
+// `sagatrace token`), and a leaked token is worthless by the next day.
+const DefaultMaxLifetime = 24 * time.Hour
+
+// ErrLifetimeTooLong is a token that lives longer than the verifier's
+// maximum lifetime.
+var ErrLifetimeTooLong = errors.New("token lifetime exceeds the maximum")
+
+// Verifier checks tokens for one audience with the issuer's public keys.
 type Verifier struct {
-	audience string
-	parser   *jwt.Parser
-	key      ed25519.PublicKey
+	audience    string
+	parser      *jwt.Parser
+	keys        KeySet
+	maxLifetime time.Duration
+	now         func() time.Time
 }
 
-// NewVerifier returns a verifier of tokens signed by key, issued by issuer
-// ("" means DefaultIssuer), for audience.
-func NewVerifier(key ed25519.PublicKey, issuer, audience string) (*Verifier, error) {
-	if len(key) != ed25519.PublicKeySize {
-		return nil, errors.New("auth: the verifier needs an Ed25519 public key")
+// NewVerifier returns a verifier of tokens for audience, signed by a key
+// of cfg.Keys, issued by cfg.Issuer ("" means DefaultIssuer), living at
+// most cfg.MaxLifetime (0 means DefaultMaxLifetime).
+func NewVerifier(cfg Config, audience string) (*Verifier, error) {
+	if cfg.Keys.Len() == 0 {
+		return nil, errors.New("auth: the verifier needs at least one Ed25519 public key")
 	}
 	if audience == "" {
 		return nil, errors.New("auth: the verifier needs the service's audience")
 	}
+	if cfg.MaxLifetime < 0 {
+		return nil, fmt.Errorf("auth: the maximum token lifetime must be positive, got %s", cfg.MaxLifetime)
+	}
+	issuer, maxLifetime := cfg.Issuer, cfg.MaxLifetime
 	if issuer == "" {
 		issuer = DefaultIssuer
 	}
-	return &Verifier{
-		audience: audience,
-		key:      key,
-		parser: jwt.NewParser(
-			// Only EdDSA: a token may not choose "none" or HMAC with the
-			// public key as the secret (the classic algorithm confusion).
-			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
-			jwt.WithAudience(audience),
-			jwt.WithIssuer(issuer),
-			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
-			jwt.WithLeeway(Leeway),
-		),
-	}, nil
+	if maxLifetime == 0 {
+		maxLifetime = DefaultMaxLifetime
+	}
+	v := &Verifier{audience: audience, keys: cfg.Keys, maxLifetime: maxLifetime, now: time.Now}
+	v.parser = jwt.NewParser(
+		// Only EdDSA: a token may not choose "none" or HMAC with the
+		// public key as the secret (the classic algorithm confusion).
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithAudience(audience),
+		jwt.WithIssuer(issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
+	)
+	return v, nil
+}
+
+// WithClock returns a copy of v that checks as if now() were the time.
+func (v *Verifier) WithClock(now func() time.Time) *Verifier {
+	c := *v
+	c.now = now
+	return &c
 }
 
 // Audience returns the audience the verifier accepts.
 func (v *Verifier) Audience() string { return v.audience }
 
-// Verify checks token's signature, issuer, audience and lifetime and
+// Verify checks token's signature, key, issuer, audience and lifetime and
 // returns its caller. The error is a *TokenError saying which check failed.
 func (v *Verifier) Verify(token string) (Caller, error) {
 	var c claims
-	_, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.key, nil })
+	_, err := v.parser.ParseWithClaims(token, &c, v.keys.keyFor)
 	if err != nil {
 		return Caller{}, describe(err)
 	}
 	if strings.TrimSpace(c.Subject) == "" {
 		return Caller{}, &TokenError{Reason: "token has no subject", Err: jwt.ErrTokenRequiredClaimMissing}
 	}
+	if err := v.checkLifetime(c.RegisteredClaims); err != nil {
+		return Caller{}, err
+	}
 	return Caller{Subject: c.Subject, Scopes: strings.Fields(c.Scope)}, nil
+}
+
+// checkLifetime refuses a token that lives longer than the maximum: exp −
+// iat, or, without iat, what is left of it (exp − now, less the clock
+// skew). A stolen token is worth its lifetime; a 10-year one would be
+// worth ten years, whoever minted it.
+func (v *Verifier) checkLifetime(c jwt.RegisteredClaims) error {
+	lifetime, what := c.ExpiresAt.Sub(v.now())-Leeway, "exp − now"
+	if c.IssuedAt != nil {
+		lifetime, what = c.ExpiresAt.Sub(c.IssuedAt.Time), "exp − iat"
+	}
+	if lifetime <= v.maxLifetime {
+		return nil
+	}
+	return &TokenError{
+		Reason: fmt.Sprintf("token lives %s (%s), longer than the %s this service accepts: mint a shorter one (sagatrace token --ttl)",
+			lifetime.Round(time.Second), what, v.maxLifetime),
+		Err: ErrLifetimeTooLong,
+	}
 }
 
 // TokenError is a token Verify refused. Reason names the failed check in
@@ -232,6 +288,10 @@ func describe(err error) *TokenError {
 		{jwt.ErrTokenInvalidIssuer, "token is from an unknown issuer"},
 		{jwt.ErrTokenRequiredClaimMissing, "token is missing a required claim"},
 	} {
+		if errors.Is(err, errUnknownKey) {
+			return &TokenError{Reason: "token signature is by a key this service does not hold (unknown kid): " +
+				"give the service the issuer's public key (--auth-public-key) or mint with a key it holds", Err: err}
+		}
 		if errors.Is(err, c.target) {
 			return &TokenError{Reason: c.msg, Err: err}
 		}

@@ -28,7 +28,7 @@ func mustKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
 func TestMintAndVerify(t *testing.T) {
 	pub, priv := mustKey(t)
 	_, otherPriv := mustKey(t)
-	v, err := NewVerifier(pub, "", paymentapi.Audience)
+	v, err := NewVerifier(Config{Keys: NewKeySet(pub)}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,12 @@ func TestMintAndVerify(t *testing.T) {
 		wantReason string // "" means valid
 	}{
 		{name: "valid", issuer: NewIssuer(priv, ""), grant: good},
-		{name: "bad_signature", issuer: NewIssuer(otherPriv, ""), grant: good, wantReason: "signature is invalid"},
+		// Another key claiming the service's key ID: the signature fails.
+		{name: "bad_signature", issuer: forged(NewIssuer(otherPriv, ""), KeyID(pub)), grant: good, wantReason: "signature is invalid"},
+		// Another key under its own ID: a key the service does not hold.
+		{name: "unknown_key", issuer: NewIssuer(otherPriv, ""), grant: good, wantReason: "unknown kid"},
+		{name: "ten_years", issuer: NewIssuer(priv, ""), grant: withTTL(good, 10*365*24*time.Hour), wantReason: "longer than the 24h0m0s"},
+		{name: "a_day_and_a_second", issuer: NewIssuer(priv, ""), grant: withTTL(good, DefaultMaxLifetime+time.Second), wantReason: "exp − iat"},
 		{name: "expired", issuer: past(NewIssuer(priv, "")), grant: good, wantReason: "expired"},
 		{name: "not_yet_valid", issuer: future(NewIssuer(priv, "")), grant: good, wantReason: "not valid yet"},
 		{name: "wrong_audience", issuer: NewIssuer(priv, ""), grant: Grant{Subject: "x", Audience: []string{scoringapi.Audience}, TTL: time.Minute}, wantReason: "audience"},
@@ -73,6 +78,72 @@ func TestMintAndVerify(t *testing.T) {
 				t.Fatalf("Verify error = %v, want a TokenError with %q", err, tt.wantReason)
 			}
 		})
+	}
+}
+
+func forged(i *Issuer, kid string) *Issuer { i.kid = kid; return i }
+
+func withTTL(g Grant, ttl time.Duration) Grant { g.TTL = ttl; return g }
+
+// The verifier caps a token's lifetime: exp − iat, or exp − now for a
+// token without iat; the cap is configurable.
+func TestVerifierCapsTheLifetime(t *testing.T) {
+	pub, priv := mustKey(t)
+	iss := NewIssuer(priv, "")
+	noIAT := func(ttl time.Duration) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+			"iss": DefaultIssuer, "sub": "cli", "aud": paymentapi.Audience, "exp": time.Now().Add(ttl).Unix(),
+		})
+		tok.Header["kid"] = KeyID(pub)
+		s, err := tok.SignedString(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	mint := func(ttl time.Duration) string {
+		s, err := iss.Mint(Grant{Subject: "cli", Audience: []string{paymentapi.Audience}, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const year = 365 * 24 * time.Hour
+	tests := []struct {
+		name        string
+		maxLifetime time.Duration
+		token       string
+		wantReason  string // "" means valid
+	}{
+		{name: "default_a_day", token: mint(DefaultMaxLifetime)},
+		{name: "default_ten_years", token: mint(10 * year), wantReason: "token lives 87600h0m0s (exp − iat), longer than the 24h0m0s this service accepts"},
+		{name: "default_25h", token: mint(25 * time.Hour), wantReason: "longer than the 24h0m0s"},
+		{name: "raised_25h", maxLifetime: 48 * time.Hour, token: mint(25 * time.Hour)},
+		{name: "lowered_1h", maxLifetime: 10 * time.Minute, token: mint(time.Hour), wantReason: "longer than the 10m0s"},
+		{name: "no_iat_short", token: noIAT(time.Hour)},
+		{name: "no_iat_ten_years", token: noIAT(10 * year), wantReason: "(exp − now)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := NewVerifier(Config{Keys: NewKeySet(pub), MaxLifetime: tt.maxLifetime}, paymentapi.Audience)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(tt.token)
+			if tt.wantReason == "" {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				return
+			}
+			var te *TokenError
+			if !errors.As(err, &te) || !errors.Is(err, ErrLifetimeTooLong) || !strings.Contains(te.Reason, tt.wantReason) {
+				t.Fatalf("Verify error = %v, want ErrLifetimeTooLong with %q", err, tt.wantReason)
+			}
+		})
+	}
+	if _, err := NewVerifier(Config{Keys: NewKeySet(pub), MaxLifetime: -time.Second}, paymentapi.Audience); err == nil {
+		t.Error("a negative maximum lifetime was accepted")
 	}
 }
 

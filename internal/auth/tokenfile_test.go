@@ -19,7 +19,7 @@ func TestRenewTokenFileKeepsAFreshTokenForAFileSource(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- iss.RenewTokenFile(ctx, path, g) }()
 
-	v, err := NewVerifier(pub, "", paymentapi.Audience)
+	v, err := NewVerifier(Config{Keys: NewKeySet(pub)}, paymentapi.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}

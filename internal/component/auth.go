@@ -4,16 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 )
 
 // ServiceAuth is how a service checks bearer tokens, as its flags give it.
 type ServiceAuth struct {
-	// PublicKeyFile is the issuer's Ed25519 public key, PEM (--auth-public-key).
+	// PublicKeyFile is the issuer's Ed25519 public keys, PEM
+	// (--auth-public-key): a file, a directory of *.pub files, or a
+	// comma-separated list of either; several while keys rotate.
 	PublicKeyFile string
 	// Issuer is the iss claim tokens must carry (--auth-issuer); "" means auth.DefaultIssuer.
 	Issuer string
+	// MaxTokenLifetime is the longest lifetime a token may have
+	// (--auth-max-token-lifetime); 0 means auth.DefaultMaxLifetime.
+	MaxTokenLifetime time.Duration
 	// Disabled serves the API without authentication (--auth-disabled):
 	// never implied by a missing key, never in production.
 	Disabled bool
@@ -42,11 +48,15 @@ func (a ServiceAuth) load(name string, logger *slog.Logger) (auth.Config, error)
 		logger.Warn("authentication is DISABLED (--auth-disabled): anyone who reaches this port may call every operation, faults included when enabled")
 		return auth.Config{Disabled: true}, nil
 	}
-	key, err := auth.LoadPublicKey(a.PublicKeyFile)
+	keys, err := auth.LoadKeySet(a.PublicKeyFile)
 	if err != nil {
 		return auth.Config{}, fmt.Errorf("%s: --auth-public-key: %w", name, err)
 	}
-	return auth.Config{PublicKey: key, Issuer: a.Issuer}, nil
+	if a.MaxTokenLifetime < 0 {
+		return auth.Config{}, fmt.Errorf("%s: --auth-max-token-lifetime must be positive, got %s", name, a.MaxTokenLifetime)
+	}
+	logger.Info("checking bearer tokens", slog.Any("key_ids", keys.IDs()))
+	return auth.Config{Keys: keys, Issuer: a.Issuer, MaxLifetime: a.MaxTokenLifetime}, nil
 }
 
 // credentials loads what a component calling the services (worker,

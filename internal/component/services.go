@@ -190,8 +190,8 @@ func (svc Service) peer(ctx context.Context, up Upstream, ac auth.Config, tp tra
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	if ac.PublicKey != nil {
-		v, err := auth.NewVerifier(ac.PublicKey, ac.Issuer, svc.Calls)
+	if ac.Keys.Len() > 0 {
+		v, err := auth.NewVerifier(ac, svc.Calls)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", flag, err)
 		}

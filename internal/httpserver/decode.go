@@ -1,21 +1,21 @@
 package httpserver
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/strictjson"
 )
 
-// DecodeJSON decodes r's body into dst strictly: the Content-Type must be
-// JSON, the body at most maxBytes, every field known to dst, the types
+// DecodeJSON decodes r's body into dst strictly (internal/strictjson):
+// the Content-Type must be JSON, the body at most maxBytes, every field
+// known to dst and named exactly (case included), none twice, the types
 // right, and exactly one JSON value. Failures are KindInvalid errors whose
 // message names what is wrong, so a client can fix its request — except a
 // body over maxBytes, which is a KindTooLarge (413) error, refused by its
@@ -28,19 +28,18 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64)
 	if r.ContentLength > maxBytes {
 		return bodyTooLarge(maxBytes)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
-	}
-	// A second value ("{} {}") or trailing garbage is a client bug that
-	// would otherwise be silently ignored.
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+	// Read whole before decoding: the body is bounded, and a duplicate
+	// member is only known once the object is read anyway.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return decodeError(err)
+			return bodyTooLarge(tooLarge.Limit).Wrap(err)
 		}
-		return Invalid(httpapi.TypeInvalidBody, "request body must hold a single JSON value")
+		return Invalid(httpapi.TypeInvalidBody, "request body could not be read").Wrap(err)
+	}
+	if err := strictjson.Unmarshal(body, dst); err != nil {
+		return Invalid(httpapi.TypeInvalidBody, strictjson.Describe(err, "request body")).Wrap(err)
 	}
 	return nil
 }
@@ -76,61 +75,6 @@ func DiscardBody(r *http.Request) error {
 
 func bodyTooLarge(limit int64) *Error {
 	return TooLarge(httpapi.TypeBodyTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
-}
-
-// decodeError turns a decoding failure into the error to answer.
-func decodeError(err error) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return bodyTooLarge(tooLarge.Limit).Wrap(err)
-	}
-	return Invalid(httpapi.TypeInvalidBody, describeJSONError(err)).Wrap(err)
-}
-
-func describeJSONError(err error) string {
-	var (
-		syntax    *json.SyntaxError
-		typeErr   *json.UnmarshalTypeError
-		unknownFd = "json: unknown field "
-	)
-	switch {
-	case errors.Is(err, io.EOF):
-		return "request body is empty"
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("request body is not valid JSON (at byte %d)", syntax.Offset)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "request body is truncated JSON"
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fmt.Sprintf("field %q must be %s", typeErr.Field, jsonKind(typeErr.Type))
-	case errors.As(err, &typeErr):
-		return fmt.Sprintf("request body must be %s", jsonKind(typeErr.Type))
-	case strings.HasPrefix(err.Error(), unknownFd):
-		// encoding/json has no typed error for this; the message is stable.
-		return "unknown field " + strings.TrimPrefix(err.Error(), unknownFd)
-	default:
-		return "request body is not valid JSON"
-	}
-}
-
-// jsonKind names, in JSON terms, what a Go type accepts.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	default:
-		return "of type " + t.String()
-	}
 }
 
 // RequireIdempotencyKey returns the request's Idempotency-Key: present,

@@ -43,6 +43,15 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "trailing_garbage", contentType: "application/json", body: `{} x`, wantErr: "single JSON value"},
 		{name: "too_large", contentType: "application/json", body: `{"dtid":"` + strings.Repeat("a", 100) + `"}`, wantErr: "larger than 64 bytes", wantKind: KindTooLarge},
 		{name: "too_large_chunked", contentType: "application/json", body: `{"dtid":"` + strings.Repeat("a", 100) + `"}`, wantErr: "larger than 64 bytes", wantKind: KindTooLarge, chunked: true},
+		// Strict beyond encoding/json: what a proxy or a validator could
+		// read differently from the service is refused.
+		{name: "duplicate_field", contentType: "application/json", body: `{"dtid":"a","dtid":"b"}`, wantErr: `field "dtid" appears more than once`},
+		{name: "duplicate_nested_field", contentType: "application/json", body: `{"items":[{"qty":1,"qty":2}]}`, wantErr: `field "items.qty" appears more than once`},
+		{name: "duplicate_escaped", contentType: "application/json", body: `{"dtid":"a","d\u0074id":"b"}`, wantErr: `field "dtid" appears more than once`},
+		{name: "upper_case_name", contentType: "application/json", body: `{"DTID":"d-1"}`, wantErr: `unknown field "DTID"`},
+		{name: "mixed_case_name", contentType: "application/json", body: `{"Amount_Cents":5}`, wantErr: `unknown field "Amount_Cents"`},
+		{name: "invalid_utf8", contentType: "application/json", body: "{\"dtid\":\"\xff\"}", wantErr: "not valid JSON"},
+		{name: "whitespace_only", contentType: "application/json", body: "  \n", wantErr: "request body is empty"},
 		{name: "trailing_bytes_over_the_limit", contentType: "application/json", body: `{}` + strings.Repeat(" ", 100), wantErr: "larger than 64 bytes", wantKind: KindTooLarge, chunked: true},
 	}
 	for _, tt := range tests {

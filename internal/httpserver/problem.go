@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
@@ -48,12 +49,29 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	})
 }
 
+// writeProblem sends p, made safe first: it is the one place every problem
+// passes, so no handler has to remember to redact what it quotes.
 func writeProblem(w http.ResponseWriter, p httpapi.Problem) {
+	p = safeProblem(p)
 	w.Header().Set("Content-Type", httpapi.ContentTypeProblem)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	// The status line is already sent; a failed write means the client left.
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// safeProblem redacts every member of p a client's input can reach: the
+// detail (a message may quote a refused value), the instance (the request
+// path, which holds path IDs) and the dtid, which is sent only when it is a
+// valid DTID — it comes from X-DTID or the body, and one refused there must
+// not come back in the answer that refuses it.
+func safeProblem(p httpapi.Problem) httpapi.Problem {
+	p.Detail = carddata.Redact(p.Detail)
+	p.Instance = carddata.Redact(p.Instance)
+	if p.DTID != "" && ids.ValidateDTID(p.DTID) != nil {
+		p.DTID = ""
+	}
+	return p
 }
 
 func typeURI(slug string) string {

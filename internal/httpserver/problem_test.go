@@ -4,13 +4,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sagatrace/sagatrace/internal/carddata"
+	"github.com/sagatrace/sagatrace/internal/carddata/cardtest"
+
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 func TestWriteErrorMapsKindOnce(t *testing.T) {
@@ -64,5 +73,89 @@ func TestWriteErrorMapsKindOnce(t *testing.T) {
 				t.Error("the cause leaked into the answer")
 			}
 		})
+	}
+}
+
+// No problem repeats a card number, whichever member a client's input
+// reaches: the X-DTID header (refused, and not sent back as the problem's
+// dtid), a path ID (a 404 whose detail does not echo it and whose
+// instance is redacted), or a detail quoting a value.
+func TestProblemsNeverRepeatACardNumber(t *testing.T) {
+	mux := http.NewServeMux()
+	Handle(mux, "POST /v1/echo/{id}", HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		return WriteJSON(w, http.StatusOK, struct{}{})
+	}), noop.NewTracerProvider(), telemetry.Propagator())
+	mux.Handle("/", RouteNotFound())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, sp := range cardtest.Spellings() {
+		for _, door := range []struct {
+			name       string
+			path       string
+			header     string
+			wantStatus int
+		}{
+			{name: "x_dtid", path: "/v1/echo/1", header: sp.Value, wantStatus: http.StatusBadRequest},
+			{name: "path_id", path: "/v1/nothing/" + url.PathEscape(sp.Value), wantStatus: http.StatusNotFound},
+		} {
+			t.Run(door.name+"/"+sp.Name, func(t *testing.T) {
+				req, err := http.NewRequest(http.MethodPost, srv.URL+door.path, strings.NewReader("{}"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/json")
+				if door.header != "" {
+					req.Header.Set(ids.HeaderDTID, door.header)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				var p httpapi.Problem
+				if resp.StatusCode != door.wantStatus || json.Unmarshal(body, &p) != nil {
+					t.Fatalf("answer %d %s, want a %d problem", resp.StatusCode, body, door.wantStatus)
+				}
+				assertNoCard(t, string(body), sp.Value)
+				if p.DTID != "" {
+					t.Errorf("problem dtid = %q, want none", p.DTID)
+				}
+			})
+		}
+	}
+}
+
+// WriteError redacts every member itself: a detail quoting a card number,
+// an instance holding one, a context DTID that is not a valid DTID.
+func TestWriteErrorRedactsEveryMember(t *testing.T) {
+	for _, sp := range cardtest.Spellings() {
+		t.Run(sp.Name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/v1/payments/x", nil)
+			r.URL.Path = "/v1/payments/" + sp.Value
+			r = r.WithContext(ids.WithDTID(r.Context(), sp.Value))
+			w := httptest.NewRecorder()
+			WriteError(w, r, Invalid("invalid-field", "customer_id "+strconv.Quote(sp.Value)+" is not a customer"))
+			var p httpapi.Problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			assertNoCard(t, w.Body.String(), sp.Value)
+			if p.DTID != "" || !strings.Contains(p.Instance, "*"+sp.Last4) || !strings.Contains(p.Detail, "*"+sp.Last4) {
+				t.Errorf("problem = %+v, want no dtid, and instance and detail redacted to the last four digits", p)
+			}
+		})
+	}
+}
+
+func assertNoCard(t *testing.T, body, spelling string) {
+	t.Helper()
+	for _, s := range append(cardtest.Digits(), spelling) {
+		if strings.Contains(body, s) || strings.Contains(body, strconv.Quote(s)[1:len(strconv.Quote(s))-1]) {
+			t.Errorf("answer %s repeats the card number %q", body, s)
+		}
+	}
+	if carddata.Contains(body) {
+		t.Errorf("answer %s holds a card number", body)
 	}
 }

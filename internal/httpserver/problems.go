@@ -57,6 +57,7 @@ func (p Problems) Err() error {
 		return nil
 	}
 	// A problem may quote a bad value back ("currency \"…\""); a card
-	// number is never quoted, not even to the client that sent it.
-	return Invalid(httpapi.TypeInvalidField, carddata.Redact(strings.Join(p, "; ")))
+	// number is never quoted, not even to the client that sent it:
+	// writeProblem redacts every detail.
+	return Invalid(httpapi.TypeInvalidField, strings.Join(p, "; "))
 }

@@ -32,10 +32,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 // RouteNotFound answers every request with a 404 problem. Registered as the
-// mux's "/" pattern, it keeps even unknown paths in problem+json.
+// mux's "/" pattern, it keeps even unknown paths in problem+json. The
+// detail does not repeat the path (no 404 does): the client sent it, and
+// the problem's instance member holds it, redacted.
 func RouteNotFound() http.Handler {
 	return HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
-		return NotFound(httpapi.TypeRouteNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		return NotFound(httpapi.TypeRouteNotFound, "no route for "+r.Method+" at this path (see instance)")
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"regexp"
 
 	"github.com/google/uuid"
+
+	"github.com/sagatrace/sagatrace/internal/carddata"
 )
 
 // HTTP headers between services.
@@ -65,12 +67,17 @@ func NewUUID() string {
 
 // ValidateDTID reports why s cannot be a DTID, or nil. DTIDs come from users
 // (the Temporal CLI's workflow ID, --dtid), so they are checked, not trusted.
+// A DTID becomes a workflow ID, a search attribute, a column and a span tag
+// everywhere, so one holding a card number is refused before anything else
+// is said about it, and the error never repeats it.
 func ValidateDTID(s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("dtid is empty")
 	case len(s) > MaxDTIDLen:
 		return fmt.Errorf("dtid is %d characters long, at most %d are allowed", len(s), MaxDTIDLen)
+	case carddata.Contains(s):
+		return fmt.Errorf("dtid holds a card number; use an opaque ID (sagatrace makes UUIDv7s) and never a card number")
 	case !dtidPattern.MatchString(s):
 		return fmt.Errorf("dtid %q may hold only letters, digits and . _ : - (and must start with a letter or digit)", s)
 	}

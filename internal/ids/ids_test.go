@@ -2,6 +2,7 @@ package ids
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -22,12 +23,27 @@ func TestValidateDTID(t *testing.T) {
 		{name: "space", dtid: "a b", wantErr: true},
 		{name: "leading_dash", dtid: "-abc", wantErr: true},
 		{name: "quote", dtid: `a"b`, wantErr: true},
+		// A card number in any spelling the detector knows is refused, and
+		// the error does not repeat it (wantErr checks it says why).
+		{name: "card", dtid: "4111111111111111", wantErr: true},
+		{name: "card_glued", dtid: "cust4111111111111111", wantErr: true},
+		{name: "card_dots", dtid: "4111.1111.1111.1111", wantErr: true},
+		{name: "card_underscores", dtid: "4111_1111_1111_1111", wantErr: true},
+		{name: "card_colons", dtid: "4111:1111:1111:1111", wantErr: true},
+		{name: "card_dashes", dtid: "4111-1111-1111-1111", wantErr: true},
+		{name: "card_eight_eight", dtid: "41111111-11111111", wantErr: true},
+		{name: "card_fullwidth", dtid: "４１１１１１１１１１１１１１１１", wantErr: true},
+		{name: "idempotency_key", dtid: IdempotencyKey("d-1", "payment.charge")},
+		{name: "workflow_id", dtid: "order-saga-" + NewDTID()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := ValidateDTID(tt.dtid)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("ValidateDTID(%q) = %v, want error %v", tt.dtid, err, tt.wantErr)
+			}
+			if strings.HasPrefix(tt.name, "card") && (!strings.Contains(err.Error(), "card number") || strings.Contains(err.Error(), tt.dtid)) {
+				t.Errorf("ValidateDTID(%q) = %q, want it to name a card number without repeating it", tt.dtid, err)
 			}
 		})
 	}

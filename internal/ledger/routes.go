@@ -181,7 +181,9 @@ func (rs *routes[E, S, R]) read(r *http.Request) (E, error) {
 	e, err := rs.api.Store.Get(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return e, httpserver.NotFound(rs.api.Problems.NotFound, fmt.Sprintf("no %s %q", name, id))
+		// The ID is not echoed: a path is the client's to write, a card
+		// number included, and it knows which ID it asked for.
+		return e, httpserver.NotFound(rs.api.Problems.NotFound, fmt.Sprintf("no %s with the ID in the path", name))
 	case err != nil:
 		return e, fmt.Errorf("read %s %s: %w", name, id, err)
 	}

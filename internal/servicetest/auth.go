@@ -34,7 +34,7 @@ func mustKey(t testing.TB) ed25519.PrivateKey {
 // AuthConfig is the auth.Config of a service under test: it accepts the
 // tokens Issuer mints.
 func AuthConfig(t testing.TB) auth.Config {
-	return auth.Config{PublicKey: mustKey(t).Public().(ed25519.PublicKey), Issuer: TestIssuer}
+	return auth.Config{Keys: auth.NewKeySet(mustKey(t).Public().(ed25519.PublicKey)), Issuer: TestIssuer}
 }
 
 // Issuer mints tokens that AuthConfig's services accept.

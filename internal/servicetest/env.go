@@ -117,7 +117,7 @@ func (b *LockedBuffer) String() string {
 // AuthConfig, so the rig's tokens are accepted.
 func Ledger(t testing.TB, cfg ledger.Config,
 	newHandler func(context.Context, *sql.DB, ledger.Config, trace.TracerProvider, *slog.Logger) (http.Handler, error)) Build {
-	if cfg.Auth.PublicKey == nil && !cfg.Auth.Disabled {
+	if cfg.Auth.Keys.Len() == 0 && !cfg.Auth.Disabled {
 		cfg.Auth = AuthConfig(t)
 	}
 	return func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {

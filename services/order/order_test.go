@@ -66,7 +66,7 @@ func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 // payments:read.
 func newOrderEnv(t *testing.T, backend dbtest.Backend, cfg order.Config, paymentURL string) *env {
 	t.Helper()
-	if cfg.Auth.PublicKey == nil {
+	if cfg.Auth.Keys.Len() == 0 {
 		cfg.Auth = servicetest.AuthConfig(t)
 	}
 	read := servicetest.Issuer(t).Source(auth.Grant{Subject: orderapi.Audience, Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}})
@@ -171,6 +171,9 @@ func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
 			{name: "malformed_json", headers: jsonKey, body: `{"items":[`, detail: "truncated"},
 			{name: "unknown_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[],"note":"x"`), detail: `unknown field "note"`},
 			{name: "unknown_item_field", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1,"color":"red"}]`), detail: `unknown field "color"`},
+			{name: "duplicate_dtid", headers: jsonKey, body: `{"dtid":"a",` + body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]`)[1:], detail: `field "dtid" appears more than once`},
+			{name: "duplicate_sku", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","sku":"t","qty":1,"price_cents":1}]`), detail: `field "items.sku" appears more than once`},
+			{name: "upper_case_sku", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"SKU":"s","qty":1,"price_cents":1}]`), detail: `unknown field "SKU" in "items"`},
 			{name: "qty_as_string", headers: jsonKey, body: body(`"amount_cents":1,"items":[{"sku":"s","qty":"1","price_cents":1}]`), detail: `field "items.qty" must be an integer`},
 			{name: "missing_idempotency_key", headers: servicetest.JSONHeaders(""), body: body(`"amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]`), detail: "Idempotency-Key"},
 			{name: "no_items", headers: jsonKey, body: body(`"amount_cents":1,"items":[]`), detail: "items must hold at least one item"},
@@ -407,4 +410,41 @@ func TestHandlerNeedsPayments(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no payment service") {
 		t.Fatalf("Handler(nil) = %v, want an error naming the missing payment service", err)
 	}
+}
+
+// A card number is refused wherever a client may put one — the X-DTID
+// header, the body's dtid, customer_id, payment_id and an item's SKU, a
+// path's DTID or order ID — in every spelling the detector knows, and no
+// answer or log line repeats it.
+func TestCardNumbersAreRefusedAtEveryDoor(t *testing.T) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		e := newEnv(t, backend, order.Config{})
+		orders := func(string) string { return "/v1/orders" }
+		body := func(field string) func(string) string {
+			return func(card string) string {
+				v := map[string]string{"dtid": `"d-1"`, "customer_id": `"c-1"`, "payment_id": `"p-1"`, "sku": `"s-1"`}
+				v[field] = card
+				return `{"dtid":` + v["dtid"] + `,"customer_id":` + v["customer_id"] + `,"payment_id":` + v["payment_id"] +
+					`,"currency":"USD","amount_cents":1,"items":[{"sku":` + v["sku"] + `,"qty":1,"price_cents":1}]}`
+			}
+		}
+		e.RefusesCardNumbers(t, []servicetest.CardDoor{
+			{Name: "x_dtid", Method: "POST", Path: orders, Status: 400, Detail: "X-DTID", Body: body("none"),
+				Headers: func(card string) map[string]string {
+					h := servicetest.JSONHeaders("k-card")
+					h[ids.HeaderDTID] = card
+					return h
+				}},
+			{Name: "dtid", Method: "POST", Path: orders, Status: 400, Detail: "dtid holds a card number", Body: body("dtid")},
+			{Name: "customer_id", Method: "POST", Path: orders, Status: 400, Detail: "customer_id holds a card number", Body: body("customer_id")},
+			{Name: "payment_id", Method: "POST", Path: orders, Status: 400, Detail: "payment_id holds a card number", Body: body("payment_id")},
+			{Name: "sku", Method: "POST", Path: orders, Status: 400, Detail: "items[0].sku holds a card number", Body: body("sku")},
+			{Name: "cancel_by_dtid", Method: "POST", Path: func(card string) string { return "/v1/orders/by-dtid/" + card + "/cancel" },
+				Status: 400, Detail: "dtid holds a card number"},
+			{Name: "get_by_id", Method: "GET", Path: func(card string) string { return "/v1/orders/" + card }, Status: 404, Detail: "no order"},
+		})
+		if n := e.Count(t, "orders") + e.Count(t, "order_events"); n != 0 {
+			t.Errorf("%d rows written by refused requests", n)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ledger"
@@ -127,8 +128,14 @@ func validateItems(problems *httpserver.Problems, items []orderapi.Item, amountC
 	var sum int64
 	valid := true
 	for i, it := range items {
-		if strings.TrimSpace(it.SKU) == "" || len(it.SKU) > orderapi.MaxSKULen {
+		switch {
+		case strings.TrimSpace(it.SKU) == "" || len(it.SKU) > orderapi.MaxSKULen:
 			problems.Addf("items[%d].sku must be 1 to %d characters", i, orderapi.MaxSKULen)
+		case carddata.Contains(it.SKU):
+			// An SKU is free text a shop fills in, so a card number pasted
+			// into it would be stored with the order; the problem does not
+			// repeat it.
+			problems.Addf("items[%d].sku holds a card number; an SKU names a product, never a card", i)
 		}
 		if it.Qty < 1 || it.Qty > orderapi.MaxQty {
 			problems.Addf("items[%d].qty must be from 1 to %d, got %d", i, orderapi.MaxQty, it.Qty)

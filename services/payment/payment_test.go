@@ -284,6 +284,9 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 			{name: "not_json", headers: jsonKey, body: `dtid=d-1`, detail: "not valid JSON"},
 			{name: "unknown_field", headers: jsonKey, body: `{"dtid":"d-1","card_number":"4111111111111111"}`, detail: `unknown field "card_number"`},
 			{name: "amount_as_string", headers: jsonKey, body: `{"amount_cents":"12.99"}`, detail: `field "amount_cents" must be an integer`},
+			{name: "duplicate_dtid", headers: jsonKey, body: `{"dtid":"a","dtid":"b","customer_id":"c-1","amount_cents":1,"currency":"USD"}`, detail: `field "dtid" appears more than once`},
+			{name: "upper_case_dtid", headers: jsonKey, body: `{"DTID":"d-1","customer_id":"c-1","amount_cents":1,"currency":"USD"}`, detail: `unknown field "DTID"`},
+			{name: "title_case_amount", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","Amount_Cents":1,"currency":"USD"}`, detail: `unknown field "Amount_Cents"`},
 			{name: "missing_idempotency_key", headers: servicetest.JSONHeaders(""), body: valid, detail: "Idempotency-Key"},
 			{name: "wrong_content_type", headers: with(map[string]string{"Content-Type": "text/plain"}), body: valid, detail: "Content-Type"},
 			{name: "bad_currency", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","amount_cents":1299,"currency":"XXX"}`, detail: `currency "XXX"`},
@@ -324,6 +327,46 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 		}
 		if n := e.Count(t, "payments") + e.Count(t, "payment_events"); n != 0 {
 			t.Errorf("%d rows written by rejected requests", n)
+		}
+	})
+}
+
+// A card number is refused wherever a client may put one — the X-DTID
+// header, the body's dtid and customer_id, the card token, a path's DTID
+// or payment ID — in every spelling the detector knows, and no answer or
+// log line repeats it.
+func TestCardNumbersAreRefusedAtEveryDoor(t *testing.T) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		e := newEnv(t, backend, payment.Config{})
+		charges := func(string) string { return "/v1/payments" }
+		body := func(dtid, customer, token string) func(string) string {
+			return func(card string) string {
+				pick := func(v string) string {
+					if v == "" {
+						return card
+					}
+					return v
+				}
+				return `{"dtid":` + pick(dtid) + `,"customer_id":` + pick(customer) + `,"amount_cents":1,"currency":"USD","card_token":` + pick(token) + `,"card_last4":"1111"}`
+			}
+		}
+		e.RefusesCardNumbers(t, []servicetest.CardDoor{
+			{Name: "x_dtid", Method: "POST", Path: charges, Status: 400, Detail: "X-DTID",
+				Headers: func(card string) map[string]string {
+					h := servicetest.JSONHeaders("k-card")
+					h[ids.HeaderDTID] = card
+					return h
+				},
+				Body: body(`"d-1"`, `"c-1"`, `"tok_abcd"`)},
+			{Name: "dtid", Method: "POST", Path: charges, Status: 400, Detail: "dtid holds a card number", Body: body("", `"c-1"`, `"tok_abcd"`)},
+			{Name: "customer_id", Method: "POST", Path: charges, Status: 400, Detail: "customer_id holds a card number", Body: body(`"d-1"`, "", `"tok_abcd"`)},
+			{Name: "card_token", Method: "POST", Path: charges, Status: 400, Detail: "card_token holds a card number", Body: body(`"d-1"`, `"c-1"`, "")},
+			{Name: "refund_by_dtid", Method: "POST", Path: func(card string) string { return "/v1/payments/by-dtid/" + card + "/refund" },
+				Status: 400, Detail: "dtid holds a card number"},
+			{Name: "get_by_id", Method: "GET", Path: func(card string) string { return "/v1/payments/" + card }, Status: 404, Detail: "no payment"},
+		})
+		if n := e.Count(t, "payments") + e.Count(t, "payment_events"); n != 0 {
+			t.Errorf("%d rows written by refused requests", n)
 		}
 	})
 }

@@ -57,14 +57,27 @@ func reasonOf(cause error) string {
 // anywhere: in a header, in its raw bytes, or in a string its JSON decodes
 // to (an escape hides the number from a scan of the raw bytes).
 func holdsCard(msg jetstream.Msg) bool {
-	for _, vs := range msg.Headers() {
+	if _, ok := headerWithCard(msg.Headers()); ok {
+		return true
+	}
+	return carddata.Contains(string(msg.Data())) || containsCardInJSON(msg.Data())
+}
+
+// headerWithCard returns the first header whose name or one of whose
+// values holds a card number: a publisher chooses both, and both are
+// copied to the dead letter.
+func headerWithCard(h nats.Header) (string, bool) {
+	for k, vs := range h {
+		if carddata.Contains(k) {
+			return k, true
+		}
 		for _, v := range vs {
 			if carddata.Contains(v) {
-				return true
+				return k, true
 			}
 		}
 	}
-	return carddata.Contains(string(msg.Data())) || containsCardInJSON(msg.Data())
+	return "", false
 }
 
 // send publishes a refused event to scoring.dlq.<reason> with its original
@@ -93,7 +106,7 @@ func (d *deadLetterer) send(ctx context.Context, l deadLetter) error {
 			k = originalHeaderPrefix + k
 		}
 		for _, v := range vs {
-			dlq.Header.Add(k, carddata.Redact(v))
+			dlq.Header.Add(carddata.Redact(k), carddata.Redact(v))
 		}
 	}
 	dlq.Header.Set(ids.NATSHeaderError, carddata.Redact(l.cause.Error()))

@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/sagatrace/sagatrace/internal/carddata"
+	"github.com/sagatrace/sagatrace/internal/strictjson"
 )
 
 // Limits beyond which an event is refused (and sent to the DLQ).
@@ -71,10 +72,10 @@ func Decode(data []byte) (Event, error) {
 		return Event{}, refuse(ReasonTooLarge, "event is %d bytes, at most %d are allowed", len(data), MaxEventBytes)
 	}
 	var ev Event
-	// go-json-experiment (the upstream of encoding/json/v2) decodes strictly
-	// — unknown members, trailing data and fractional numbers are errors —
-	// at a fraction of encoding/json's cost, which matters on this path.
-	if err := json.Unmarshal(data, &ev, json.RejectUnknownMembers(true)); err != nil {
+	// Strict as every API (internal/strictjson): unknown, duplicate and
+	// wrongly cased members, trailing data and fractional numbers are
+	// errors, at a fraction of encoding/json's cost, which matters here.
+	if err := json.Unmarshal(data, &ev, strictjson.Options()); err != nil {
 		var se *json.SemanticError
 		switch {
 		case errors.Is(err, json.ErrUnknownName):

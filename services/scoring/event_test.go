@@ -21,6 +21,10 @@ func TestDecode(t *testing.T) {
 		{name: "empty", data: ``, wantReason: ReasonNotJSON},
 		{name: "trailing_data", data: `{"profile_id":"p-1","kind":"like","delta":1} {}`, wantReason: ReasonNotJSON},
 		{name: "unknown_field", data: `{"profile_id":"p-1","kind":"like","delta":1,"card":"4111"}`, wantReason: ReasonUnknownField},
+		// Strict as every API (internal/strictjson): two profile_ids could
+		// be read differently by a publisher's validator and the shard.
+		{name: "duplicate_profile", data: `{"profile_id":"p-1","profile_id":"p-2","kind":"like","delta":1}`, wantReason: ReasonNotJSON},
+		{name: "upper_case_name", data: `{"PROFILE_ID":"p-1","kind":"like","delta":1}`, wantReason: ReasonUnknownField},
 		{name: "missing_profile", data: `{"kind":"like","delta":1}`, wantReason: ReasonBadProfile},
 		{name: "oversized_profile", data: `{"profile_id":"` + strings.Repeat("p", MaxProfileIDLen+1) + `","kind":"like","delta":1}`, wantReason: ReasonBadProfile},
 		{name: "profile_with_subject_chars", data: `{"profile_id":"p.1","kind":"like","delta":1}`, wantReason: ReasonBadProfile},

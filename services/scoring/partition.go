@@ -351,12 +351,8 @@ func (p *partition) accept(msg jetstream.Msg) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	for k, vs := range msg.Headers() {
-		for _, v := range vs {
-			if carddata.Contains(v) {
-				return Event{}, refuse(ReasonCardData, "header %s holds a card number; scoring events never carry one", k)
-			}
-		}
+	if k, ok := headerWithCard(msg.Headers()); ok {
+		return Event{}, refuse(ReasonCardData, "header %s holds a card number; scoring events never carry one", carddata.Redact(k))
 	}
 	if ev.DTID == "" {
 		if dtid := msg.Headers().Get(ids.NATSHeaderDTID); dtid != "" {

@@ -77,7 +77,7 @@ func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 	if fresh != "true" || s.pending == nil {
 		sc, err := s.store.Score(r.Context(), profile)
 		if errors.Is(err, ErrNotFound) {
-			return httpserver.NotFound("score-not-found", "profile "+profile+" has no score yet")
+			return httpserver.NotFound("score-not-found", "the profile in the path has no score yet")
 		}
 		if err != nil {
 			return httpserver.Internal(err)
@@ -104,7 +104,7 @@ func (s *Server) getScore(w http.ResponseWriter, r *http.Request) error {
 	view.Events += d.Events
 	found = found || d.Events > 0
 	if !found {
-		return httpserver.NotFound("score-not-found", "profile "+profile+" has no score yet")
+		return httpserver.NotFound("score-not-found", "the profile in the path has no score yet")
 	}
 	return httpserver.WriteJSON(w, http.StatusOK, view)
 }
