@@ -28,7 +28,7 @@ import (
 // runs the same rules, the ones added since sagas were in flight only
 // for sagas started after them (saga.start, versions.go).
 func (in Input) Validate(dtid string) error {
-	return errors.Join(in.validateBase(dtid), in.validateSKUBounds(), in.validateFields())
+	return errors.Join(in.validateBase(dtid, ids.ValidateDTID), in.validateSKUBounds(), in.validateFields())
 }
 
 // validateSKUBounds holds each SKU to the order service's bound (a saga
@@ -45,10 +45,11 @@ func (in Input) validateSKUBounds() error {
 }
 
 // validateBase holds the rules every saga has been checked with since the
-// first release.
-func (in Input) validateBase(dtid string) error {
+// first release; validateDTID checks the DTID (its rule grew a card-number
+// check since, which sagas checked inline do not get).
+func (in Input) validateBase(dtid string, validateDTID func(string) error) error {
 	var errs []error
-	if err := ids.ValidateDTID(dtid); err != nil {
+	if err := validateDTID(dtid); err != nil {
 		errs = append(errs, fmt.Errorf("dtid: %w", err))
 	}
 	errs = append(errs, checkID("customer_id", in.CustomerID), checkID("profile_id", in.ProfileID))

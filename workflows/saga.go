@@ -54,8 +54,7 @@ func (s *saga) start(ctx workflow.Context) error {
 	if err := s.registerOperatorUpdates(ctx); err != nil {
 		return err
 	}
-	// Every problem at once: the later checks run whatever the first found.
-	if err := errors.Join(s.in.validateBase(s.state.DTID), s.laterChecks(ctx)); err != nil {
+	if err := s.validate(ctx); err != nil {
 		s.state.Error = err.Error()
 		s.setStatus(ctx, StatusInvalid)
 		return temporal.NewNonRetryableApplicationError("invalid saga input: "+err.Error(), ErrTypeInvalidInput, err)

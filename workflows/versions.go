@@ -41,4 +41,8 @@ const (
 	// the order's currency; before, hundredths of any currency (1299 yen
 	// scored 12).
 	changeScoreInCurrencyUnits = "score-in-currency-units"
+	// changeValidateInLocalActivity: the input is checked in a local
+	// activity whose answer the history records, so a rule that changes
+	// later cannot change a saga in flight (validate.go); before, inline.
+	changeValidateInLocalActivity = "validate-in-local-activity"
 )

@@ -71,13 +71,21 @@ func NewUUID() string {
 // everywhere, so one holding a card number is refused before anything else
 // is said about it, and the error never repeats it.
 func ValidateDTID(s string) error {
+	// The card check comes first: the format's error repeats the DTID.
+	if len(s) <= MaxDTIDLen && carddata.Contains(s) {
+		return fmt.Errorf("dtid holds a card number; use an opaque ID (sagatrace makes UUIDv7s) and never a card number")
+	}
+	return ValidateDTIDFormat(s)
+}
+
+// ValidateDTIDFormat is ValidateDTID without the card-number check: the
+// rule sagas started before that check keep when they replay.
+func ValidateDTIDFormat(s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("dtid is empty")
 	case len(s) > MaxDTIDLen:
 		return fmt.Errorf("dtid is %d characters long, at most %d are allowed", len(s), MaxDTIDLen)
-	case carddata.Contains(s):
-		return fmt.Errorf("dtid holds a card number; use an opaque ID (sagatrace makes UUIDv7s) and never a card number")
 	case !dtidPattern.MatchString(s):
 		return fmt.Errorf("dtid %q may hold only letters, digits and . _ : - (and must start with a letter or digit)", s)
 	}
