@@ -62,6 +62,14 @@ func (s *saga) compensate(ctx workflow.Context, cause error) (Result, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return s.state, err
 	}
+	// A saga compensated because it was cancelled closes as cancelled, as
+	// Temporal's users expect of `temporal workflow cancel`: the cause's
+	// CanceledError made the SDK close it so anyway, without the saga's
+	// state. Now the state rides along as the cancellation's details, so
+	// the outcome is readable without a query.
+	if temporal.IsCanceledError(cause) && workflow.GetVersion(ctx, changeCanceledWithState, workflow.DefaultVersion, 1) >= 1 {
+		return s.state, temporal.NewCanceledError(s.state)
+	}
 	return s.state, temporal.NewNonRetryableApplicationError("saga compensated: "+s.state.Error, ErrTypeCompensated, cause, s.state)
 }
 

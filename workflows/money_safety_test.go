@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -132,5 +133,31 @@ func TestScoreDeltaCountsWholeCurrencyUnits(t *testing.T) {
 		if got := ScoreDelta(tt.minor, tt.currency); got != tt.want {
 			t.Errorf("ScoreDelta(%d %s) = %d, want %d", tt.minor, tt.currency, got, tt.want)
 		}
+	}
+}
+
+// A saga cancelled while its charge is in flight (here: in the charge's
+// retry backoff) compensates by DTID and closes as cancelled, with its
+// state as the cancellation's details.
+func TestCancelledSagaCompensatesAndClosesCancelledWithItsState(t *testing.T) {
+	f := newFake()
+	f.flaky["payment.charge"] = 3
+	env := newEnv(t, f)
+	env.RegisterDelayedCallback(env.CancelWorkflow, 100*time.Millisecond)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+	err := env.GetWorkflowError()
+	var canceled *temporal.CanceledError
+	if !errors.As(err, &canceled) || !canceled.HasDetails() {
+		t.Fatalf("error = %v, want a cancellation with details", err)
+	}
+	var st State
+	if err := canceled.Details(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != StatusCompensated {
+		t.Errorf("state in the details: %s, want %s", st.Status, StatusCompensated)
+	}
+	if calls := f.calledOps(); calls[len(calls)-1] != "payment.refund" || slices.Contains(calls, "order.create") {
+		t.Errorf("calls = %v, want the charge attempts then the refund", calls)
 	}
 }

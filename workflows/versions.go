@@ -45,4 +45,8 @@ const (
 	// activity whose answer the history records, so a rule that changes
 	// later cannot change a saga in flight (validate.go); before, inline.
 	changeValidateInLocalActivity = "validate-in-local-activity"
+	// changeCanceledWithState: a saga compensated because it was cancelled
+	// closes as cancelled with its state as the details; before, it closed
+	// as cancelled without them.
+	changeCanceledWithState = "canceled-with-state"
 )

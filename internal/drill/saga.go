@@ -165,6 +165,11 @@ func (d *driver) outcome(ctx context.Context, wr client.WorkflowRun) (workflows.
 	if errors.As(err, &app) && app.Type() == workflows.ErrTypeCompensated && app.Details(&res) == nil {
 		return res, nil
 	}
+	// A cancelled saga closes as cancelled, its state as the details.
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) && canceled.HasDetails() && canceled.Details(&res) == nil {
+		return res, nil
+	}
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	st, qerr := d.query(qctx, wr.GetID())

@@ -48,7 +48,7 @@ func inputOf(dc converter.DataConverter, ev *historypb.HistoryEvent) (*workflows
 }
 
 // closedState reads the State a closing event carries: the result of a
-// completed saga, the details of a compensated one.
+// completed saga, the details of a compensated or cancelled one.
 func closedState(dc converter.DataConverter, ev *historypb.HistoryEvent) (*workflows.State, bool) {
 	var st workflows.State
 	if done := ev.GetWorkflowExecutionCompletedEventAttributes(); done != nil {
@@ -60,6 +60,11 @@ func closedState(dc converter.DataConverter, ev *historypb.HistoryEvent) (*workf
 			return nil, false
 		}
 		return &st, dc.FromPayloads(app.GetDetails(), &st) == nil && st.Status != ""
+	}
+	// A saga cancelled by its user closes as cancelled, its state as the
+	// details.
+	if canceled := ev.GetWorkflowExecutionCanceledEventAttributes(); canceled != nil && canceled.GetDetails() != nil {
+		return &st, dc.FromPayloads(canceled.GetDetails(), &st) == nil && st.Status != ""
 	}
 	return nil, false
 }
