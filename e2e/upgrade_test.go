@@ -197,6 +197,16 @@ func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
 	if err != nil {
 		t.Fatalf("start this build's stack on the data dir of %s: %v", oldBuild, err)
 	}
+	// The old build left its data dir world-readable (0755, logs 0644); this
+	// build takes it for its owner alone: it holds the issuer's key.
+	for _, p := range []struct {
+		path string
+		want os.FileMode
+	}{{dataDir, 0o700}, {filepath.Join(dataDir, "temporal.log"), 0o600}} {
+		if info, err := os.Stat(p.path); err != nil || info.Mode().Perm() != p.want {
+			t.Errorf("%s: mode %v (%v), want %04o", p.path, info.Mode().Perm(), err, p.want)
+		}
+	}
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()

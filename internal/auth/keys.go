@@ -86,7 +86,9 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// LoadPrivateKey reads the issuer's private key file.
+// LoadPrivateKey reads the issuer's private key file. A file that its
+// group or others may read or write is refused, as ssh refuses such a key:
+// whoever reads it mints any token.
 func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -95,6 +97,13 @@ func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	k, err := ParsePrivateKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("private key %s: %w", path, err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read private key: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("private key %s has mode %04o: others than its owner may read or change it; run `chmod 600 %s`", path, perm, path)
 	}
 	return k, nil
 }

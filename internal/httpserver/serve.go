@@ -13,6 +13,9 @@ import (
 // gives on purpose, an injected timeout fault held for faults.MaxHold
 // (2 minutes).
 const (
+	// MaxHeaderBytes bounds a request's headers (Go's default is 1 MiB):
+	// a bearer token, traceparent and baggage fit many times over.
+	MaxHeaderBytes    = 64 << 10
 	ReadHeaderTimeout = 5 * time.Second
 	ReadTimeout       = 15 * time.Second
 	WriteTimeout      = 150 * time.Second
@@ -29,6 +32,7 @@ func New(h http.Handler, errorLog *log.Logger) *http.Server {
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          errorLog,
 	}
 }

@@ -112,7 +112,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir holds the issuer's private key, databases and logs of
+	// every request: its owner's alone, also when it existed before.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
 	s := &Stack{cfg: cfg}
@@ -294,7 +299,7 @@ func (s *Stack) Service(name string) *component.Running { return s.services[name
 func (s *Stack) onStop(f func(context.Context) error) { s.stops = append(s.stops, f) }
 
 func (s *Stack) logFile(name string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(s.cfg.DataDir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.cfg.DataDir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open %s log: %w", name, err)
 	}
