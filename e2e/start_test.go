@@ -5,8 +5,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -103,4 +105,32 @@ func describePayments(ps []paymentapi.Payment) string {
 		out[i] = fmt.Sprintf("%s %d %s", p.PaymentID, p.AmountCents, p.State)
 	}
 	return fmt.Sprintf("%d %v", len(ps), out)
+}
+
+// A saga the Temporal CLI started with the DTID as its workflow ID owns
+// that DTID too: `sagatrace start --dtid` of it is a duplicate (exit 5),
+// not a second saga replaying the first one's steps.
+func TestStartOfADTIDTheTemporalCLIStartedIsADuplicate(t *testing.T) {
+	bin := buildSagatrace(t)
+	dtid := "cli-" + ids.NewDTID()
+	in := sagaInput(dtid)
+	in.DTID = ""
+	if err := startFromCLI(t, dtid, in); err != nil {
+		t.Fatalf("the saga the CLI started failed: %v", err)
+	}
+	query := fmt.Sprintf("%s=%q", "DTID", dtid)
+	eventually(t, 20*time.Second, func() (bool, string) {
+		resp, err := shared.temporal.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(resp.Executions) == 1, fmt.Sprintf("visibility query %s found %d workflows", query, len(resp.Executions))
+	})
+	stdout, stderr, code := sagatraceStart(t, bin, "--dtid", dtid, "--amount", "12.99")
+	if code != exitDuplicate || !strings.Contains(stderr, "workflow ID "+dtid) {
+		t.Fatalf("start of the CLI's DTID: exit %d, want %d naming workflow %s\n%s%s", code, exitDuplicate, dtid, stdout, stderr)
+	}
+	if _, err := shared.temporal.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID(dtid), ""); err == nil {
+		t.Errorf("a second saga %s was started for the DTID", workflows.WorkflowID(dtid))
+	}
 }

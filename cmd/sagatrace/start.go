@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -118,6 +119,14 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	defer c.Close()
 
 	wfID := workflows.WorkflowID(in.DTID)
+	// A saga started through the Temporal CLI with the DTID as its
+	// workflow ID also owns it; Temporal's ID uniqueness cannot see that
+	// one, visibility can (it lags a started workflow by moments).
+	if other, runID, err := sagaOfDTID(ctx, c, namespace, in.DTID); err != nil {
+		return err
+	} else if other != "" {
+		return exitError{code: exitDuplicate, err: duplicateStart(in.DTID, other, runID)}
+	}
 	run, err := c.ExecuteWorkflow(ctx, startOptions(in.DTID), workflows.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
@@ -134,6 +143,20 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	var res workflows.Result
 	err = run.Get(waitCtx, &res)
 	return printOutcome(stdout, res, err)
+}
+
+// sagaOfDTID returns the workflow and run ID of a saga of dtid that
+// visibility knows, or "".
+func sagaOfDTID(ctx context.Context, c client.Client, namespace, dtid string) (workflowID, runID string, err error) {
+	query := fmt.Sprintf("%s=%q", ids.SearchAttributeDTID, dtid)
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query, PageSize: 1})
+	if err != nil {
+		return "", "", fmt.Errorf("look for a saga of DTID %s (%s): %w", dtid, query, err)
+	}
+	for _, e := range resp.GetExecutions() {
+		return e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), nil
+	}
+	return "", "", nil
 }
 
 // exitDuplicate is the exit code of a start whose DTID already has a saga,
