@@ -87,6 +87,19 @@ func TestSecondWorkflowCannotUndoAnotherSagasDTID(t *testing.T) {
 	if n := len(page.Items[0].History); n != 3 {
 		t.Errorf("payment history has %d rows, want 3 (the second workflow wrote none)", n)
 	}
+
+	// The other workflow ID that owns a DTID, the DTID itself, as the
+	// Temporal CLI names a saga it starts without a dtid: refused too, the
+	// first saga found through visibility.
+	in.DTID = ""
+	err = startFromCLI(t, dtid, in)
+	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput || !strings.Contains(app.Error(), "already belongs to the saga of workflow "+workflows.WorkflowID(dtid)) {
+		t.Fatalf("workflow %s: err = %v, want %s naming the first saga", dtid, err, workflows.ErrTypeInvalidInput)
+	}
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
+	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateCompleted || len(page.Items[0].History) != 3 {
+		t.Errorf("payments of the DTID after the third workflow = %+v, want the first saga's one, untouched", page.Items)
+	}
 }
 
 func TestInvalidInputFailsBeforeAnyService(t *testing.T) {

@@ -29,6 +29,8 @@ type fakeActivities struct {
 	refundPrior []int32
 	// eventIDs records each publish attempt's event ID.
 	eventIDs []string
+	// owners maps a DTID to the workflow of another saga that owns it.
+	owners map[string]string
 }
 
 func newFake() *fakeActivities {
@@ -108,6 +110,16 @@ func (f *fakeActivities) PublishScore(ctx context.Context, in activities.Publish
 	f.mu.Unlock()
 	hop, err := f.record(ctx, "scoring.publish")
 	return activities.PublishScoreResult{HopResult: hop, Sequence: 1}, err
+}
+
+// OtherSagaOfDTID answers as visibility would from owners.
+func (f *fakeActivities) OtherSagaOfDTID(_ context.Context, dtid, workflowID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if other := f.owners[dtid]; other != workflowID {
+		return other, nil
+	}
+	return "", nil
 }
 
 func (f *fakeActivities) calledOps() []string {

@@ -64,8 +64,30 @@ func (s *saga) validate(ctx workflow.Context) error {
 	case problems != "":
 		return errors.New(problems)
 	}
+	return s.dtidUnique(lctx)
+}
+
+// dtidUnique refuses a DTID that another saga already owns (see
+// activities.Sagas), asking visibility in a local activity.
+func (s *saga) dtidUnique(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, changeDTIDUniqueAcrossWorkflows, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	own := workflow.GetInfo(ctx).WorkflowExecution.ID
+	var other string
+	if err := workflow.ExecuteLocalActivity(ctx, OtherSagaOfDTIDActivity, s.state.DTID, own).Get(ctx, &other); err != nil {
+		return fmt.Errorf("look for another saga of the DTID: %w", err)
+	}
+	if other != "" {
+		return fmt.Errorf("dtid %q already belongs to the saga of workflow %s; this workflow (%s) would replay and could compensate its steps: start a new transaction with a new DTID", s.state.DTID, other, own)
+	}
 	return nil
 }
+
+// OtherSagaOfDTIDActivity is the name under which the worker registers
+// activities.Sagas.OtherSagaOfDTID (its method name); the workflow calls it
+// by name, as the function needs the worker's Temporal client.
+const OtherSagaOfDTIDActivity = "OtherSagaOfDTID"
 
 // validateInline is how sagas started before changeValidateInLocalActivity
 // check their input, inside the workflow: the first release's rules (the

@@ -37,3 +37,21 @@ func TestCardNumberDTIDRefusedByNewSagasOnly(t *testing.T) {
 		t.Errorf("activities called: %v", calls)
 	}
 }
+
+// A DTID that another saga owns under its other workflow ID (the Temporal
+// CLI's workflow named by the DTID) is invalid input: nothing is called.
+func TestDTIDOwnedByAnotherSagaIsRefused(t *testing.T) {
+	f := newFake()
+	dtid := validInput().DTID
+	f.owners = map[string]string{dtid: dtid} // a saga with the DTID as its workflow ID
+	env := newEnv(t, f)                      // this one runs as WorkflowID(dtid)
+	env.ExecuteWorkflow(OrderSaga, validInput())
+	err := env.GetWorkflowError()
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != ErrTypeInvalidInput || !strings.Contains(app.Error(), "already belongs to the saga of workflow "+dtid) {
+		t.Fatalf("error = %v, want %s naming the other saga", err, ErrTypeInvalidInput)
+	}
+	if calls := f.calledOps(); len(calls) != 0 {
+		t.Errorf("activities called: %v", calls)
+	}
+}

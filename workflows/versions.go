@@ -49,4 +49,7 @@ const (
 	// closes as cancelled with its state as the details; before, it closed
 	// as cancelled without them.
 	changeCanceledWithState = "canceled-with-state"
+	// changeDTIDUniqueAcrossWorkflows: a saga refuses a DTID that another
+	// saga (under the other workflow ID that owns it) already has.
+	changeDTIDUniqueAcrossWorkflows = "dtid-unique-across-workflows"
 )

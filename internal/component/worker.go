@@ -120,6 +120,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 			Orders: orderapi.NewClient(cfg.ServiceURLs[orderapi.Audience], creds.Client(hc, orderapi.Audience, scopes(orderapi.Audience)...))})
 		w.RegisterActivity(&activities.ScoringActivities{Hops: hops,
 			Scores: scoring.NewPublisher(js, tp, prop), FaultsEnabled: cfg.FaultsEnabled})
+		w.RegisterActivity(&activities.Sagas{Client: tc, Namespace: cfg.Namespace})
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("saga-worker: start polling %s: %w", cfg.TaskQueue, err)
 		}
