@@ -25,15 +25,25 @@ type Sagas struct {
 // that visibility lists with dtid, or "". Visibility lags a start by
 // moments: two sagas of one DTID started within that window both pass.
 func (a *Sagas) OtherSagaOfDTID(ctx context.Context, dtid, workflowID string) (string, error) {
+	other, _, err := FindSaga(ctx, a.Client, a.Namespace, dtid, workflowID)
+	return other, err
+}
+
+// FindSaga returns the workflow and run ID of a saga of dtid that
+// visibility lists, other than the workflow except ("" excepts none), or
+// "". It is OtherSagaOfDTID for callers outside a saga (`sagatrace
+// start`); a function, not a method, because the worker registers every
+// method of Sagas as an activity.
+func FindSaga(ctx context.Context, c client.Client, namespace, dtid, except string) (workflowID, runID string, err error) {
 	query := fmt.Sprintf("%s=%q", ids.SearchAttributeDTID, dtid)
-	resp, err := a.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: a.Namespace, Query: query, PageSize: 10})
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query, PageSize: 10})
 	if err != nil {
-		return "", fmt.Errorf("visibility query %s: %w", query, err)
+		return "", "", fmt.Errorf("visibility query %s: %w", query, err)
 	}
 	for _, e := range resp.GetExecutions() {
-		if id := e.GetExecution().GetWorkflowId(); id != workflowID {
-			return id, nil
+		if id := e.GetExecution().GetWorkflowId(); id != except {
+			return id, e.GetExecution().GetRunId(), nil
 		}
 	}
-	return "", nil
+	return "", "", nil
 }

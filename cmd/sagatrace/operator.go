@@ -139,9 +139,9 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 		return err
 	}
 	defer tc.Close()
-	ids := make([]string, len(dtids))
+	workflowIDs := make([]string, len(dtids))
 	for i, d := range dtids {
-		ids[i] = workflows.WorkflowID(d)
+		workflowIDs[i] = workflows.WorkflowID(d)
 	}
 	if allParked {
 		parked, err := operator.List(ctx, tc, namespace, workflows.StatusCompensationFailed, 1000)
@@ -149,18 +149,18 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 			return exitError{code: 2, err: err}
 		}
 		for _, sg := range parked {
-			ids = append(ids, sg.WorkflowID)
+			workflowIDs = append(workflowIDs, sg.WorkflowID)
 		}
-		fmt.Fprintf(stdout, "%d parked sagas\n", len(ids))
+		fmt.Fprintf(stdout, "%d parked sagas\n", len(workflowIDs))
 	}
 	req := workflows.OperatorRequest{Operator: *who}
 	if reason != nil {
 		req.Reason = *reason
 	}
 	var failed int
-	for i, id := range ids {
+	for i, id := range workflowIDs {
 		out, err := operator.Act(ctx, tc, id, update, req)
-		prefix := fmt.Sprintf("[%d/%d] %s", i+1, len(ids), id)
+		prefix := fmt.Sprintf("[%d/%d] %s", i+1, len(workflowIDs), id)
 		switch {
 		case err != nil:
 			failed++
@@ -172,7 +172,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 		}
 	}
 	if failed > 0 {
-		return exitError{code: 1, err: fmt.Errorf("%d of %d sagas refused or failed", failed, len(ids))}
+		return exitError{code: 1, err: fmt.Errorf("%d of %d sagas refused or failed", failed, len(workflowIDs))}
 	}
 	return nil
 }

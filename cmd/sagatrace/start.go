@@ -15,10 +15,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/money"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
@@ -122,7 +122,7 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	// A saga started through the Temporal CLI with the DTID as its
 	// workflow ID also owns it; Temporal's ID uniqueness cannot see that
 	// one, visibility can (it lags a started workflow by moments).
-	if other, runID, err := sagaOfDTID(ctx, c, namespace, in.DTID); err != nil {
+	if other, runID, err := activities.FindSaga(ctx, c, namespace, in.DTID, ""); err != nil {
 		return err
 	} else if other != "" {
 		return exitError{code: exitDuplicate, err: duplicateStart(in.DTID, other, runID)}
@@ -143,20 +143,6 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 	var res workflows.Result
 	err = run.Get(waitCtx, &res)
 	return printOutcome(stdout, res, err)
-}
-
-// sagaOfDTID returns the workflow and run ID of a saga of dtid that
-// visibility knows, or "".
-func sagaOfDTID(ctx context.Context, c client.Client, namespace, dtid string) (workflowID, runID string, err error) {
-	query := fmt.Sprintf("%s=%q", ids.SearchAttributeDTID, dtid)
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query, PageSize: 1})
-	if err != nil {
-		return "", "", fmt.Errorf("look for a saga of DTID %s (%s): %w", dtid, query, err)
-	}
-	for _, e := range resp.GetExecutions() {
-		return e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), nil
-	}
-	return "", "", nil
 }
 
 // exitDuplicate is the exit code of a start whose DTID already has a saga,

@@ -108,15 +108,21 @@ func (s *Server) retryOne(ctx context.Context, dtid string) (bool, error) {
 	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
 		return false, nil
 	}
-	ctx, err = temporalclient.WithDTIDBaggage(ctx, dtid)
+	return true, s.signalRetry(ctx, dtid, saga.WorkflowID, saga.RunID)
+}
+
+// signalRetry sends retry-compensation to a parked saga, with the DTID in
+// baggage, so the operator's action is a trace of the transaction too.
+func (s *Server) signalRetry(ctx context.Context, dtid, workflowID, runID string) error {
+	ctx, err := temporalclient.WithDTIDBaggage(ctx, dtid)
 	if err != nil {
-		return false, httpserver.Internal(err)
+		return httpserver.Internal(err)
 	}
-	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, saga.WorkflowID, saga.RunID); err != nil {
-		return false, &timeline.SourceError{Source: "Temporal", Err: err}
+	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, workflowID, runID); err != nil {
+		return &timeline.SourceError{Source: "Temporal", Err: err}
 	}
-	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", saga.WorkflowID)
-	return true, nil
+	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", workflowID)
+	return nil
 }
 
 // sagaJSON is the timeline as `sagatrace trace --json` prints it.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -97,26 +98,21 @@ func (s *Server) listSagas(w http.ResponseWriter, r *http.Request) error {
 // sagas than this clicks again, each click a bounded piece of work.
 const maxBatchRetry = 100
 
-// retryParked sends retry-compensation to every saga the SagaStatus
-// attribute lists as parked, up to maxBatchRetry, each checked parked by
-// its own saga_state first (the attribute may lag), then shows the parked
-// list again (POST-redirect-GET).
+// retryParked sends retry-compensation to every parked saga, up to
+// maxBatchRetry: the queue `sagatrace sagas` lists (operator.List, which
+// checks each by its own saga_state, as the attribute may lag), then
+// shows the parked list again (POST-redirect-GET).
 func (s *Server) retryParked(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.cfg.Sagas.Temporal.List(r.Context(), timeline.ListQuery{
-		SagaStatus: string(workflows.StatusCompensationFailed), PageSize: maxBatchRetry}, s.cfg.Now())
+	t := s.cfg.Sagas.Temporal
+	parked, err := operator.List(r.Context(), t.Client, t.Namespace, workflows.StatusCompensationFailed, maxBatchRetry)
 	if err != nil {
-		return err
+		return &timeline.SourceError{Source: "Temporal", Err: err}
 	}
-	var retried int
-	for _, sg := range page.Sagas {
-		ok, err := s.retryOne(r.Context(), sg.DTID)
-		if err != nil {
+	for _, sg := range parked {
+		if err := s.signalRetry(r.Context(), sg.DTID, sg.WorkflowID, sg.RunID); err != nil {
 			return err
 		}
-		if ok {
-			retried++
-		}
 	}
-	http.Redirect(w, r, "/sagas?saga_status="+string(workflows.StatusCompensationFailed)+"&retried="+strconv.Itoa(retried), http.StatusSeeOther)
+	http.Redirect(w, r, "/sagas?saga_status="+string(workflows.StatusCompensationFailed)+"&retried="+strconv.Itoa(len(parked)), http.StatusSeeOther)
 	return nil
 }

@@ -42,6 +42,7 @@ func List(ctx context.Context, c client.Client, namespace string, status workflo
 			workflows.WorkflowType, "Running", ids.SearchAttributeSagaStatus))
 	}
 	var out []Saga
+	seen := map[string]bool{}
 	for _, q := range queries {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: q, PageSize: int32(limit)})
 		if err != nil {
@@ -52,6 +53,10 @@ func List(ctx context.Context, c client.Client, namespace string, status workflo
 				return out, nil
 			}
 			sg := Saga{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(), Started: e.GetStartTime().AsTime()}
+			if seen[sg.WorkflowID] {
+				continue // the attribute was set between the two queries
+			}
+			seen[sg.WorkflowID] = true
 			st, err := state(ctx, c, sg.WorkflowID, sg.RunID)
 			if err != nil {
 				return nil, err
