@@ -33,13 +33,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 commit=2cc461c
 out=$here/e2e/testdata
+# shellcheck source=scripts/lib.sh
+source "$here/scripts/lib.sh"
 
-usage() {
-	sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
-	echo
-	echo "usage: $0 [--commit COMMIT] [--out DIR]"
-	exit 2
-}
+usage() { print_usage 30 "[--commit COMMIT] [--out DIR]"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--commit) commit=$2; shift 2 ;;
@@ -48,9 +45,7 @@ while [ $# -gt 0 ]; do
 	*) echo "unknown argument: $1" >&2; usage ;;
 	esac
 done
-for tool in jq git sqlite3 tar gzip; do
-	command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
-done
+need_tools jq git sqlite3 tar gzip
 full=$(git -C "$here" rev-parse --verify "$commit^{commit}")
 label=$(git -C "$here" rev-parse --short=7 "$full")
 mkdir -p "$out"
@@ -59,10 +54,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/old-data-dir.XXXXXX")
 src=$work/src
 dev_pid=
 cleanup() {
-	if [ -n "$dev_pid" ] && kill -0 "$dev_pid" 2>/dev/null; then
-		kill -INT "$dev_pid" # sagatrace dev stops its children on SIGINT
-		wait "$dev_pid" 2>/dev/null || true
-	fi
+	stop_dev "$dev_pid"
 	if [ -d "$src" ]; then
 		git -C "$here" worktree remove --force "$src" || true
 	fi
@@ -75,10 +67,7 @@ echo "== checking out $label in a temporary worktree"
 git -C "$here" worktree add --quiet --detach "$src" "$full"
 echo "== building sagatrace of $label"
 (cd "$src" && go build -o "$work/sagatrace" ./cmd/sagatrace)
-# The Temporal CLI of this checkout's tools/go.mod, built once and run
-# directly (`go tool` per call costs seconds in the poll below).
-(cd "$here" && go tool -modfile=tools/go.mod temporal --version >/dev/null)
-temporal_cli=$(cd "$here" && go tool -n -modfile=tools/go.mod temporal)
+temporal_cli=$(temporal_cli_of "$here")
 
 data=$work/data
 echo "== starting sagatrace dev of $label (data in $data)"
@@ -91,12 +80,7 @@ echo "== starting sagatrace dev of $label (data in $data)"
 	--payment-port 0 --order-port 0 --scoring-port 0 --console-port 0 \
 	>"$work/dev.out" 2>"$work/dev.err") &
 dev_pid=$!
-for _ in $(seq 1 600); do # up to 10 minutes: the first run builds the tools
-	grep -q 'sagatrace dev is ready' "$work/dev.out" 2>/dev/null && break
-	kill -0 "$dev_pid" 2>/dev/null || { cat "$work/dev.err" >&2; echo "sagatrace dev exited" >&2; exit 1; }
-	sleep 1
-done
-grep -q 'sagatrace dev is ready' "$work/dev.out" || { tail -20 "$work/dev.err" >&2; echo "sagatrace dev not ready" >&2; exit 1; }
+wait_dev_ready "$dev_pid" "$work/dev.out" "$work/dev.err"
 address=$(awk '$1 == "Temporal" { print $2; exit }' "$work/dev.out")
 otlp=$(sed -n 's|.*(OTLP/HTTP \([^,]*\),.*|\1|p' "$work/dev.out")
 [ -n "$address" ] && [ -n "$otlp" ] || { cat "$work/dev.out" >&2; echo "the banner names no Temporal or OTLP/HTTP address" >&2; exit 1; }
@@ -124,13 +108,7 @@ completed=$(start_saga upgrade-completed --wait 2m)
 grep -q 'Outcome: completed' "$work/start.out" || { cat "$work/start.out" >&2; exit 1; }
 echo "== a saga that parks (order refused, refund fails 9 times)"
 parked=$(start_saga upgrade-parked --wait 0 --fault order.create=error --fault payment.refund=transient:9)
-status=
-for _ in $(seq 1 180); do # the refund's budget of 8 attempts takes about 25 s
-	status=$(saga_state "order-saga-$parked" | jq -r '.status // empty' || true)
-	case $status in compensation_failed | invalid | compensated | completed) break ;; esac
-	sleep 1
-done
-[ "$status" = compensation_failed ] || { echo "$parked did not park (status ${status:-unknown})" >&2; exit 1; }
+wait_parked "$temporal_cli" "$address" "order-saga-$parked"
 parked_state=$(saga_state "order-saga-$parked")
 completed_state=$(saga_state "order-saga-$completed")
 

@@ -22,13 +22,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 src=$here
 label=
 out=$here/workflows/testdata/histories
+# shellcheck source=scripts/lib.sh
+source "$here/scripts/lib.sh"
 
-usage() {
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
-	echo
-	echo "usage: $0 [--src CHECKOUT] [--label LABEL] [--out DIR]"
-	exit 2
-}
+usage() { print_usage 18 "[--src CHECKOUT] [--label LABEL] [--out DIR]"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--src) src=$(cd "$2" && pwd); shift 2 ;;
@@ -47,18 +44,13 @@ if [ -z "$label" ]; then
 	fi
 	label=$(git -C "$src" rev-parse --short=7 HEAD)
 fi
-for tool in jq base64 git; do
-	command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
-done
+need_tools jq base64 git
 mkdir -p "$out"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/replay-corpus.XXXXXX")
 dev_pid=
 cleanup() {
-	if [ -n "$dev_pid" ] && kill -0 "$dev_pid" 2>/dev/null; then
-		kill -INT "$dev_pid" # sagatrace dev stops its children on SIGINT
-		wait "$dev_pid" 2>/dev/null || true
-	fi
+	stop_dev "$dev_pid"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -66,10 +58,7 @@ trap 'exit 130' INT TERM # so that cleanup runs on Ctrl-C too
 
 echo "== building sagatrace of $src ($label)"
 (cd "$src" && go build -o "$work/sagatrace" ./cmd/sagatrace)
-# The Temporal CLI of tools/go.mod, built (or found in the build cache) once
-# and then run directly: `go tool` per call costs seconds in the polls below.
-(cd "$here" && go tool -modfile=tools/go.mod temporal --version >/dev/null)
-temporal_cli=$(cd "$here" && go tool -n -modfile=tools/go.mod temporal)
+temporal_cli=$(temporal_cli_of "$here")
 temporal() { "$temporal_cli" "$@"; }
 
 # free_port prints a port nobody listens on, below Linux's ephemeral range
@@ -107,12 +96,7 @@ echo "== starting sagatrace dev (Temporal at $address, data in $work/data)"
 	--payment-port "$payment_port" --order-port "$order_port" --scoring-port "$scoring_port" --console-port 0 \
 	>"$work/dev.out" 2>"$work/dev.err") &
 dev_pid=$!
-for _ in $(seq 1 600); do # up to 10 minutes: the first run builds the tools
-	grep -q 'sagatrace dev is ready' "$work/dev.out" 2>/dev/null && break
-	kill -0 "$dev_pid" 2>/dev/null || { cat "$work/dev.err" >&2; echo "sagatrace dev exited" >&2; exit 1; }
-	sleep 1
-done
-grep -q 'sagatrace dev is ready' "$work/dev.out" || { tail -20 "$work/dev.err" >&2; echo "sagatrace dev not ready" >&2; exit 1; }
+wait_dev_ready "$dev_pid" "$work/dev.out" "$work/dev.err"
 
 common=(--temporal-address "$address" --otlp-endpoint "http://127.0.0.1:$otlp_port")
 
@@ -150,13 +134,7 @@ start_raw "replay-dtid-not-owned-$run" \
 parked="replay-parked-$run"
 start_raw "$parked" \
 	'{"customer_id":"replay-parked","profile_id":"p-1","amount_cents":500,"currency":"USD","items":['"$item"'],"faults":{"order.create":"error","payment.refund":"transient:100"}}'
-for _ in $(seq 1 120); do # the refund's budget of 8 attempts takes about 25 s
-	status=$(temporal workflow query --address "$address" -w "$parked" --type saga_state --output json 2>/dev/null |
-		jq -r '.queryResult[0].status // empty' || true)
-	case $status in compensation_failed | invalid | compensated | completed) break ;; esac
-	sleep 1
-done
-[ "$status" = compensation_failed ] || { echo "$parked did not park (status ${status:-unknown})" >&2; exit 1; }
+wait_parked "$temporal_cli" "$address" "$parked"
 for id in "replay-invalid-input-$run" "replay-sku-too-long-$run" "replay-dtid-not-owned-$run"; do
 	temporal workflow result --address "$address" -w "$id" >/dev/null 2>&1 || true # waits for it to close
 done

@@ -103,10 +103,7 @@ func TestOrderSagaEventIDIsRandomAndStableAcrossRetries(t *testing.T) {
 	f.flaky["scoring.publish"] = 2
 	env := newEnv(t, f)
 	env.ExecuteWorkflow(OrderSaga, validInput())
-	var res Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := requireCompleted(t, env)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.eventIDs) != 3 || f.eventIDs[0] != f.eventIDs[1] || f.eventIDs[1] != f.eventIDs[2] {

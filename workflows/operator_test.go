@@ -55,10 +55,7 @@ func TestOperatorUpdateRefusedUnlessParked(t *testing.T) {
 	env := newEnv(t, f)
 	u := sendUpdate(env, 100*time.Millisecond, UpdateRetryCompensation, OperatorRequest{Operator: "ops@example"})
 	env.ExecuteWorkflow(OrderSaga, validInput())
-	var res Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := requireCompleted(t, env)
 	if u.rejected == nil || !strings.Contains(u.rejected.Error(), "not compensation_failed") {
 		t.Errorf("update on a running saga: rejected = %v, want a refusal naming the status", u.rejected)
 	}

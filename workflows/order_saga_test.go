@@ -44,13 +44,7 @@ func TestOrderSagaCompletes(t *testing.T) {
 	env := newEnv(t, f)
 	env.ExecuteWorkflow(OrderSaga, validInput())
 
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("saga failed: %v", err)
-	}
-	var res Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := requireCompleted(t, env)
 	if want := []string{"payment.charge", "order.create", "scoring.publish"}; !slices.Equal(f.calledOps(), want) {
 		t.Errorf("calls = %v, want %v", f.calledOps(), want)
 	}
@@ -130,10 +124,7 @@ func TestOrderSagaOutlastsAScoringOutage(t *testing.T) {
 	f.flaky["scoring.publish"] = outage
 	env := newEnv(t, f)
 	env.ExecuteWorkflow(OrderSaga, validInput())
-	var res Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatalf("saga failed: %v", err)
-	}
+	res := requireCompleted(t, env)
 	calls := f.calledOps()
 	if n := countOf(calls, "scoring.publish"); n != outage+1 {
 		t.Errorf("scoring.publish attempted %d times, want %d", n, outage+1)
@@ -153,9 +144,7 @@ func TestOrderSagaRetriesTransientFailures(t *testing.T) {
 	env := newEnv(t, f)
 	env.ExecuteWorkflow(OrderSaga, validInput())
 
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("saga failed: %v", err)
-	}
+	requireCompleted(t, env)
 	if len(f.charges) != 1 {
 		t.Errorf("charged %d times, want once", len(f.charges))
 	}
@@ -217,9 +206,7 @@ func TestOrderSagaSameDTIDTwiceChargesOnce(t *testing.T) {
 	for range 2 {
 		env := newEnv(t, f)
 		env.ExecuteWorkflow(OrderSaga, validInput())
-		if err := env.GetWorkflowError(); err != nil {
-			t.Fatalf("saga failed: %v", err)
-		}
+		requireCompleted(t, env)
 	}
 	if len(f.charges) != 1 {
 		t.Errorf("two runs of one DTID made %d charges, want 1", len(f.charges))
@@ -275,13 +262,21 @@ func TestOrderSagaDTIDDefaultsToWorkflowID(t *testing.T) {
 	in.DTID = ""
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "started-by-the-cli"})
 	env.ExecuteWorkflow(OrderSaga, in)
-	var res Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := requireCompleted(t, env)
 	if res.DTID != "started-by-the-cli" {
 		t.Errorf("dtid = %q, want the workflow ID", res.DTID)
 	}
+}
+
+// requireCompleted fails the test unless the saga ended without an error,
+// and returns its result.
+func requireCompleted(t *testing.T, env *testsuite.TestWorkflowEnvironment) Result {
+	t.Helper()
+	var res Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("saga failed: %v", err)
+	}
+	return res
 }
 
 func requireCompensated(t *testing.T, env *testsuite.TestWorkflowEnvironment) Result {

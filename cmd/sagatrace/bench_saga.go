@@ -52,17 +52,11 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The SDK logs every worker start at info; the benchmark's own output is
 	// its progress and table.
 	o.Logger = slog.New(telemetry.NewLogHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
 	}
+	defer stopProfile()
 	if *mutexProfile != "" {
 		// One contention event in 5 is sampled: enough to rank the locks,
 		// cheap enough not to become one.
@@ -93,6 +87,26 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "\nratio 2/1 (real saga vs no-op baseline): %.2f×   ratio 2/3 (traced vs tracing off): %.2f×\n", res.RealVsBaseline, res.TracedVsUntraced)
 	fmt.Fprintf(stdout, "round by round: 2/1 %s   2/3 %s\n", spread(res.RealVsBaselineRounds), spread(res.TracedVsUntracedRounds))
 	return nil
+}
+
+// startCPUProfile profiles the CPU into path until the returned stop is
+// called; with no path it profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // writeProfile writes the named runtime profile (mutex, block, heap) to path.

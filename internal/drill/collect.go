@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 
@@ -50,18 +51,17 @@ func (d *driver) ledgers(ctx context.Context, sc Scenario, runs []run, since tim
 	}
 	out := make([]Ledger, len(runs))
 	errs := make([]error, len(runs))
-	sem := make(chan struct{}, collectors)
-	var wg sync.WaitGroup
+	// Every saga's error is reported, not only the first: errs, not the
+	// group's error.
+	var g errgroup.Group
+	g.SetLimit(collectors)
 	for i, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			out[i], errs[i] = d.ledger(ctx, sc, r, since)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	return out, errors.Join(errs...)
 }
 

@@ -23,7 +23,7 @@ func completedLedger() Ledger {
 		},
 		Payments: []paymentapi.Payment{{PaymentID: "p-1", AmountCents: 1299, State: paymentapi.StateCompleted,
 			History: []paymentapi.StateChange{{State: "stored", CorrelationID: "c-charge"}, {State: "completed", CorrelationID: "c-charge"}}}},
-		Orders: []orderapi.Order{{OrderID: "o-1", PaymentID: "p-1", State: orderapi.StateConfirmed,
+		Orders: []orderapi.Order{{OrderID: "o-1", CreateRequest: orderapi.CreateRequest{PaymentID: "p-1"}, State: orderapi.StateConfirmed,
 			History: []orderapi.StateChange{{State: "confirmed", CorrelationID: "c-create"}}}},
 		Score:  &scoringapi.Score{ProfileID: "drill-d-1", Score: 12, Events: 1},
 		Traces: map[string]bool{"c-charge": true, "c-create": true, "c-publish": true},
@@ -71,7 +71,7 @@ func TestCheckCatchesBrokenLedgers(t *testing.T) {
 			[]string{InvMoney, InvChargeAccounted}},
 
 		{"order_paid_twice_confirmed", completedLedger, func(l *Ledger) {
-			l.Orders = append(l.Orders, orderapi.Order{OrderID: "o-2", PaymentID: "p-1", State: orderapi.StateConfirmed})
+			l.Orders = append(l.Orders, orderapi.Order{OrderID: "o-2", CreateRequest: orderapi.CreateRequest{PaymentID: "p-1"}, State: orderapi.StateConfirmed})
 		}, []string{InvOrderPaid}},
 		{"order_confirmed_without_payment", completedLedger, func(l *Ledger) { l.Payments = nil },
 			[]string{InvMoney, InvOrderPaid}},

@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
@@ -60,22 +61,19 @@ func (d *driver) inputs(sc Scenario) []workflows.Input {
 // runAll runs the sagas as b says, reporting progress every few seconds.
 func (d *driver) runAll(ctx context.Context, sc Scenario, b batch, inputs []workflows.Input) []run {
 	runs := make([]run, len(inputs))
-	sem := make(chan struct{}, b.concurrency)
 	var finished atomic.Int64
 	stopProgress := d.reportProgress(sc.Name, len(inputs), &finished)
 	defer stopProgress()
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(b.concurrency)
 	for i, in := range inputs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			runs[i] = d.runOne(ctx, sc, b, in)
 			finished.Add(1)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // every run records its own error
 	return runs
 }
 

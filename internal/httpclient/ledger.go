@@ -13,10 +13,16 @@ import (
 
 // Ledger calls the routes every ledger service (payment, order) serves
 // for its entities T: create, the compensation, get and list under
-// /v1/<collection>. A service's Client wraps it with its own verbs.
+// /v1/<collection>. A service's Client wraps the writes with its own verbs
+// and embeds the reads, which are the same for every service.
 // Errors the server answered are *httpapi.ProblemError (find them with
 // errors.As); anything else is a transport failure the caller may retry.
 type Ledger[T any] struct {
+	Reads[T]
+}
+
+// Reads are a ledger client's reads: Get and List.
+type Reads[T any] struct {
 	service string // "payment", the prefix of errors
 	url     string // "http://host/v1/payments"
 	hc      *http.Client
@@ -25,7 +31,7 @@ type Ledger[T any] struct {
 // NewLedger returns the client of service's collection at baseURL
 // ("http://127.0.0.1:8081") using hc, typically NewHTTPClient.
 func NewLedger[T any](service, baseURL, collection string, hc *http.Client) Ledger[T] {
-	return Ledger[T]{service: service, url: strings.TrimRight(baseURL, "/") + "/v1/" + collection, hc: hc}
+	return Ledger[T]{Reads[T]{service: service, url: strings.TrimRight(baseURL, "/") + "/v1/" + collection, hc: hc}}
 }
 
 // Create sends req once per idempotencyKey; what names the write in
@@ -69,7 +75,7 @@ func (l Ledger[T]) CompensateDTID(ctx context.Context, compensation, idempotency
 }
 
 // Get returns one entity with its history.
-func (l Ledger[T]) Get(ctx context.Context, id string) (T, error) {
+func (l Reads[T]) Get(ctx context.Context, id string) (T, error) {
 	var out T
 	if err := Do(ctx, l.hc, http.MethodGet, l.url+"/"+url.PathEscape(id), nil, nil, &out); err != nil {
 		var zero T
@@ -78,8 +84,10 @@ func (l Ledger[T]) Get(ctx context.Context, id string) (T, error) {
 	return out, nil
 }
 
-// List returns one page of entities matching q.
-func (l Ledger[T]) List(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[T], error) {
+// List returns one page of entities matching q, ordered by ID (creation
+// time): all of one DTID when q names one, after q.Cursor (a NextCursor
+// from the previous page), at most q.Limit (0 means the default).
+func (l Reads[T]) List(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[T], error) {
 	page, err := GetPage[T](ctx, l.hc, l.url, q)
 	if err != nil {
 		return httpapi.Page[T]{}, fmt.Errorf("%s: list: %w", l.service, err)

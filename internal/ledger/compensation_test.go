@@ -30,11 +30,7 @@ func TestCompensation(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 				dtid := ids.NewDTID()
-				ctx, createTrace := e.Hop(t, dtid)
-				made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
-				if err != nil {
-					t.Fatal(err)
-				}
+				made, _, createTrace := e.createOne(t, dtid)
 				var undoTrace string
 				for attempt := range 2 { // compensating again changes nothing
 					ctx, traceID := e.Hop(t, dtid)
@@ -77,14 +73,10 @@ func TestCompensationCrashAfterCommit(t *testing.T) {
 	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
 		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 		dtid := ids.NewDTID()
-		ctx, _ := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
-		if err != nil {
-			t.Fatal(err)
-		}
+		made, ctx, _ := e.createOne(t, dtid)
 		key := ids.IdempotencyKey(dtid, svc.name+"."+svc.compensation)
 		ctx = faults.WithPlan(ctx, string(svc.faultCompensate)+"=crash-after-commit")
-		_, err = e.client.compensate(ctx, key, made.ID)
+		_, err := e.client.compensate(ctx, key, made.ID)
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 500 {
 			t.Fatalf("first %s: err = %v, want 500", svc.compensation, err)

@@ -24,11 +24,7 @@ func TestCreateWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
 		e := newEnv(t, svc, backend, ledger.Config{})
 		dtid := ids.NewDTID()
-		ctx, traceID := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
-		if err != nil {
-			t.Fatal(err)
-		}
+		made, _, traceID := e.createOne(t, dtid)
 		if made.State != svc.created[len(svc.created)-1] || made.DTID != dtid || made.ID == "" {
 			t.Fatalf("%s = %+v", svc.name, made)
 		}

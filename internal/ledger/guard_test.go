@@ -83,11 +83,7 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
 		k := tokens{t, svc}
 		dtid := ids.NewDTID()
-		ctx, _ := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
-		if err != nil {
-			t.Fatal(err)
-		}
+		made, _, _ := e.createOne(t, dtid)
 		create, compensation, one := e.path(), e.path(made.ID, svc.compensation), e.path(made.ID)
 		body := func() string { return e.body(t, ids.NewDTID()) }
 		tests := []struct {
@@ -177,11 +173,7 @@ func TestWriteBodiesAreBounded(t *testing.T) {
 	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
 		e := newEnv(t, svc, backend, ledger.Config{MaxBodyBytes: 512})
 		dtid := ids.NewDTID()
-		ctx, _ := e.Hop(t, dtid)
-		made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
-		if err != nil {
-			t.Fatal(err)
-		}
+		made, _, _ := e.createOne(t, dtid)
 		big := `{"dtid":"` + ids.NewDTID() + `","customer_id":"` + strings.Repeat("x", 1024) + `"}`
 		tests := []struct {
 			name, path string

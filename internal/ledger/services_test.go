@@ -104,6 +104,43 @@ func viewPage[E any](page httpapi.Page[E], err error, one func(E) entity) (httpa
 	return out, err
 }
 
+// adapt makes the client the shared tests use of a service's Client: its
+// create taking requests R, its two compensations, and the reads every
+// ledger client shares; one views its entities E.
+func adapt[E, R any](one func(E) entity,
+	create func(ctx context.Context, key string, req R) (E, error),
+	compensate func(ctx context.Context, key, id string) (E, error),
+	compensateDTID func(ctx context.Context, key, dtid string) (httpapi.Voided[E], error),
+	reads httpclient.Reads[E],
+) client {
+	return client{
+		create: func(ctx context.Context, key string, req map[string]any) (entity, error) {
+			r, err := convert[R](req)
+			if err != nil {
+				return entity{}, err
+			}
+			e, err := create(ctx, key, r)
+			return one(e), err
+		},
+		compensate: func(ctx context.Context, key, id string) (entity, error) {
+			e, err := compensate(ctx, key, id)
+			return one(e), err
+		},
+		compensateDTID: func(ctx context.Context, key, dtid string) ([]entity, error) {
+			out, err := compensateDTID(ctx, key, dtid)
+			return viewAll(out.Items, one), err
+		},
+		get: func(ctx context.Context, id string) (entity, error) {
+			e, err := reads.Get(ctx, id)
+			return one(e), err
+		},
+		list: func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error) {
+			page, err := reads.List(ctx, q)
+			return viewPage(page, err, one)
+		},
+	}
+}
+
 func viewPayment(p paymentapi.Payment) entity { return view(p.PaymentID, p.DTID, p.State, p.History) }
 func viewOrder(o orderapi.Order) entity       { return view(o.OrderID, o.DTID, o.State, o.History) }
 
@@ -129,32 +166,7 @@ var services = []service{
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := paymentapi.NewClient(baseURL, hc)
-			return client{
-				create: func(ctx context.Context, key string, req map[string]any) (entity, error) {
-					r, err := convert[paymentapi.ChargeRequest](req)
-					if err != nil {
-						return entity{}, err
-					}
-					p, err := c.Charge(ctx, key, r)
-					return viewPayment(p), err
-				},
-				compensate: func(ctx context.Context, key, id string) (entity, error) {
-					p, err := c.Refund(ctx, key, id)
-					return viewPayment(p), err
-				},
-				compensateDTID: func(ctx context.Context, key, dtid string) ([]entity, error) {
-					out, err := c.RefundDTID(ctx, key, dtid)
-					return viewAll(out.Items, viewPayment), err
-				},
-				get: func(ctx context.Context, id string) (entity, error) {
-					p, err := c.Get(ctx, id)
-					return viewPayment(p), err
-				},
-				list: func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error) {
-					page, err := c.List(ctx, q)
-					return viewPage(page, err, viewPayment)
-				},
-			}
+			return adapt(viewPayment, c.Charge, c.Refund, c.RefundDTID, c.Reads)
 		},
 	},
 	{
@@ -185,32 +197,7 @@ var services = []service{
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := orderapi.NewClient(baseURL, hc)
-			return client{
-				create: func(ctx context.Context, key string, req map[string]any) (entity, error) {
-					r, err := convert[orderapi.CreateRequest](req)
-					if err != nil {
-						return entity{}, err
-					}
-					o, err := c.Create(ctx, key, r)
-					return viewOrder(o), err
-				},
-				compensate: func(ctx context.Context, key, id string) (entity, error) {
-					o, err := c.Cancel(ctx, key, id)
-					return viewOrder(o), err
-				},
-				compensateDTID: func(ctx context.Context, key, dtid string) ([]entity, error) {
-					out, err := c.CancelDTID(ctx, key, dtid)
-					return viewAll(out.Items, viewOrder), err
-				},
-				get: func(ctx context.Context, id string) (entity, error) {
-					o, err := c.Get(ctx, id)
-					return viewOrder(o), err
-				},
-				list: func(ctx context.Context, q httpapi.ListQuery) (httpapi.Page[entity], error) {
-					page, err := c.List(ctx, q)
-					return viewPage(page, err, viewOrder)
-				},
-			}
+			return adapt(viewOrder, c.Create, c.Cancel, c.CancelDTID, c.Reads)
 		},
 	},
 }
@@ -291,6 +278,19 @@ func (p *payments) paymentFor(t *testing.T, req map[string]any) string {
 	}
 	p.paid[dtid] = made.PaymentID
 	return made.PaymentID
+}
+
+// createOne creates an entity of a valid request for dtid, in a hop of its
+// own and under the step's idempotency key, and fails the test if it
+// cannot. It returns the entity with the hop's context and trace ID.
+func (e *env) createOne(t *testing.T, dtid string) (made entity, ctx context.Context, traceID string) {
+	t.Helper()
+	ctx, traceID = e.Hop(t, dtid)
+	made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, e.svc.name), e.svc.request(dtid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return made, ctx, traceID
 }
 
 // path is the service's collection, or one entity's path with its

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
@@ -116,4 +117,21 @@ func ListAll[T any](t testing.TB, list func(context.Context, httpapi.ListQuery) 
 	}
 	t.Fatalf("still a next_cursor after %d pages", maxPages)
 	return nil, nil
+}
+
+// ReadBack reads the entity a create answered (made, with id) back both
+// ways a caller can: by its id, and listed by its DTID, where the test
+// expects n entities. It returns made, the one read and the listed ones,
+// for the test to check each against what was asked.
+func ReadBack[T any](t testing.TB, ctx context.Context, reads httpclient.Reads[T], made T, id, dtid string, n int) []T {
+	t.Helper()
+	got, err := reads.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := reads.List(ctx, httpapi.ListQuery{DTID: dtid})
+	if err != nil || len(page.Items) != n {
+		t.Fatalf("list = %+v, %v", page, err)
+	}
+	return append([]T{made, got}, page.Items...)
 }

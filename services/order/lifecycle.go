@@ -46,8 +46,7 @@ func create(ctx context.Context, store *Store, payments Payments, req ledger.Wri
 		return orderapi.Order{}, false, err
 	}
 	o, created, err := store.Create(ctx, req.Key, req.Fingerprint, orderapi.Order{
-		OrderID: ids.NewUUID(), DTID: b.DTID, CustomerID: b.CustomerID, PaymentID: b.PaymentID,
-		AmountCents: b.AmountCents, Currency: b.Currency, Items: b.Items, State: orderapi.StateConfirmed,
+		OrderID: ids.NewUUID(), CreateRequest: b, State: orderapi.StateConfirmed,
 	}, ids.CorrelationIDFrom(ctx))
 	if err != nil { // ErrKeyReused when a concurrent request won with another body
 		return orderapi.Order{}, false, fmt.Errorf("record order: %w", err)

@@ -139,15 +139,7 @@ func TestCreateKeepsTheRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := e.client.Get(ctx, made.OrderID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := e.client.List(ctx, orderapi.ListFilter{DTID: dtid})
-		if err != nil || len(page.Items) != 1 {
-			t.Fatalf("list = %+v, %v", page, err)
-		}
-		for _, o := range []orderapi.Order{made, got, page.Items[0]} {
+		for _, o := range servicetest.ReadBack(t, ctx, e.client.Reads, made, made.OrderID, dtid, 1) {
 			if o.State != orderapi.StateConfirmed || o.DTID != dtid || o.CustomerID != want.CustomerID || o.PaymentID != want.PaymentID ||
 				o.AmountCents != want.AmountCents || o.Currency != want.Currency || !slices.Equal(o.Items, want.Items) {
 				t.Errorf("order = %+v, want the request %+v", o, want)

@@ -166,15 +166,7 @@ func TestChargeStoresTheCardTokenAndLast4(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := e.client.Get(ctx, charged.PaymentID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := e.client.List(ctx, paymentapi.ListFilter{DTID: dtid})
-		if err != nil || len(page.Items) != 2 {
-			t.Fatalf("list = %+v, %v", page, err)
-		}
-		for _, p := range append([]paymentapi.Payment{charged, got}, page.Items...) {
+		for _, p := range servicetest.ReadBack(t, ctx, e.client.Reads, charged, charged.PaymentID, dtid, 2) {
 			want := [2]string{"tok_visa_9f8e7d", "4242"}
 			if p.PaymentID == plain.PaymentID {
 				want = [2]string{}

@@ -75,19 +75,16 @@ type Item struct {
 	PriceCents int64  `json:"price_cents"`
 }
 
-// Order is a confirmed (or cancelled) order of a business transaction.
+// Order is a confirmed (or cancelled) order of a business transaction:
+// what was asked, as it was asked, and what the service made of it. In
+// JSON the request's fields stand beside the order's own.
 type Order struct {
-	OrderID     string        `json:"order_id"` // UUIDv7, made by the service
-	DTID        string        `json:"dtid"`
-	CustomerID  string        `json:"customer_id"`
-	PaymentID   string        `json:"payment_id"`
-	AmountCents int64         `json:"amount_cents"`
-	Currency    string        `json:"currency"`
-	Items       []Item        `json:"items"`
-	State       State         `json:"state"`
-	CreatedAt   time.Time     `json:"created_at"`
-	UpdatedAt   time.Time     `json:"updated_at"`
-	History     []StateChange `json:"history"` // audit rows, oldest first
+	OrderID string `json:"order_id"` // UUIDv7, made by the service
+	CreateRequest
+	State     State         `json:"state"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	History   []StateChange `json:"history"` // audit rows, oldest first
 }
 
 // StateChange is one audit row: the state entered and the correlation ID
@@ -118,13 +115,16 @@ type ListFilter = httpapi.ListQuery
 // *httpapi.ProblemError (find them with errors.As); anything else is a
 // transport failure the caller may retry.
 type Client struct {
+	// Get returns one order with its history; List one page of them.
+	httpclient.Reads[Order]
 	l httpclient.Ledger[Order]
 }
 
 // NewClient returns a client for the server at baseURL
 // ("http://127.0.0.1:8082") using hc, typically httpclient.NewHTTPClient.
 func NewClient(baseURL string, hc *http.Client) *Client {
-	return &Client{l: httpclient.NewLedger[Order]("order", baseURL, "orders", hc)}
+	l := httpclient.NewLedger[Order]("order", baseURL, "orders", hc)
+	return &Client{Reads: l.Reads, l: l}
 }
 
 // Create confirms an order once per idempotencyKey. When ctx carries no
@@ -146,12 +146,3 @@ func (c *Client) Cancel(ctx context.Context, idempotencyKey, orderID string) (Or
 func (c *Client) CancelDTID(ctx context.Context, idempotencyKey, dtid string) (httpapi.Voided[Order], error) {
 	return c.l.CompensateDTID(ctx, "cancel", idempotencyKey, dtid)
 }
-
-// Get returns one order with its history.
-func (c *Client) Get(ctx context.Context, orderID string) (Order, error) {
-	return c.l.Get(ctx, orderID)
-}
-
-// List returns one page of orders matching f, ordered by order ID
-// (creation time).
-func (c *Client) List(ctx context.Context, f ListFilter) (Page, error) { return c.l.List(ctx, f) }

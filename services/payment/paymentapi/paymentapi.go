@@ -100,13 +100,16 @@ type ListFilter = httpapi.ListQuery
 // *httpapi.ProblemError (find them with errors.As); anything else is a
 // transport failure the caller may retry.
 type Client struct {
+	// Get returns one payment with its history; List one page of them.
+	httpclient.Reads[Payment]
 	l httpclient.Ledger[Payment]
 }
 
 // NewClient returns a client for the server at baseURL
 // ("http://127.0.0.1:8081") using hc, typically httpclient.NewHTTPClient.
 func NewClient(baseURL string, hc *http.Client) *Client {
-	return &Client{l: httpclient.NewLedger[Payment]("payment", baseURL, "payments", hc)}
+	l := httpclient.NewLedger[Payment]("payment", baseURL, "payments", hc)
+	return &Client{Reads: l.Reads, l: l}
 }
 
 // Charge charges once per idempotencyKey. When ctx carries no DTID the
@@ -129,12 +132,3 @@ func (c *Client) Refund(ctx context.Context, idempotencyKey, paymentID string) (
 func (c *Client) RefundDTID(ctx context.Context, idempotencyKey, dtid string) (httpapi.Voided[Payment], error) {
 	return c.l.CompensateDTID(ctx, "refund", idempotencyKey, dtid)
 }
-
-// Get returns one payment with its history.
-func (c *Client) Get(ctx context.Context, paymentID string) (Payment, error) {
-	return c.l.Get(ctx, paymentID)
-}
-
-// List returns one page of payments matching f, ordered by payment ID
-// (creation time).
-func (c *Client) List(ctx context.Context, f ListFilter) (Page, error) { return c.l.List(ctx, f) }
