@@ -163,14 +163,34 @@ func TestUpgradeContinuesASagaParkedByAnOldBuild(t *testing.T) {
 	}
 }
 
-// upgradedStack is this build's stack on an old build's data dir; it
-// shares nothing with the package's shared stack.
+// upgradedStack is a stack of a test's own (this build's on an old
+// build's data dir, or a rolling upgrade's); it shares nothing with the
+// package's shared stack.
 type upgradedStack struct {
 	stack    *stack.Stack
 	temporal client.Client
 }
 
 func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
+	t.Helper()
+	up := startOwnStack(t, dataDir, "")
+	// The old build left its data dir world-readable (0755, logs 0644); this
+	// build takes it for its owner alone: it holds the issuer's key.
+	for _, p := range []struct {
+		path string
+		want os.FileMode
+	}{{dataDir, 0o700}, {filepath.Join(dataDir, "temporal.log"), 0o600}} {
+		if info, err := os.Stat(p.path); err != nil || info.Mode().Perm() != p.want {
+			t.Errorf("%s: mode %v (%v), want %04o", p.path, info.Mode().Perm(), err, p.want)
+		}
+	}
+	return up
+}
+
+// startOwnStack starts this build's stack on dataDir, its saga worker of
+// build buildID ("" for the binary's own), with a Temporal client; the
+// test's cleanup stops it.
+func startOwnStack(t *testing.T, dataDir, buildID string) *upgradedStack {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
@@ -192,26 +212,16 @@ func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Config{
 		RepoRoot: root, DataDir: dataDir, Host: "127.0.0.1", Ports: stack.Ports{}, // all free
-		Logger: logger, Progress: io.Discard, FaultsEnabled: true, TracingDisabled: true,
+		Logger: logger, Progress: io.Discard, FaultsEnabled: true, TracingDisabled: true, BuildID: buildID,
 	})
 	if err != nil {
-		t.Fatalf("start this build's stack on the data dir of %s: %v", oldBuild, err)
-	}
-	// The old build left its data dir world-readable (0755, logs 0644); this
-	// build takes it for its owner alone: it holds the issuer's key.
-	for _, p := range []struct {
-		path string
-		want os.FileMode
-	}{{dataDir, 0o700}, {filepath.Join(dataDir, "temporal.log"), 0o600}} {
-		if info, err := os.Stat(p.path); err != nil || info.Mode().Perm() != p.want {
-			t.Errorf("%s: mode %v (%v), want %04o", p.path, info.Mode().Perm(), err, p.want)
-		}
+		t.Fatalf("start this build's stack on %s: %v", dataDir, err)
 	}
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := s.Stop(stopCtx); err != nil {
-			t.Errorf("stop the upgraded stack: %v", err)
+			t.Errorf("stop the test's own stack: %v", err)
 		}
 	})
 	tc, err := temporalclient.Dial(ctx, temporalclient.Options{

@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -32,6 +33,9 @@ type WorkerConfig struct {
 	NATSURL     string
 	// Auth is where the worker's tokens for the services come from.
 	Auth auth.ClientConfig
+	// Deployment is the worker's Worker Deployment version; a zero value
+	// runs it unversioned.
+	Deployment WorkerDeployment
 }
 
 // Validate reports every missing setting at once.
@@ -40,7 +44,7 @@ func (c WorkerConfig) Validate() error {
 	for _, svc := range Services() {
 		settings = append(settings, setting{"--" + svc.Name + "-url", c.ServiceURLs[svc.Name]})
 	}
-	return required("worker", settings...)
+	return errors.Join(required("worker", settings...), c.Deployment.validate())
 }
 
 // workerStopTimeout bounds how long a stopping worker lets its activities
@@ -111,7 +115,9 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		// On Stop the worker stops polling at once and gives the activities
 		// in flight workerStopTimeout to finish before their contexts are
 		// cancelled (the SDK's default is to cancel them at once).
-		w := worker.New(tc, cfg.TaskQueue, WorkerOptions())
+		opts := WorkerOptions()
+		cfg.Deployment.apply(&opts)
+		w := worker.New(tc, cfg.TaskQueue, opts)
 		workflows.Register(w)
 		hops := activities.Hops{Tracer: tp.Tracer("github.com/sagatrace/sagatrace/activities"), Logger: logger}
 		w.RegisterActivity(&activities.PaymentActivities{Hops: hops,
@@ -127,6 +133,8 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		// Stop waits for the activities in flight; the workflows resume on
 		// any worker from their history.
 		r.onStop(func(context.Context) error { w.Stop(); return nil })
-		return nil
+		// Once it polls: until its version is current, a versioned worker
+		// gets no saga's workflow task.
+		return cfg.Deployment.promote(ctx, tc, "sagatrace serve worker "+cfg.Deployment.BuildID, logger)
 	})
 }
