@@ -29,6 +29,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/stack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -237,11 +238,22 @@ func startOwnStack(t *testing.T, dataDir, buildID string) *upgradedStack {
 // paymentClient reads this stack's payment service as an operator holding
 // its scopes (the shared stack's transport knows only its own services).
 func (u *upgradedStack) paymentClient() *paymentapi.Client {
+	return paymentapi.NewClient(u.stack.Service(paymentapi.Audience).URL(), u.operatorHTTP(paymentapi.Audience))
+}
+
+// orderClient reads this stack's order service as an operator holding its
+// scopes.
+func (u *upgradedStack) orderClient() *orderapi.Client {
+	return orderapi.NewClient(u.stack.Service(orderapi.Audience).URL(), u.operatorHTTP(orderapi.Audience))
+}
+
+// operatorHTTP sends tokens for audience with every scope it knows,
+// minted with this stack's key.
+func (u *upgradedStack) operatorHTTP(audience string) *http.Client {
 	src := auth.NewIssuer(u.stack.Keys.Private, "").Source(auth.Grant{
-		Subject: "e2e-operator", Audience: []string{paymentapi.Audience}, Scopes: component.Registry()[paymentapi.Audience],
+		Subject: "e2e-operator", Audience: []string{audience}, Scopes: component.Registry()[audience],
 	})
-	return paymentapi.NewClient(u.stack.Service(paymentapi.Audience).URL(),
-		&http.Client{Transport: &auth.Transport{Base: http.DefaultTransport, Source: src}, Timeout: 10 * time.Second})
+	return &http.Client{Transport: &auth.Transport{Base: http.DefaultTransport, Source: src}, Timeout: 10 * time.Second}
 }
 
 func queryState(ctx context.Context, t *testing.T, c client.Client, wfID string) workflows.State {
