@@ -18,5 +18,13 @@ type Registry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 }
 
-// Register registers every workflow of this package on r.
+// Register registers every workflow of this package on r, with the zero
+// Options.
 func Register(r Registry) { r.RegisterWorkflowWithOptions(OrderSaga, workflowOptions()) }
+
+// RegisterWith registers every workflow of this package on r with opts,
+// as a worker does. What a saga takes from opts is recorded in its
+// history, so workers with other options replay it the same.
+func RegisterWith(r Registry, opts Options) {
+	r.RegisterWorkflowWithOptions(func(ctx workflow.Context, in Input) (Result, error) { return orderSaga(ctx, in, opts) }, workflowOptions())
+}

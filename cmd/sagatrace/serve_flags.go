@@ -100,6 +100,9 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		defineDeployment(fs, &cfg.Deployment)
+		def := workflows.DefaultAutoRetry()
+		fs.DurationVar(&cfg.AutoRetry.Every, "auto-retry-every", def.Every, "a parked saga retries its failing compensation by itself this long after each park (0: never, it waits for an operator alone); the schedule of the worker that first parks a saga is recorded in it")
+		fs.DurationVar(&cfg.AutoRetry.For, "auto-retry-for", def.For, "no automatic retry starts later than this after the saga first parked; then it waits for an operator")
 		spec.start = func() (*component.Running, error) {
 			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
 			return component.StartWorker(ctx, cfg)

@@ -36,6 +36,9 @@ type WorkerConfig struct {
 	// Deployment is the worker's Worker Deployment version; a zero value
 	// runs it unversioned.
 	Deployment WorkerDeployment
+	// AutoRetry is the slow automatic retry of parked sagas; the zero value
+	// turns it off.
+	AutoRetry workflows.AutoRetry
 }
 
 // Validate reports every missing setting at once.
@@ -44,7 +47,7 @@ func (c WorkerConfig) Validate() error {
 	for _, svc := range Services() {
 		settings = append(settings, setting{"--" + svc.Name + "-url", c.ServiceURLs[svc.Name]})
 	}
-	return errors.Join(required("worker", settings...), c.Deployment.validate())
+	return errors.Join(required("worker", settings...), c.Deployment.validate(), c.AutoRetry.Validate())
 }
 
 // workerStopTimeout bounds how long a stopping worker lets its activities
@@ -118,7 +121,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		opts := WorkerOptions()
 		cfg.Deployment.apply(&opts)
 		w := worker.New(tc, cfg.TaskQueue, opts)
-		workflows.Register(w)
+		workflows.RegisterWith(w, workflows.Options{AutoRetry: cfg.AutoRetry})
 		hops := activities.Hops{Tracer: tp.Tracer("github.com/sagatrace/sagatrace/activities"), Logger: logger}
 		w.RegisterActivity(&activities.PaymentActivities{Hops: hops,
 			Payments: paymentapi.NewClient(cfg.ServiceURLs[paymentapi.Audience], creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...))})

@@ -22,6 +22,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 // Config says where the stack keeps its data and which ports it takes.
@@ -255,6 +256,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		// The stack's one worker is the build being run: it takes the
 		// sagas of the build that ran on this data dir before.
 		Deployment: component.WorkerDeployment{Name: operator.DeploymentName, BuildID: cmp.Or(cfg.BuildID, operator.DefaultBuildID()), MakeCurrent: component.MakeCurrentAlways},
+		AutoRetry:  workflows.DefaultAutoRetry(),
 	}); err != nil {
 		return err
 	}
