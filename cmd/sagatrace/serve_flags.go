@@ -145,9 +145,9 @@ func defineUpstream(fs *flag.FlagSet, svc component.Service, up *component.Upstr
 // defineDeployment declares the saga worker's Worker Deployment version.
 func defineDeployment(fs *flag.FlagSet, d *component.WorkerDeployment) {
 	fs.StringVar(&d.Name, "deployment-name", operator.DeploymentName, "Temporal Worker Deployment this worker is a version of (empty: an unversioned worker, which gets sagas only while no version is current)")
-	fs.StringVar(&d.BuildID, "build-id", operator.DefaultBuildID(), "this build's ID in the deployment (default: the binary's VCS revision, or \""+operator.UnstampedBuildID+"\" when it was built without one)")
+	fs.StringVar(&d.BuildID, "build-id", operator.DefaultBuildID(), "this build's ID in the deployment; the default is the binary's VCS revision, or \""+operator.UnstampedBuildID+"\" for a binary built without one (go build -buildvcs=false, no .git)")
 	d.MakeCurrent = component.MakeCurrentFirst
-	fs.Func("make-current", "when this worker makes its build the current version, which gets every saga's next workflow task: first (only while none is current), always (a single worker, as sagatrace dev runs it), never (an operator runs `sagatrace deployment set-current` once the build polls) (default first)",
+	fs.Func("make-current", "when this worker makes its build the current version, which gets every saga's next workflow task: first (only while none is current), always (a single worker, as sagatrace dev runs it), never (an operator runs 'sagatrace deployment set-current' once the build polls) (default first)",
 		func(v string) error {
 			if !slices.Contains(component.MakeCurrentModes(), component.MakeCurrent(v)) {
 				return fmt.Errorf("want one of %v", component.MakeCurrentModes())

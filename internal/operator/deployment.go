@@ -31,8 +31,13 @@ func DefaultBuildID() string {
 	if !ok {
 		return UnstampedBuildID
 	}
+	return buildIDOf(info.Settings)
+}
+
+// buildIDOf reads the build ID from a binary's build settings.
+func buildIDOf(settings []debug.BuildSetting) string {
 	var rev, dirty string
-	for _, s := range info.Settings {
+	for _, s := range settings {
 		switch {
 		case s.Key == "vcs.revision":
 			rev = s.Value
