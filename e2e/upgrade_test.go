@@ -29,6 +29,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/stack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -163,14 +164,34 @@ func TestUpgradeContinuesASagaParkedByAnOldBuild(t *testing.T) {
 	}
 }
 
-// upgradedStack is this build's stack on an old build's data dir; it
-// shares nothing with the package's shared stack.
+// upgradedStack is a stack of a test's own (this build's on an old
+// build's data dir, or a rolling upgrade's); it shares nothing with the
+// package's shared stack.
 type upgradedStack struct {
 	stack    *stack.Stack
 	temporal client.Client
 }
 
 func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
+	t.Helper()
+	up := startOwnStack(t, dataDir, "")
+	// The old build left its data dir world-readable (0755, logs 0644); this
+	// build takes it for its owner alone: it holds the issuer's key.
+	for _, p := range []struct {
+		path string
+		want os.FileMode
+	}{{dataDir, 0o700}, {filepath.Join(dataDir, "temporal.log"), 0o600}} {
+		if info, err := os.Stat(p.path); err != nil || info.Mode().Perm() != p.want {
+			t.Errorf("%s: mode %v (%v), want %04o", p.path, info.Mode().Perm(), err, p.want)
+		}
+	}
+	return up
+}
+
+// startOwnStack starts this build's stack on dataDir, its saga worker of
+// build buildID ("" for the binary's own), with a Temporal client; the
+// test's cleanup stops it.
+func startOwnStack(t *testing.T, dataDir, buildID string) *upgradedStack {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
@@ -192,26 +213,16 @@ func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Config{
 		RepoRoot: root, DataDir: dataDir, Host: "127.0.0.1", Ports: stack.Ports{}, // all free
-		Logger: logger, Progress: io.Discard, FaultsEnabled: true, TracingDisabled: true,
+		Logger: logger, Progress: io.Discard, FaultsEnabled: true, TracingDisabled: true, BuildID: buildID,
 	})
 	if err != nil {
-		t.Fatalf("start this build's stack on the data dir of %s: %v", oldBuild, err)
-	}
-	// The old build left its data dir world-readable (0755, logs 0644); this
-	// build takes it for its owner alone: it holds the issuer's key.
-	for _, p := range []struct {
-		path string
-		want os.FileMode
-	}{{dataDir, 0o700}, {filepath.Join(dataDir, "temporal.log"), 0o600}} {
-		if info, err := os.Stat(p.path); err != nil || info.Mode().Perm() != p.want {
-			t.Errorf("%s: mode %v (%v), want %04o", p.path, info.Mode().Perm(), err, p.want)
-		}
+		t.Fatalf("start this build's stack on %s: %v", dataDir, err)
 	}
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := s.Stop(stopCtx); err != nil {
-			t.Errorf("stop the upgraded stack: %v", err)
+			t.Errorf("stop the test's own stack: %v", err)
 		}
 	})
 	tc, err := temporalclient.Dial(ctx, temporalclient.Options{
@@ -227,11 +238,22 @@ func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
 // paymentClient reads this stack's payment service as an operator holding
 // its scopes (the shared stack's transport knows only its own services).
 func (u *upgradedStack) paymentClient() *paymentapi.Client {
+	return paymentapi.NewClient(u.stack.Service(paymentapi.Audience).URL(), u.operatorHTTP(paymentapi.Audience))
+}
+
+// orderClient reads this stack's order service as an operator holding its
+// scopes.
+func (u *upgradedStack) orderClient() *orderapi.Client {
+	return orderapi.NewClient(u.stack.Service(orderapi.Audience).URL(), u.operatorHTTP(orderapi.Audience))
+}
+
+// operatorHTTP sends tokens for audience with every scope it knows,
+// minted with this stack's key.
+func (u *upgradedStack) operatorHTTP(audience string) *http.Client {
 	src := auth.NewIssuer(u.stack.Keys.Private, "").Source(auth.Grant{
-		Subject: "e2e-operator", Audience: []string{paymentapi.Audience}, Scopes: component.Registry()[paymentapi.Audience],
+		Subject: "e2e-operator", Audience: []string{audience}, Scopes: component.Registry()[audience],
 	})
-	return paymentapi.NewClient(u.stack.Service(paymentapi.Audience).URL(),
-		&http.Client{Transport: &auth.Transport{Base: http.DefaultTransport, Source: src}, Timeout: 10 * time.Second})
+	return &http.Client{Transport: &auth.Transport{Base: http.DefaultTransport, Source: src}, Timeout: 10 * time.Second}
 }
 
 func queryState(ctx context.Context, t *testing.T, c client.Client, wfID string) workflows.State {

@@ -87,6 +87,14 @@ func (s *saga) park(ctx workflow.Context, retry workflow.ReceiveChannel, step st
 	if err != nil {
 		return false, err
 	}
+	if a.Action == autoRetryAction {
+		// Counted, not listed with the operators' actions: a day of
+		// them would be a hundred and forty entries.
+		s.state.AutoRetries++
+		workflow.GetLogger(ctx).Info("retrying compensation automatically", "dtid", s.state.DTID, "step", step, "auto_retries", s.state.AutoRetries)
+		s.desk.rounds++
+		return false, nil
+	}
 	a.Step = step
 	s.recordAction(ctx, a)
 	s.desk.rounds++

@@ -31,6 +31,10 @@ const (
 	UpdateResolveCompensation = "resolve-compensation"
 )
 
+// autoRetryAction is what waitForOperator returns when no operator acted
+// before the automatic retry was due (AutoRetry).
+const autoRetryAction = "auto-retry"
+
 // ParkedByEarlierBuild starts the refusal of an update by a saga that an
 // earlier build parked: it waits for the retry-compensation signal.
 const ParkedByEarlierBuild = "this saga was parked by an earlier build"
@@ -129,7 +133,19 @@ func (s *saga) waitForOperator(ctx workflow.Context, retry workflow.ReceiveChann
 	}
 	s.desk.accepting = true
 	defer func() { s.desk.accepting = false }()
-	if err := workflow.Await(ctx, func() bool { return s.desk.pending != nil || retry.Len() > 0 }); err != nil {
+	arrived := func() bool { return s.desk.pending != nil || retry.Len() > 0 }
+	if wait, ok := s.nextAutoRetry(ctx); ok {
+		next := workflow.Now(ctx).Add(wait)
+		s.state.NextAutoRetry = &next
+		acted, err := workflow.AwaitWithTimeout(ctx, wait, arrived)
+		s.state.NextAutoRetry = nil
+		if err != nil {
+			return OperatorAction{}, err
+		}
+		if !acted {
+			return OperatorAction{Action: autoRetryAction, Step: s.state.Step}, nil
+		}
+	} else if err := workflow.Await(ctx, arrived); err != nil {
 		return OperatorAction{}, err
 	}
 	if s.desk.pending != nil {

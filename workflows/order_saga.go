@@ -38,8 +38,14 @@ const activityTimeout = 10 * time.Second
 // order, of every earlier step that may have applied; the workflow then
 // fails with a non-retryable SagaCompensated error whose details hold the
 // Result.
-func OrderSaga(ctx workflow.Context, in Input) (Result, error) {
+//
+// OrderSaga is the saga with the zero Options (no automatic retry of a
+// parked saga); a worker registers it with its own (RegisterWith).
+func OrderSaga(ctx workflow.Context, in Input) (Result, error) { return orderSaga(ctx, in, Options{}) }
+
+func orderSaga(ctx workflow.Context, in Input, opts Options) (Result, error) {
 	s := newSaga(ctx, in)
+	s.opts = opts
 	steps, err := s.bind(OrderSagaSteps())
 	if err != nil {
 		return s.state, err

@@ -27,6 +27,8 @@ type saga struct {
 	// statusAttribute: this saga keeps SagaStatusSearchAttribute current
 	// (sagas started before changeSagaStatusAttribute do not).
 	statusAttribute bool
+	opts            Options
+	autoRetry       autoRetryClock
 }
 
 // compensation is a registered compensation of one step.

@@ -5,6 +5,8 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -119,6 +121,11 @@ type State struct {
 	Error     string `json:"error,omitempty"`
 	// OperatorActions lists what operators did to the parked saga, and who.
 	OperatorActions []OperatorAction `json:"operator_actions,omitempty"`
+	// AutoRetries counts the automatic retries of a parked saga's
+	// compensation (AutoRetry); NextAutoRetry is when the next one starts,
+	// while the saga is parked and one is due.
+	AutoRetries   int32      `json:"auto_retries,omitempty"`
+	NextAutoRetry *time.Time `json:"next_auto_retry,omitempty"`
 }
 
 // Result is the saga's outcome: the workflow result when completed, the

@@ -52,4 +52,9 @@ const (
 	// changeDTIDUniqueAcrossWorkflows: a saga refuses a DTID that another
 	// saga (under the other workflow ID that owns it) already has.
 	changeDTIDUniqueAcrossWorkflows = "dtid-unique-across-workflows"
+	// changeAutoRetry: a parked saga retries its failing compensation by
+	// itself on the schedule of the worker that parked it first
+	// (AutoRetry, recorded in the history), until an operator acts or the
+	// window closes; before, it waited for an operator alone.
+	changeAutoRetry = "auto-retry"
 )

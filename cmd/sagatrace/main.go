@@ -33,6 +33,7 @@ func commands() []command {
 		{"sagas", "list sagas by status: the queue of parked sagas (compensation_failed) by default", runSagas},
 		{"retry-compensation", "retry the failing compensation of parked sagas now (one, several, or --all-parked)", runRetryCompensation},
 		{"resolve-compensation", "mark a parked saga's compensation as done by hand, with a reason", runResolveCompensation},
+		{"deployment", "show or set which build of the saga worker gets the sagas (rolling upgrades)", runDeployment},
 		{"bench", "measure against a baseline in the same run: bench scoring, bench saga", runBench},
 		{"drill", "break sagas on purpose and check that every one completed or was fully compensated", runDrill},
 		{"repartition", "change the scoring stream's partition count, once every partition is scored and the instances are stopped", runRepartition},

@@ -22,10 +22,12 @@ import (
 )
 
 const sagasSynopsis = `Lists sagas by status from Temporal's visibility (the SagaStatus search
-attribute), each with its DTID, step, the attempts of its last hop, its age
-and last error. The default, compensation_failed, is the queue of parked
-sagas: each waits for an operator (sagatrace retry-compensation or
-resolve-compensation). Exit codes: 0 listed (also when none), 2 Temporal
+attribute), each with its DTID, step, the attempts of its last hop, its age,
+when it retries its compensation by itself next (the worker's
+--auto-retry-every, for --auto-retry-for after it parked) and its last
+error. The default, compensation_failed, is the queue of parked sagas:
+each waits for an operator (sagatrace retry-compensation or
+resolve-compensation) or its next automatic retry. Exit codes: 0 listed (also when none), 2 Temporal
 unreachable or bad flags.`
 
 const sagasExample = `  sagatrace sagas
@@ -67,11 +69,23 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "DTID\tSTEP\tATTEMPTS\tAGE\tLAST ERROR")
+	fmt.Fprintln(w, "DTID\tSTEP\tATTEMPTS\tAGE\tAUTO RETRY\tLAST ERROR")
 	for _, sg := range sagas {
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", sg.DTID, sg.Step, sg.Attempts, time.Since(sg.Started).Round(time.Second), sg.LastError)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", sg.DTID, sg.Step, sg.Attempts, time.Since(sg.Started).Round(time.Second), autoRetryColumn(sg), sg.LastError)
 	}
 	return w.Flush()
+}
+
+// autoRetryColumn says when a parked saga retries by itself next, and how
+// often it did: "in 7m12s (2 done)", or "-" when it waits for a person.
+func autoRetryColumn(sg operator.Saga) string {
+	if sg.NextAutoRetry == nil {
+		if sg.AutoRetries > 0 {
+			return fmt.Sprintf("- (%d done)", sg.AutoRetries)
+		}
+		return "-"
+	}
+	return fmt.Sprintf("in %s (%d done)", max(0, time.Until(*sg.NextAutoRetry)).Round(time.Second), sg.AutoRetries)
 }
 
 func knownStatus(st workflows.Status) bool { return slices.Contains(workflows.Statuses(), st) }

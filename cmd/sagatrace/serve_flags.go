@@ -4,11 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -97,6 +99,10 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
+		defineDeployment(fs, &cfg.Deployment)
+		def := workflows.DefaultAutoRetry()
+		fs.DurationVar(&cfg.AutoRetry.Every, "auto-retry-every", def.Every, "a parked saga retries its failing compensation by itself this long after each park (0: never, it waits for an operator alone); the schedule of the worker that first parks a saga is recorded in it")
+		fs.DurationVar(&cfg.AutoRetry.For, "auto-retry-for", def.For, "no automatic retry starts later than this after the saga first parked; then it waits for an operator")
 		spec.start = func() (*component.Running, error) {
 			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
 			return component.StartWorker(ctx, cfg)
@@ -134,6 +140,21 @@ func defineUpstream(fs *flag.FlagSet, svc component.Service, up *component.Upstr
 		fmt.Sprintf("`file` holding the bearer token for the %s service (audience %s, scope %s), re-read every 30 s so a rotated token is picked up; "+
 			"required unless --auth-disabled. The %s service holds no private key: `sagatrace token --aud %[2]s --scope %[3]s --subject %[4]s --out FILE --renew` "+
 			"keeps the file fresh (`sagatrace dev` does it itself)", svc.Calls, svc.Calls, strings.Join(svc.CallScopes, ","), svc.Name))
+}
+
+// defineDeployment declares the saga worker's Worker Deployment version.
+func defineDeployment(fs *flag.FlagSet, d *component.WorkerDeployment) {
+	fs.StringVar(&d.Name, "deployment-name", operator.DeploymentName, "Temporal Worker Deployment this worker is a version of (empty: an unversioned worker, which gets sagas only while no version is current)")
+	fs.StringVar(&d.BuildID, "build-id", operator.DefaultBuildID(), "this build's ID in the deployment; the default is the binary's VCS revision, or \""+operator.UnstampedBuildID+"\" for a binary built without one (go build -buildvcs=false, no .git)")
+	d.MakeCurrent = component.MakeCurrentFirst
+	fs.Func("make-current", "when this worker makes its build the current version, which gets every saga's next workflow task: first (only while none is current), always (a single worker, as sagatrace dev runs it), never (an operator runs 'sagatrace deployment set-current' once the build polls) (default first)",
+		func(v string) error {
+			if !slices.Contains(component.MakeCurrentModes(), component.MakeCurrent(v)) {
+				return fmt.Errorf("want one of %v", component.MakeCurrentModes())
+			}
+			d.MakeCurrent = component.MakeCurrent(v)
+			return nil
+		})
 }
 
 // defineTemporal declares where the Temporal frontend is.

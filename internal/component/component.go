@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,8 @@ type Running struct {
 	Registry *prometheus.Registry
 	stops    []func(context.Context) error
 	done     chan error
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // URL is the component's base URL.
@@ -54,8 +57,15 @@ func (r *Running) URL() string { return "http://" + r.Addr }
 func (r *Running) Done() <-chan error { return r.done }
 
 // Stop shuts the component down in reverse order of start: stop taking work,
-// finish what is in flight, flush spans, close stores.
+// finish what is in flight, flush spans, close stores. Only the first call
+// acts (a test stops the stack's worker before the stack); later ones
+// return its error.
 func (r *Running) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() { r.stopErr = r.stop(ctx) })
+	return r.stopErr
+}
+
+func (r *Running) stop(ctx context.Context) error {
 	var errs []error
 	for i := len(r.stops) - 1; i >= 0; i-- {
 		if err := r.stops[i](ctx); err != nil {

@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -32,6 +33,12 @@ type WorkerConfig struct {
 	NATSURL     string
 	// Auth is where the worker's tokens for the services come from.
 	Auth auth.ClientConfig
+	// Deployment is the worker's Worker Deployment version; a zero value
+	// runs it unversioned.
+	Deployment WorkerDeployment
+	// AutoRetry is the slow automatic retry of parked sagas; the zero value
+	// turns it off.
+	AutoRetry workflows.AutoRetry
 }
 
 // Validate reports every missing setting at once.
@@ -40,7 +47,7 @@ func (c WorkerConfig) Validate() error {
 	for _, svc := range Services() {
 		settings = append(settings, setting{"--" + svc.Name + "-url", c.ServiceURLs[svc.Name]})
 	}
-	return required("worker", settings...)
+	return errors.Join(required("worker", settings...), c.Deployment.validate(), c.AutoRetry.Validate())
 }
 
 // workerStopTimeout bounds how long a stopping worker lets its activities
@@ -111,8 +118,10 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		// On Stop the worker stops polling at once and gives the activities
 		// in flight workerStopTimeout to finish before their contexts are
 		// cancelled (the SDK's default is to cancel them at once).
-		w := worker.New(tc, cfg.TaskQueue, WorkerOptions())
-		workflows.Register(w)
+		opts := WorkerOptions()
+		cfg.Deployment.apply(&opts)
+		w := worker.New(tc, cfg.TaskQueue, opts)
+		workflows.RegisterWith(w, workflows.Options{AutoRetry: cfg.AutoRetry})
 		hops := activities.Hops{Tracer: tp.Tracer("github.com/sagatrace/sagatrace/activities"), Logger: logger}
 		w.RegisterActivity(&activities.PaymentActivities{Hops: hops,
 			Payments: paymentapi.NewClient(cfg.ServiceURLs[paymentapi.Audience], creds.Client(hc, paymentapi.Audience, scopes(paymentapi.Audience)...))})
@@ -127,6 +136,8 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		// Stop waits for the activities in flight; the workflows resume on
 		// any worker from their history.
 		r.onStop(func(context.Context) error { w.Stop(); return nil })
-		return nil
+		// Once it polls: until its version is current, a versioned worker
+		// gets no saga's workflow task.
+		return cfg.Deployment.promote(ctx, tc, "sagatrace serve worker "+cfg.Deployment.BuildID, logger)
 	})
 }

@@ -88,6 +88,13 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		// unknown search attribute fails its tasks forever.
 		args = append(args, "--search-attribute", "DTID=Keyword", "--search-attribute", "SagaStatus=Keyword")
 	}
+	// Worker Deployment versioning, with which saga workers roll from one
+	// build to the next: on by default in server 1.29, set here so that a
+	// server whose defaults differ fails the upgrade tests instead of
+	// running every worker unversioned.
+	args = append(args,
+		"--dynamic-config-value", "system.enableDeploymentVersions=true",
+		"--dynamic-config-value", "frontend.workerVersioningWorkflowAPIs=true")
 	t := &Temporal{hostPort: net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))}
 	if opts.Headless {
 		args = append(args, "--headless")

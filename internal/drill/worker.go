@@ -52,7 +52,11 @@ func (d *driver) startWorker(ctx context.Context, spec workerSpec) (*workerProce
 	}
 	defer logf.Close() // the child holds its own descriptor
 	paymentURL, natsURL := cmp.Or(spec.paymentURL, d.o.PaymentURL), cmp.Or(spec.natsURL, d.o.NATSURL)
-	args := []string{"serve", "worker", "--task-queue", spec.taskQueue,
+	// Unversioned (--deployment-name ""): its queue lives for one scenario,
+	// and registering each in a Worker Deployment would exhaust the
+	// server's limits (100 task queues per version, 100 deployments per
+	// namespace) after a few drills on one data dir.
+	args := []string{"serve", "worker", "--task-queue", spec.taskQueue, "--deployment-name", "",
 		"--temporal-address", d.o.TemporalAddress, "--namespace", d.o.Namespace,
 		"--payment-url", paymentURL, "--order-url", d.o.OrderURL, "--nats-url", natsURL,
 		"--otlp-endpoint", d.o.OTLPEndpoint, "--faults", "--log-level", "info",

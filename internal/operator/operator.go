@@ -28,6 +28,11 @@ type Saga struct {
 	Attempts   int32            `json:"attempts"` // of the step's last hop
 	Started    time.Time        `json:"started"`
 	LastError  string           `json:"last_error,omitempty"`
+	// AutoRetries is how often the saga retried its compensation by
+	// itself; NextAutoRetry when it does next (nil: it waits for an
+	// operator alone).
+	AutoRetries   int32      `json:"auto_retries,omitempty"`
+	NextAutoRetry *time.Time `json:"next_auto_retry,omitempty"`
 }
 
 // List returns the sagas in status, newest first, at most limit, each with
@@ -65,6 +70,7 @@ func List(ctx context.Context, c client.Client, namespace string, status workflo
 				continue // an old build's saga that is not parked, or the attribute lags
 			}
 			sg.DTID, sg.Status, sg.Step, sg.LastError = st.DTID, st.Status, st.Step, st.Error
+			sg.AutoRetries, sg.NextAutoRetry = st.AutoRetries, st.NextAutoRetry
 			if n := len(st.Hops); n > 0 {
 				sg.Attempts = st.Hops[n-1].Attempt
 			}

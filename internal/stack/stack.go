@@ -6,6 +6,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +19,10 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 // Config says where the stack keeps its data and which ports it takes.
@@ -43,6 +46,9 @@ type Config struct {
 	// TemporalPragmas tune the Temporal dev server's SQLite file; nil means
 	// DefaultTemporalPragmas.
 	TemporalPragmas []string
+	// BuildID is the saga worker's build ID in the sagatrace Worker
+	// Deployment; "" means operator.DefaultBuildID().
+	BuildID string
 }
 
 // Ports of every part; 0 picks a free port.
@@ -247,6 +253,10 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
+		// The stack's one worker is the build being run: it takes the
+		// sagas of the build that ran on this data dir before.
+		Deployment: component.WorkerDeployment{Name: operator.DeploymentName, BuildID: cmp.Or(cfg.BuildID, operator.DefaultBuildID()), MakeCurrent: component.MakeCurrentAlways},
+		AutoRetry:  workflows.DefaultAutoRetry(),
 	}); err != nil {
 		return err
 	}
