@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -66,7 +67,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		var cfg component.ScoringConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
 		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
-		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Scoring, "")
 		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
 		owned := fs.String("partitions", "", "pin this instance to these partitions, e.g. 0-7 or 0,2,4 (empty: share all partitions evenly with the other instances, taking over those of one that dies)")
 		fs.DurationVar(&cfg.MemberTTL, "member-ttl", 3*time.Second, "an instance that stops renewing its membership for this long loses its partitions to the others: the takeover bound after a crash")
@@ -95,7 +96,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		var cfg component.WorkerConfig
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 		urls := defineServiceURLs(fs)
-		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Worker, "")
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		spec.start = func() (*component.Running, error) {
 			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
@@ -134,6 +135,16 @@ func defineUpstream(fs *flag.FlagSet, svc component.Service, up *component.Upstr
 		fmt.Sprintf("`file` holding the bearer token for the %s service (audience %s, scope %s), re-read every 30 s so a rotated token is picked up; "+
 			"required unless --auth-disabled. The %s service holds no private key: `sagatrace token --aud %[2]s --scope %[3]s --subject %[4]s --out FILE --renew` "+
 			"keeps the file fresh (`sagatrace dev` does it itself)", svc.Calls, svc.Calls, strings.Join(svc.CallScopes, ","), svc.Name))
+}
+
+// defineNATS declares where NATS is and the nkey seed to connect with as
+// role.
+// defaultSeed is "" for a component, the dev stack's seed of role for a
+// command run against `sagatrace dev`.
+func defineNATS(fs *flag.FlagSet, url, seedFile *string, role natsauth.Role, defaultSeed string) {
+	fs.StringVar(url, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+	fs.StringVar(seedFile, "nats-nkey", defaultSeed, fmt.Sprintf("`file` holding the nkey seed (SU…, mode 0600) of the NATS user %q to connect as; "+
+		"empty: connect without credentials, which a server with users refuses ('sagatrace nats-keys' makes the seeds, `sagatrace dev` keeps them in DATA_DIR/nats-auth)", role))
 }
 
 // defineTemporal declares where the Temporal frontend is.

@@ -30,6 +30,9 @@ type WorkerConfig struct {
 	// ServiceURLs holds the base URL of each of Services(), by name.
 	ServiceURLs map[string]string
 	NATSURL     string
+	// NATSSeedFile holds the nkey seed this component connects to NATS
+	// with (--nats-nkey); empty for a server without users.
+	NATSSeedFile string
 	// Auth is where the worker's tokens for the services come from.
 	Auth auth.ClientConfig
 }
@@ -75,7 +78,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 			return err
 		}
 		prop := telemetry.Propagator()
-		js, err := connectJetStream(r, cfg.NATSURL)
+		js, err := connectJetStream(r, cfg.NATSURL, cfg.NATSSeedFile)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
@@ -93,8 +94,14 @@ type Stack struct {
 	Console  *component.Running
 	// Keys is the issuer key pair in the data dir that every part's
 	// tokens are minted and checked with.
-	Keys  auth.KeyPair
-	stops []func(context.Context) error
+	Keys auth.KeyPair
+	// NATSKeys are the NATS users' nkeys in the data dir: the server
+	// accepts no one else.
+	NATSKeys natsauth.Keys
+	// NATSContext is the nats CLI context file of the operator user:
+	// `nats --context NATSContext pub …`.
+	NATSContext string
+	stops       []func(context.Context) error
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -136,13 +143,21 @@ func (s *Stack) start(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(cfg.Progress, "starting NATS with JetStream (in-process)…")
+	authDir := filepath.Join(cfg.DataDir, "nats-auth")
+	if s.NATSKeys, err = natsauth.Ensure(authDir); err != nil {
+		return err
+	}
 	s.NATS, err = devstack.StartNATS(ctx, devstack.NATSOptions{
-		Host: cfg.Host, Port: cfg.Ports.NATS, StoreDir: filepath.Join(cfg.DataDir, "nats"),
+		Host: cfg.Host, Port: cfg.Ports.NATS, StoreDir: filepath.Join(cfg.DataDir, "nats"), Users: s.NATSKeys.Users(),
 	})
 	if err != nil {
 		return err
 	}
 	s.onStop(func(context.Context) error { s.NATS.Shutdown(); return nil })
+	s.NATSContext = filepath.Join(authDir, "sagatrace.json")
+	if err := natsauth.WriteContext(s.NATSContext, s.NATS.ClientURL(), s.NATSKeys.Seeds[natsauth.Operator]); err != nil {
+		return err
+	}
 
 	if err := s.startProcesses(ctx, tools); err != nil {
 		return err
@@ -238,7 +253,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	}
 	if s.Scoring, err = component.StartScoring(ctx, component.ScoringConfig{
 		Common: common, Listen: listen(cfg.Ports.Scoring), DatabaseURL: db("scoring"), NATSURL: s.NATS.ClientURL(),
-		Auth: serviceAuth,
+		NATSSeedFile: s.NATSKeys.Seeds[natsauth.Scoring], Auth: serviceAuth,
 	}); err != nil {
 		return err
 	}
@@ -246,7 +261,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	fmt.Fprintln(cfg.Progress, "starting the saga worker…")
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
+		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker], Auth: clientAuth,
 	}); err != nil {
 		return err
 	}
