@@ -38,7 +38,7 @@ func Ensure(dir string) (Keys, error) {
 	keys := Keys{Public: map[Role]string{}, Seeds: map[Role]string{}}
 	for _, role := range Roles() {
 		path := filepath.Join(dir, SeedFileName(role))
-		pub, err := ensureSeed(path)
+		pub, err := EnsureSeed(path)
 		if err != nil {
 			return Keys{}, err
 		}
@@ -47,9 +47,9 @@ func Ensure(dir string) (Keys, error) {
 	return keys, nil
 }
 
-// ensureSeed returns the public key of the user seed at path, making the
-// seed first if there is none.
-func ensureSeed(path string) (string, error) {
+// EnsureSeed returns the public key of the user seed at path, making the
+// seed (mode 0600) first if there is none.
+func EnsureSeed(path string) (string, error) {
 	pub, err := PublicKey(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return pub, err
