@@ -11,6 +11,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring"
@@ -95,24 +96,26 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	case "worker":
 		var cfg component.WorkerConfig
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+		temporalTLS := defineTemporalTLS(fs)
 		urls := defineServiceURLs(fs)
 		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Worker, "")
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
+			cfg.Common, cfg.Auth, cfg.ServiceURLs, cfg.TemporalTLS = *common, clientAuth, values(urls), *temporalTLS
 			return component.StartWorker(ctx, cfg)
 		}
 	case "console":
 		var cfg component.ConsoleConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+		temporalTLS := defineTemporalTLS(fs)
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth = *common, clientAuth
+			cfg.Common, cfg.Auth, cfg.TemporalTLS = *common, clientAuth, *temporalTLS
 			cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
 			if err := cfg.Validate(); err != nil {
 				return nil, usageError{err.Error()}
@@ -151,6 +154,17 @@ func defineNATS(fs *flag.FlagSet, url, seedFile *string, role natsauth.Role, def
 func defineTemporal(fs *flag.FlagSet, address, namespace *string) {
 	fs.StringVar(address, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
 	fs.StringVar(namespace, "namespace", "default", "Temporal namespace")
+}
+
+// defineTemporalTLS declares the client's mTLS material for the Temporal
+// frontend; none given means plaintext (the dev server).
+func defineTemporalTLS(fs *flag.FlagSet) *temporalclient.TLS {
+	t := &temporalclient.TLS{}
+	fs.StringVar(&t.CAFile, "temporal-tls-ca", "", "`file` of the CA (PEM) that signed Temporal's frontend certificate; with --temporal-tls-cert and --temporal-tls-key, Temporal is reached over mutual TLS ('sagatrace certs' makes them)")
+	fs.StringVar(&t.CertFile, "temporal-tls-cert", "", "`file` of this client's certificate (PEM) for Temporal's mutual TLS")
+	fs.StringVar(&t.KeyFile, "temporal-tls-key", "", "`file` of this client's private key (PEM, mode 0600) for Temporal's mutual TLS")
+	fs.StringVar(&t.ServerName, "temporal-tls-server-name", "", "name Temporal's frontend certificate must carry (empty: the host of --temporal-address)")
+	return t
 }
 
 // defineServiceURLs declares --<name>-url for every ledger service.

@@ -26,7 +26,9 @@ type WorkerConfig struct {
 	Common
 	TemporalAddress string
 	Namespace       string
-	TaskQueue       string
+	// TemporalTLS is the worker's mTLS material; zero: plaintext.
+	TemporalTLS temporalclient.TLS
+	TaskQueue   string
 	// ServiceURLs holds the base URL of each of Services(), by name.
 	ServiceURLs map[string]string
 	NATSURL     string
@@ -82,7 +84,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, tp, logger)
+		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, tp, logger)
 		if err != nil {
 			return err
 		}

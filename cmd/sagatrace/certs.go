@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/sagatrace/sagatrace/internal/certs"
+)
+
+const certsSynopsis = `Makes the certificates of Temporal's mutual TLS in --out, keeping those that
+exist: a CA (ca.pem, ca.key), the frontend's server certificate (server.pem,
+server.key; its names are --server-name) and a client certificate per
+--client (NAME.pem, NAME.key). Keys are mode 0600. The frontend trusts client
+certificates signed by the CA; every client (serve worker, serve console,
+start, trace, the temporal CLI) presents its own and checks the frontend's
+against ca.pem (--temporal-tls-ca, --temporal-tls-cert, --temporal-tls-key,
+--temporal-tls-server-name).
+
+Rotate a certificate: delete its NAME.pem and NAME.key, run this again (the
+CA signs a new one) and restart what uses it. Rotating the CA means new
+leaves everywhere: delete the whole directory.`
+
+const certsExample = `  sagatrace certs --out /certs
+  sagatrace certs --out certs --server-name temporal --server-name localhost --client worker --client console --client cli`
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	if v == "" || strings.ContainsAny(v, "/\\") {
+		return fmt.Errorf("%q: want a name without slashes", v)
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+func runCerts(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("certs --out DIR [flags]", certsSynopsis, certsExample, stderr)
+	out := fs.String("out", "", "`directory` to make the certificates in (required)")
+	var servers, clients listFlag
+	fs.Var(&servers, "server-name", "a DNS name or IP address of the frontend, repeatable (default temporal, localhost, 127.0.0.1)")
+	fs.Var(&clients, "client", "a client certificate to make, by name, repeatable (default worker, console, cli)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"certs needs --out DIR; see `sagatrace certs --help`"}
+	}
+	if len(servers) == 0 {
+		servers = listFlag{"temporal", "localhost", "127.0.0.1"}
+	}
+	if len(clients) == 0 {
+		clients = listFlag{"worker", "console", "cli"}
+	}
+	for _, reserved := range []string{"ca", "server"} {
+		if slices.Contains(clients, reserved) {
+			return usageError{fmt.Sprintf("--client %s: the name of the CA's or the server's files; pick another", reserved)}
+		}
+	}
+	made, err := certs.Make(certs.Options{Dir: *out, ServerNames: servers, Clients: clients})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "made %s, kept %s in %s (server names: %s)\n",
+		orNone(made.Files), orNone(made.Kept), *out, strings.Join(servers, ", "))
+	return nil
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, ", ")
+}
