@@ -11,20 +11,23 @@ import (
 )
 
 const certsSynopsis = `Makes the certificates of Temporal's mutual TLS in --out, keeping those that
-exist: a CA (ca.pem, ca.key), the frontend's server certificate (server.pem,
-server.key; its names are --server-name) and a client certificate per
---client (NAME.pem, NAME.key). Keys are mode 0600. The frontend trusts client
-certificates signed by the CA; every client (serve worker, serve console,
-start, trace, the temporal CLI) presents its own and checks the frontend's
-against ca.pem (--temporal-tls-ca, --temporal-tls-cert, --temporal-tls-key,
---temporal-tls-server-name).
+exist, a directory per holder so that each is given its own and nothing else:
+ca/ (ca.pem, ca.key: the CA, for this command only), server/ (server.pem,
+server.key and ca.pem: the frontend, and Temporal's services among
+themselves; its names are --server-name) and, per --client NAME, NAME/
+(NAME.pem, NAME.key, ca.pem). Keys are mode 0600 (0644 for --readable-key).
+The frontend trusts client certificates signed by the CA; every client
+(serve worker, serve console, start, trace, sagas, the temporal CLI) presents
+its own and checks the frontend's against ca.pem (--temporal-tls-ca,
+--temporal-tls-cert, --temporal-tls-key, --temporal-tls-server-name).
 
-Rotate a certificate: delete its NAME.pem and NAME.key, run this again (the
-CA signs a new one) and restart what uses it. Rotating the CA means new
-leaves everywhere: delete the whole directory.`
+Rotate a certificate: delete its NAME.pem, run this again (the CA signs a new
+one) and restart what uses it. Rotating the CA means new leaves everywhere:
+delete the whole directory and restart everything.`
 
 const certsExample = `  sagatrace certs --out /certs
-  sagatrace certs --out certs --server-name temporal --server-name localhost --client worker --client console --client cli`
+  sagatrace certs --out certs --server-name temporal --server-name localhost --client worker --client console --client cli
+  go run ./cmd/sagatrace start --temporal-tls-ca certs/cli/ca.pem --temporal-tls-cert certs/cli/cli.pem --temporal-tls-key certs/cli/cli.key --temporal-tls-server-name temporal --customer c-1 --profile p-1 --amount 1`
 
 // listFlag collects a repeated flag.
 type listFlag []string
@@ -42,9 +45,10 @@ func (l *listFlag) Set(v string) error {
 func runCerts(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("certs --out DIR [flags]", certsSynopsis, certsExample, stderr)
 	out := fs.String("out", "", "`directory` to make the certificates in (required)")
-	var servers, clients listFlag
+	var servers, clients, readable listFlag
 	fs.Var(&servers, "server-name", "a DNS name or IP address of the frontend, repeatable (default temporal, localhost, 127.0.0.1)")
 	fs.Var(&clients, "client", "a client certificate to make, by name, repeatable (default worker, console, cli)")
+	fs.Var(&readable, "readable-key", "make this holder's key (server or a --client) mode 0644, repeatable: for a container running as its image's own user, which could not read a key of this command's user; mount its directory into that container alone")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,7 +66,12 @@ func runCerts(_ context.Context, args []string, stdout, stderr io.Writer) error 
 			return usageError{fmt.Sprintf("--client %s: the name of the CA's or the server's files; pick another", reserved)}
 		}
 	}
-	made, err := certs.Make(certs.Options{Dir: *out, ServerNames: servers, Clients: clients})
+	for _, r := range readable {
+		if r != "server" && !slices.Contains(clients, r) {
+			return usageError{fmt.Sprintf("--readable-key %s: neither server nor a --client", r)}
+		}
+	}
+	made, err := certs.Make(certs.Options{Dir: *out, ServerNames: servers, Clients: clients, ReadableKeys: readable})
 	if err != nil {
 		return err
 	}

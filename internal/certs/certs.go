@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -28,8 +29,11 @@ const (
 
 // Options say what [Make] makes.
 type Options struct {
-	// Dir receives ca.pem and ca.key, server.pem and server.key, and
-	// NAME.pem and NAME.key for every client.
+	// Dir receives a directory per holder, so that each can be given its
+	// own and nothing else (compose mounts them as volume subpaths):
+	// ca/ (ca.pem, ca.key: for this command only), server/ (server.pem,
+	// server.key, ca.pem) and NAME/ (NAME.pem, NAME.key, ca.pem) for every
+	// client.
 	Dir string
 	// ServerNames are the frontend's DNS names and IP addresses (its
 	// certificate's SANs): what clients dial or name with their
@@ -37,6 +41,11 @@ type Options struct {
 	ServerNames []string
 	// Clients name the client certificates (their common name).
 	Clients []string
+	// ReadableKeys name the holders ("server" or a client) whose key is
+	// made 0644 instead of 0600: for a container that runs as a user of
+	// its own image, which could not read a key this command's user owns.
+	// Its directory, mounted into that container alone, is what keeps it.
+	ReadableKeys []string
 }
 
 // Made lists the files [Make] made; those that existed are kept.
@@ -51,12 +60,13 @@ func Make(o Options) (Made, error) {
 	if len(o.ServerNames) == 0 {
 		return made, errors.New("certs: at least one server name is needed (the frontend's host name)")
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+	caDir := filepath.Join(o.Dir, "ca")
+	if err := os.MkdirAll(caDir, 0o700); err != nil {
 		return made, fmt.Errorf("certs: %w", err)
 	}
-	ca, caKey, err := loadPair(o.Dir, "ca")
+	ca, caKey, err := loadPair(caDir, "ca")
 	if errors.Is(err, fs.ErrNotExist) {
-		ca, caKey, err = issue(o.Dir, "ca", &x509.Certificate{
+		ca, caKey, err = issue(caDir, "ca", 0o600, &x509.Certificate{
 			Subject: pkix.Name{CommonName: "sagatrace Temporal CA"}, IsCA: true, BasicConstraintsValid: true,
 			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, NotAfter: time.Now().Add(caLifetime),
 		}, nil, nil)
@@ -77,14 +87,31 @@ func Make(o Options) (Made, error) {
 			tmpl *x509.Certificate
 		}{c, &x509.Certificate{Subject: pkix.Name{CommonName: c}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}})
 	}
+	caPEM, err := os.ReadFile(filepath.Join(caDir, "ca.pem"))
+	if err != nil {
+		return made, fmt.Errorf("certs: %w", err)
+	}
 	for _, l := range leaves {
-		if _, err := os.Stat(filepath.Join(o.Dir, l.name+".pem")); err == nil {
+		dir := filepath.Join(o.Dir, l.name)
+		// Every holder checks its peer against the CA: a copy beside its
+		// own pair, rewritten each run so it follows a new CA.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return made, fmt.Errorf("certs: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ca.pem"), caPEM, 0o644); err != nil {
+			return made, fmt.Errorf("certs: %w", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, l.name+".pem")); err == nil {
 			made.Kept = append(made.Kept, l.name)
 			continue
 		}
 		l.tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 		l.tmpl.NotAfter = time.Now().Add(leafLifetime)
-		if _, _, err := issue(o.Dir, l.name, l.tmpl, ca, caKey); err != nil {
+		keyMode := os.FileMode(0o600)
+		if slices.Contains(o.ReadableKeys, l.name) {
+			keyMode = 0o644
+		}
+		if _, _, err := issue(dir, l.name, keyMode, l.tmpl, ca, caKey); err != nil {
 			return made, err
 		}
 		made.Files = append(made.Files, l.name)
@@ -93,7 +120,9 @@ func Make(o Options) (Made, error) {
 }
 
 func serverTemplate(names []string) *x509.Certificate {
-	t := &x509.Certificate{Subject: pkix.Name{CommonName: names[0]}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	// Client auth too: Temporal's services present the same certificate
+	// to each other (internode mTLS).
+	t := &x509.Certificate{Subject: pkix.Name{CommonName: names[0]}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	for _, n := range names {
 		if ip := net.ParseIP(n); ip != nil {
 			t.IPAddresses = append(t.IPAddresses, ip)
@@ -105,8 +134,8 @@ func serverTemplate(names []string) *x509.Certificate {
 }
 
 // issue makes a key and a certificate from tmpl, signed by parent (self-
-// signed when nil), and writes NAME.pem and NAME.key.
-func issue(dir, name string, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+// signed when nil), and writes NAME.pem and NAME.key (of keyMode).
+func issue(dir, name string, keyMode os.FileMode, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("certs: %s key: %w", name, err)
@@ -131,7 +160,7 @@ func issue(dir, name string, tmpl, parent *x509.Certificate, parentKey *ecdsa.Pr
 	}
 	// The key first: a certificate without its key would be kept by the
 	// next run, and be useless.
-	if err := writePEM(filepath.Join(dir, name+".key"), "PRIVATE KEY", keyDER, 0o600); err != nil {
+	if err := writePEM(filepath.Join(dir, name+".key"), "PRIVATE KEY", keyDER, keyMode); err != nil {
 		return nil, nil, err
 	}
 	if err := writePEM(filepath.Join(dir, name+".pem"), "CERTIFICATE", der, 0o644); err != nil {

@@ -18,11 +18,11 @@ import (
 // outcome with the client's common name.
 func mtlsServer(t *testing.T, dir string) (string, <-chan string) {
 	t.Helper()
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key"))
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "server", "server.pem"), filepath.Join(dir, "server", "server.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	caPEM, err := os.ReadFile(filepath.Join(dir, "server", "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func mtlsServer(t *testing.T, dir string) (string, <-chan string) {
 func makeCerts(t *testing.T, clients ...string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "certs")
-	if _, err := certs.Make(certs.Options{Dir: dir, ServerNames: []string{"temporal", "127.0.0.1"}, Clients: clients}); err != nil {
+	if _, err := certs.Make(certs.Options{Dir: dir, ServerNames: []string{"temporal", "127.0.0.1"}, Clients: clients, ReadableKeys: []string{"server"}}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -74,16 +74,16 @@ func TestClientWithTheMadeCertsCompletesTheMutualHandshake(t *testing.T) {
 		wantErr string // in the client's handshake error; "" means success
 		server  string // prefix of the server's outcome
 	}{
-		{name: "worker_by_name", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "worker.pem"),
-			KeyFile: filepath.Join(dir, "worker.key"), ServerName: "temporal"}, server: "client worker"},
-		{name: "console_by_ip", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "console.pem"),
-			KeyFile: filepath.Join(dir, "console.key")}, server: "client console"},
-		{name: "client_cert_of_another_ca", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(other, "worker.pem"),
-			KeyFile: filepath.Join(other, "worker.key"), ServerName: "temporal"}, wantErr: "certificate", server: "refused"},
-		{name: "server_of_another_ca", tls: temporalclient.TLS{CAFile: filepath.Join(other, "ca.pem"), CertFile: filepath.Join(dir, "worker.pem"),
-			KeyFile: filepath.Join(dir, "worker.key"), ServerName: "temporal"}, wantErr: "unknown authority", server: "refused"},
-		{name: "wrong_server_name", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "worker.pem"),
-			KeyFile: filepath.Join(dir, "worker.key"), ServerName: "elsewhere"}, wantErr: "elsewhere", server: "refused"},
+		{name: "worker_by_name", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "worker", "ca.pem"), CertFile: filepath.Join(dir, "worker", "worker.pem"),
+			KeyFile: filepath.Join(dir, "worker", "worker.key"), ServerName: "temporal"}, server: "client worker"},
+		{name: "console_by_ip", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "worker", "ca.pem"), CertFile: filepath.Join(dir, "console", "console.pem"),
+			KeyFile: filepath.Join(dir, "console", "console.key")}, server: "client console"},
+		{name: "client_cert_of_another_ca", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "worker", "ca.pem"), CertFile: filepath.Join(other, "worker", "worker.pem"),
+			KeyFile: filepath.Join(other, "worker", "worker.key"), ServerName: "temporal"}, wantErr: "certificate", server: "refused"},
+		{name: "server_of_another_ca", tls: temporalclient.TLS{CAFile: filepath.Join(other, "worker", "ca.pem"), CertFile: filepath.Join(dir, "worker", "worker.pem"),
+			KeyFile: filepath.Join(dir, "worker", "worker.key"), ServerName: "temporal"}, wantErr: "unknown authority", server: "refused"},
+		{name: "wrong_server_name", tls: temporalclient.TLS{CAFile: filepath.Join(dir, "worker", "ca.pem"), CertFile: filepath.Join(dir, "worker", "worker.pem"),
+			KeyFile: filepath.Join(dir, "worker", "worker.key"), ServerName: "elsewhere"}, wantErr: "elsewhere", server: "refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestClientWithTheMadeCertsCompletesTheMutualHandshake(t *testing.T) {
 
 func TestTLSConfigRefusesIncompleteOrExposedMaterial(t *testing.T) {
 	dir := makeCerts(t, "worker")
-	full := temporalclient.TLS{CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "worker.pem"), KeyFile: filepath.Join(dir, "worker.key")}
+	full := temporalclient.TLS{CAFile: filepath.Join(dir, "worker", "ca.pem"), CertFile: filepath.Join(dir, "worker", "worker.pem"), KeyFile: filepath.Join(dir, "worker", "worker.key")}
 	if cfg, err := (temporalclient.TLS{}).Config(); cfg != nil || err != nil {
 		t.Errorf("zero TLS: %v, %v; want plaintext", cfg, err)
 	}
@@ -144,22 +144,27 @@ func TestTLSConfigRefusesIncompleteOrExposedMaterial(t *testing.T) {
 
 func TestMakeKeepsWhatExistsAndRotatesALeaf(t *testing.T) {
 	dir := makeCerts(t, "worker")
-	ca, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	worker, _ := os.ReadFile(filepath.Join(dir, "worker.pem"))
-	if err := os.Remove(filepath.Join(dir, "worker.pem")); err != nil {
+	ca, _ := os.ReadFile(filepath.Join(dir, "ca", "ca.pem"))
+	worker, _ := os.ReadFile(filepath.Join(dir, "worker", "worker.pem"))
+	if err := os.Remove(filepath.Join(dir, "worker", "worker.pem")); err != nil {
 		t.Fatal(err)
 	}
-	made, err := certs.Make(certs.Options{Dir: dir, ServerNames: []string{"temporal"}, Clients: []string{"worker"}})
+	made, err := certs.Make(certs.Options{Dir: dir, ServerNames: []string{"temporal"}, Clients: []string{"worker"}, ReadableKeys: []string{"server"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca2, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	worker2, _ := os.ReadFile(filepath.Join(dir, "worker.pem"))
+	ca2, _ := os.ReadFile(filepath.Join(dir, "worker", "ca.pem"))
+	worker2, _ := os.ReadFile(filepath.Join(dir, "worker", "worker.pem"))
 	if string(ca2) != string(ca) || string(worker2) == string(worker) || strings.Join(made.Files, ",") != "worker" {
 		t.Errorf("made %v: the CA must be kept and the deleted leaf made anew", made.Files)
 	}
-	info, err := os.Stat(filepath.Join(dir, "worker.key"))
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("worker.key: %v, %v; want 0600", info.Mode().Perm(), err)
+	for file, want := range map[string]os.FileMode{"ca/ca.key": 0o600, "worker/worker.key": 0o600, "server/server.key": 0o644, "worker/ca.pem": 0o644} {
+		info, err := os.Stat(filepath.Join(dir, file))
+		if err != nil || info.Mode().Perm() != want {
+			t.Errorf("%s: %v, %v; want %04o", file, info.Mode().Perm(), err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "worker", "ca.key")); err == nil {
+		t.Error("the CA's key is in a holder's directory")
 	}
 }
