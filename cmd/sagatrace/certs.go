@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -42,41 +43,63 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// certsFlags are the flags of `sagatrace certs`.
+type certsFlags struct {
+	out                        *string
+	servers, clients, readable listFlag
+}
+
+// defineCerts declares the flags of `sagatrace certs` on fs.
+func defineCerts(fs *flag.FlagSet) *certsFlags {
+	f := &certsFlags{}
+	f.out = fs.String("out", "", "`directory` to make the certificates in (required)")
+	fs.Var(&f.servers, "server-name", "a DNS name or IP address of the frontend, repeatable (default temporal, localhost, 127.0.0.1)")
+	fs.Var(&f.clients, "client", "a client certificate to make, by name, repeatable (default worker, console, cli)")
+	fs.Var(&f.readable, "readable-key", "make this holder's key (server or a --client) mode 0644, repeatable: for a container running as its image's own user, which could not read a key of this command's user; mount its directory into that container alone")
+	return f
+}
+
+// options checks the parsed flags and fills in the defaults.
+func (f *certsFlags) options() (certs.Options, error) {
+	if *f.out == "" {
+		return certs.Options{}, usageError{"certs needs --out DIR; see `sagatrace certs --help`"}
+	}
+	o := certs.Options{Dir: *f.out, ServerNames: f.servers, Clients: f.clients, ReadableKeys: f.readable}
+	if len(o.ServerNames) == 0 {
+		o.ServerNames = []string{"temporal", "localhost", "127.0.0.1"}
+	}
+	if len(o.Clients) == 0 {
+		o.Clients = []string{"worker", "console", "cli"}
+	}
+	for _, reserved := range []string{"ca", "server"} {
+		if slices.Contains(o.Clients, reserved) {
+			return o, usageError{fmt.Sprintf("--client %s: the name of the CA's or the server's files; pick another", reserved)}
+		}
+	}
+	for _, r := range o.ReadableKeys {
+		if r != "server" && !slices.Contains(o.Clients, r) {
+			return o, usageError{fmt.Sprintf("--readable-key %s: neither server nor a --client", r)}
+		}
+	}
+	return o, nil
+}
+
 func runCerts(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("certs --out DIR [flags]", certsSynopsis, certsExample, stderr)
-	out := fs.String("out", "", "`directory` to make the certificates in (required)")
-	var servers, clients, readable listFlag
-	fs.Var(&servers, "server-name", "a DNS name or IP address of the frontend, repeatable (default temporal, localhost, 127.0.0.1)")
-	fs.Var(&clients, "client", "a client certificate to make, by name, repeatable (default worker, console, cli)")
-	fs.Var(&readable, "readable-key", "make this holder's key (server or a --client) mode 0644, repeatable: for a container running as its image's own user, which could not read a key of this command's user; mount its directory into that container alone")
+	f := defineCerts(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usageError{"certs needs --out DIR; see `sagatrace certs --help`"}
+	o, err := f.options()
+	if err != nil {
+		return err
 	}
-	if len(servers) == 0 {
-		servers = listFlag{"temporal", "localhost", "127.0.0.1"}
-	}
-	if len(clients) == 0 {
-		clients = listFlag{"worker", "console", "cli"}
-	}
-	for _, reserved := range []string{"ca", "server"} {
-		if slices.Contains(clients, reserved) {
-			return usageError{fmt.Sprintf("--client %s: the name of the CA's or the server's files; pick another", reserved)}
-		}
-	}
-	for _, r := range readable {
-		if r != "server" && !slices.Contains(clients, r) {
-			return usageError{fmt.Sprintf("--readable-key %s: neither server nor a --client", r)}
-		}
-	}
-	made, err := certs.Make(certs.Options{Dir: *out, ServerNames: servers, Clients: clients, ReadableKeys: readable})
+	made, err := certs.Make(o)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "made %s, kept %s in %s (server names: %s)\n",
-		orNone(made.Files), orNone(made.Kept), *out, strings.Join(servers, ", "))
+		orNone(made.Files), orNone(made.Kept), o.Dir, strings.Join(o.ServerNames, ", "))
 	return nil
 }
 
