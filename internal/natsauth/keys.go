@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
 // Keys are the roles' nkeys: the public keys the server checks, and the
@@ -77,12 +79,8 @@ func EnsureSeed(path string) (string, error) {
 // PublicKey reads the user seed file at path and returns its public key.
 // A file that others than its owner may read or change is refused.
 func PublicKey(path string) (string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("nats seed: %w", err)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return "", fmt.Errorf("nats seed %s has mode %04o: others than its owner may read or change it; run `chmod 600 %s`", path, perm, path)
+	if err := secretfile.Check(path, "nats seed"); err != nil {
+		return "", err
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
 // TLS locates a client's mTLS material for the Temporal frontend. The
@@ -41,12 +43,8 @@ func (t TLS) Config() (*tls.Config, error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("temporal TLS CA %s: no PEM certificate in it", t.CAFile)
 	}
-	info, err := os.Stat(t.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("temporal TLS key: %w", err)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("temporal TLS key %s has mode %04o: others than its owner may read or change it; run `chmod 600 %s`", t.KeyFile, perm, t.KeyFile)
+	if err := secretfile.Check(t.KeyFile, "temporal TLS key"); err != nil {
+		return nil, err
 	}
 	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
