@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/url"
@@ -73,10 +74,36 @@ func TestComposeGivesEachNATSClientItsOwnUser(t *testing.T) {
 	fs := newFlagSet("nats-keys", "", "", io.Discard)
 	seeds := seedFlags{}
 	fs.Var(seeds, "seed", "")
-	users := fs.String("users", "", "")
+	usersFile := fs.String("users", "", "")
 	fs.String("dir", "", "")
 	if err := fs.Parse(keys.Command[1:]); err != nil {
 		t.Fatalf("nats-keys command %v: %v", keys.Command, err)
+	}
+	// The one-shot's command as the binary runs it, with files of this
+	// test's: a seed per role and the users file, twice (the second run
+	// keeps the seeds).
+	tmp := t.TempDir()
+	args := []string{"nats-keys", "--users", filepath.Join(tmp, "users.conf")}
+	for role := range seeds {
+		args = append(args, "--seed", string(role)+"="+filepath.Join(tmp, string(role)+".nk"))
+	}
+	var first, second bytes.Buffer
+	for _, out := range []*bytes.Buffer{&first, &second} {
+		if err := run(context.Background(), args, out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	if first.String() != second.String() {
+		t.Errorf("a second nats-keys run changed the keys:\n%s\n%s", first.String(), second.String())
+	}
+	users, err := os.ReadFile(filepath.Join(tmp, "users.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range natsauth.Roles() {
+		if !strings.Contains(string(users), natsauth.KeyVariable(role)+": \"U") {
+			t.Errorf("nats-keys' users file sets no %s:\n%s", natsauth.KeyVariable(role), users)
+		}
 	}
 	volumeOf := func(svc types.ServiceConfig, file string) string {
 		v, _ := mounted(svc, file)
@@ -132,8 +159,8 @@ func TestComposeGivesEachNATSClientItsOwnUser(t *testing.T) {
 		t.Fatalf("nats runs with --config %q, which is not a file of the repository it mounts", conf)
 	}
 	usersAt := filepath.Join(filepath.Dir(conf), "users")
-	if v, ok := mounted(nats, usersAt+"/users.conf"); !ok || v.Source != volumeOf(keys, *users) || filepath.Base(*users) != "users.conf" {
-		t.Errorf("nats does not see nats-keys' %s at %s/users.conf", *users, usersAt)
+	if v, ok := mounted(nats, usersAt+"/users.conf"); !ok || v.Source != volumeOf(keys, *usersFile) || filepath.Base(*usersFile) != "users.conf" {
+		t.Errorf("nats does not see nats-keys' %s at %s/users.conf", *usersFile, usersAt)
 	}
 	checkNATSConfig(t, confSource)
 }
