@@ -7,6 +7,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/bench"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
@@ -19,6 +20,7 @@ func TestBenchSagaRunsEveryCase(t *testing.T) {
 		Sagas: 4, Concurrency: 2, Warmup: 1,
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), NATSURL: s.NATS.ClientURL(),
+		NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker],
 		OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
 		Progress:     io.Discard, Logger: slog.New(slog.DiscardHandler),
 		Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},

@@ -21,8 +21,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/services/scoring"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -95,7 +95,7 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 	}
 
 	// Through NATS: as a profile, and inside an unknown field.
-	_, js := devstacktest.Connect(t, shared.stack.NATS.ClientURL())
+	_, js := natsAs(t, natsauth.Operator)
 	marker := ids.NewDTID()
 	for _, data := range []string{
 		`{"profile_id":"` + pan + `","kind":"like","delta":1}`,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/drill"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -49,7 +50,7 @@ func runDrill(t *testing.T, scenario, bin string) {
 		Scenarios: []string{scenario}, Sagas: sagas, Concurrency: sagas, SagaTimeout: 3 * time.Minute,
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), ScoringURL: s.Scoring.URL(),
-		JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
+		JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker], OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
 		WorkerBinary: bin, Progress: &progress, Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
 	}
 	rep, err := drill.Run(t.Context(), o)

@@ -15,6 +15,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -30,8 +31,8 @@ func TestStoppingWorkerFinishesItsActivityInFlight(t *testing.T) {
 		},
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default", TaskQueue: queue,
 		ServiceURLs: map[string]string{paymentapi.Audience: s.Service(paymentapi.Audience).URL(), orderapi.Audience: s.Service(orderapi.Audience).URL()},
-		NATSURL:     s.NATS.ClientURL(),
-		Auth:        auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
+		NATSURL:     s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker],
+		Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile},
 	}
 	first, err := component.StartWorker(t.Context(), cfg)
 	if err != nil {

@@ -11,8 +11,13 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -144,4 +149,15 @@ func servicesOf(tr jaegerquery.Trace) map[string]bool {
 		out[tr.Service(s)] = true
 	}
 	return out
+}
+
+// natsAs connects to the shared stack's NATS as role, with the seed
+// `sagatrace dev` keeps for it, until the test ends.
+func natsAs(t *testing.T, role natsauth.Role) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	creds, err := natsauth.Option(shared.stack.NATSKeys.Seeds[role])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return devstacktest.Connect(t, shared.stack.NATS.ClientURL(), creds)
 }

@@ -14,14 +14,15 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
-// A plain `nats pub` (core NATS, no headers) lands in the stream and
-// changes the score.
+// A plain `nats pub` (core NATS, no headers) of the operator, with the
+// context file `sagatrace dev` writes, lands in the stream and changes the
+// score.
 func TestNATSPubChangesTheScore(t *testing.T) {
 	profile := "p-pub-" + ids.NewDTID()[:8]
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	for range 3 {
-		out, err := exec.CommandContext(ctx, shared.tools.NATS, "--server", shared.stack.NATS.ClientURL(),
+		out, err := exec.CommandContext(ctx, shared.tools.NATS, "--context", shared.stack.NATSContext,
 			"pub", "scoring.events."+profile, `{"profile_id":"`+profile+`","kind":"like","delta":2}`).CombinedOutput()
 		if err != nil {
 			t.Fatalf("nats pub: %v\n%s", err, out)

@@ -99,12 +99,16 @@ dev_pid=$!
 wait_dev_ready "$dev_pid" "$work/dev.out" "$work/dev.err"
 
 common=(--temporal-address "$address" --otlp-endpoint "http://127.0.0.1:$otlp_port")
+# Builds whose dev runs NATS with users keep the worker's seed in the data
+# dir; older ones have neither the seed nor the flag.
+nats_creds=()
+[ -f "$work/data/nats-auth/worker.nk" ] && nats_creds=(--nats-nkey "$work/data/nats-auth/worker.nk")
 
 echo "== every drill scenario, one saga each"
 (cd "$src" && "$work/sagatrace" drill --scenario all --sagas 1 --concurrency 8 "${common[@]}" \
 	--payment-url "http://127.0.0.1:$payment_port" --order-url "http://127.0.0.1:$order_port" \
 	--scoring-url "http://127.0.0.1:$scoring_port" --jaeger-url "http://127.0.0.1:$jaeger_port" \
-	--nats-url "nats://127.0.0.1:$nats_port" --auth-key "$work/data/auth/issuer.key")
+	--nats-url "nats://127.0.0.1:$nats_port" "${nats_creds[@]}" --auth-key "$work/data/auth/issuer.key")
 
 echo "== the cases the drill has no scenario for"
 # Each case's customer ID, "replay-<case>", names its file. Input as

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/bench"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -36,7 +37,7 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds the cases take turns in (order alternates), --sagas split over them")
 	defineTemporal(fs, &o.TemporalAddress, &o.Namespace)
 	urls := defineServiceURLs(fs)
-	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+	defineNATS(fs, &o.NATSURL, &o.NATSSeedFile, natsauth.Worker, devNATSSeed(natsauth.Worker))
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the traced cases")
 	defineClientAuth(fs, &o.Auth, devKeyFile)
 	asJSON := fs.Bool("json", false, "print the result as JSON")

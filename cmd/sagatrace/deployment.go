@@ -55,10 +55,11 @@ func runDeploymentDescribe(ctx context.Context, args []string, stdout, stderr io
 	asJSON := fs.Bool("json", false, "print as JSON, for scripts")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	temporalTLS := defineTemporalTLS(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func runDeploymentDescribe(ctx context.Context, args []string, stdout, stderr io
 		enc.SetIndent("", "  ")
 		return enc.Encode(d)
 	}
-	fmt.Fprintf(stdout, "deployment %s, current build: %s\n", d.Name, orNone(d.CurrentBuildID))
+	fmt.Fprintf(stdout, "deployment %s, current build: %s\n", d.Name, noneIfEmpty(d.CurrentBuildID))
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "BUILD ID\tCREATED\tSTATE")
 	for _, v := range d.Versions {
@@ -80,7 +81,7 @@ func runDeploymentDescribe(ctx context.Context, args []string, stdout, stderr io
 		if v.BuildID == d.CurrentBuildID {
 			state = "current"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", v.BuildID, v.Created.Format(time.RFC3339), orNone(state))
+		fmt.Fprintf(w, "%s\t%s\t%s\n", v.BuildID, v.Created.Format(time.RFC3339), noneIfEmpty(state))
 	}
 	return w.Flush()
 }
@@ -93,13 +94,14 @@ func runDeploymentSetCurrent(ctx context.Context, args []string, stdout, stderr 
 	who := fs.String("operator", osUser(), "who acts, recorded by Temporal as the deployment's last modifier")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	temporalTLS := defineTemporalTLS(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*buildID) == "" {
 		return usageError{"--build-id is required: the build to make current (sagatrace deployment describe lists them)"}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
 	if err != nil {
 		return err
 	}
@@ -108,11 +110,12 @@ func runDeploymentSetCurrent(ctx context.Context, args []string, stdout, stderr 
 	if err != nil {
 		return exitError{code: 1, err: err}
 	}
-	fmt.Fprintf(stdout, "build %s is the current version of %s (was %s): open sagas continue on it\n", *buildID, *name, orNone(previous))
+	fmt.Fprintf(stdout, "build %s is the current version of %s (was %s): open sagas continue on it\n", *buildID, *name, noneIfEmpty(previous))
 	return nil
 }
 
-func orNone(s string) string {
+// noneIfEmpty prints an unset build ID or state as "none".
+func noneIfEmpty(s string) string {
 	if s == "" {
 		return "none"
 	}

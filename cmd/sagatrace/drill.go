@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/drill"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -59,7 +60,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 	fs.StringVar(&o.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL")
 	fs.StringVar(&l.TemporalUI, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
-	fs.StringVar(&o.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL, for the drill's own worker (worker-killed, and behind a proxy scoring-unavailable and publish-ack-lost)")
+	defineNATS(fs, &o.NATSURL, &o.NATSSeedFile, natsauth.Worker, devNATSSeed(natsauth.Worker))
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the drill's spans and its worker's")
 	fs.StringVar(&o.WorkerBinary, "worker-bin", "", "sagatrace binary that runs the drill's own worker (worker-killed, token-expires-mid-retry, scoring-unavailable, publish-ack-lost; default: this one)")
 	defineClientAuth(fs, &o.Auth, devKeyFile)

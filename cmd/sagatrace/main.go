@@ -39,6 +39,8 @@ func commands() []command {
 		{"repartition", "change the scoring stream's partition count, once every partition is scored and the instances are stopped", runRepartition},
 		{"token", "print a bearer token for the service APIs (curl -H \"Authorization: Bearer $(sagatrace token …)\")", runToken},
 		{"keygen", "make the token issuer's Ed25519 key pair (services get the public key, token issuers the private one)", runKeygen},
+		{"nats-keys", "make the nkey seeds of the NATS users (worker, scoring, operator) and the server's users file", runNATSKeys},
+		{"certs", "make the CA and certificates of Temporal's mutual TLS (frontend, worker, console, CLI)", runCerts},
 		{"healthcheck", "probe a component's /readyz (for container health checks)", runHealthcheck},
 	}
 }

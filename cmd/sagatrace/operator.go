@@ -40,6 +40,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the list as JSON, for scripts")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	temporalTLS := defineTemporalTLS(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *limit < 1 || *limit > 1000 {
 		return usageError{fmt.Sprintf("--limit must be from 1 to 1000, got %d", *limit)}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
 	if err != nil {
 		return err
 	}
@@ -128,6 +129,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 	who := fs.String("operator", osUser(), "who acts, recorded in the saga")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	temporalTLS := defineTemporalTLS(fs)
 	dtids, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -148,7 +150,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 			return usageError{err.Error()}
 		}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
 	if err != nil {
 		return err
 	}
@@ -201,7 +203,7 @@ func osUser() string {
 
 // dialForOperator connects to Temporal for an operator command, which
 // records no spans of its own.
-func dialForOperator(ctx context.Context, address, namespace string) (client.Client, error) {
+func dialForOperator(ctx context.Context, address, namespace string, tlsFiles temporalclient.TLS) (client.Client, error) {
 	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
 	defer cancel()
 	logger, err := newLogger(io.Discard, "error")
@@ -209,7 +211,7 @@ func dialForOperator(ctx context.Context, address, namespace string) (client.Cli
 		return nil, err
 	}
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger,
+		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: tlsFiles,
 	})
 	if err != nil {
 		return nil, exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", address, err)}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/services/scoring"
 )
 
@@ -27,7 +28,8 @@ const repartitionExample = `  sagatrace repartition --partitions 32 --nats-url n
 func runRepartition(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("repartition --partitions N [flags]", repartitionSynopsis, repartitionExample, stderr)
 	to := fs.Int("partitions", 0, "the new partition count (required)")
-	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+	var natsURL, seedFile string
+	defineNATS(fs, &natsURL, &seedFile, natsauth.Scoring, devNATSSeed(natsauth.Scoring))
 	dbURL := fs.String("database-url", "scoring.db", "the scoring database: SQLite file path, or a postgres:// URL")
 	quiet := fs.Duration("quiet", 2*time.Second, "how long the stream must receive nothing before the switch (publishers stopped)")
 	if err := parseFlags(fs, args); err != nil {
@@ -36,9 +38,13 @@ func runRepartition(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *to < 1 {
 		return usageError{"repartition needs --partitions N (1 to 1024); see `sagatrace repartition --help`"}
 	}
-	nc, err := nats.Connect(*natsURL)
+	creds, err := natsauth.Option(seedFile)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", *natsURL, err)
+		return fmt.Errorf("--nats-nkey: %w", err)
+	}
+	nc, err := nats.Connect(natsURL, creds)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

@@ -64,11 +64,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 const serveExample = `  sagatrace keygen --private-key /keys/issuer.key --public-key /keys/issuer.pub
+  sagatrace nats-keys --dir /keys --users /etc/nats/users/users.conf
   sagatrace serve payment --listen :8081 --database-url /var/lib/sagatrace/payment.db --otlp-endpoint http://jaeger:4318 --auth-public-key /keys/issuer.pub
   sagatrace token --key /keys/issuer.key --aud payment --scope payments:read --subject order --out /tokens/payment.token --renew
   sagatrace serve order --listen :8082 --database-url /var/lib/sagatrace/order.db --auth-public-key /keys/issuer.pub --payment-url http://payment:8081 --payment-token-file /tokens/payment.token
-  sagatrace serve worker --temporal-address temporal:7233 --payment-url http://payment:8081 --order-url http://order:8082 --nats-url nats://nats:4222 --auth-key /keys/issuer.key
-  sagatrace serve scoring --nats-url nats://nats:4222 --partitions 0-7 --auth-public-key /keys/issuer.pub`
+  sagatrace serve worker --temporal-address temporal:7233 --payment-url http://payment:8081 --order-url http://order:8082 --nats-url nats://nats:4222 --nats-nkey /keys/worker.nk --auth-key /keys/issuer.key
+  sagatrace serve scoring --nats-url nats://nats:4222 --nats-nkey /keys/scoring.nk --partitions 0-7 --auth-public-key /keys/issuer.pub`
 
 // parsePartitions reads "0-7", "0,2,4" or "0-3,8-11".
 func parsePartitions(s string) ([]int, error) {

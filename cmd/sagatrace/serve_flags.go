@@ -10,8 +10,10 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring"
@@ -68,7 +70,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		var cfg component.ScoringConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
 		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
-		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Scoring, "")
 		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
 		owned := fs.String("partitions", "", "pin this instance to these partitions, e.g. 0-7 or 0,2,4 (empty: share all partitions evenly with the other instances, taking over those of one that dies)")
 		fs.DurationVar(&cfg.MemberTTL, "member-ttl", 3*time.Second, "an instance that stops renewing its membership for this long loses its partitions to the others: the takeover bound after a crash")
@@ -96,28 +98,30 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	case "worker":
 		var cfg component.WorkerConfig
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+		temporalTLS := defineTemporalTLS(fs)
 		urls := defineServiceURLs(fs)
-		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Worker, "")
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		defineDeployment(fs, &cfg.Deployment)
 		def := workflows.DefaultAutoRetry()
 		fs.DurationVar(&cfg.AutoRetry.Every, "auto-retry-every", def.Every, "a parked saga retries its failing compensation by itself this long after each park (0: never, it waits for an operator alone); the schedule of the worker that first parks a saga is recorded in it")
 		fs.DurationVar(&cfg.AutoRetry.For, "auto-retry-for", def.For, "no automatic retry starts later than this after the saga first parked; then it waits for an operator")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
+			cfg.Common, cfg.Auth, cfg.ServiceURLs, cfg.TemporalTLS = *common, clientAuth, values(urls), *temporalTLS
 			return component.StartWorker(ctx, cfg)
 		}
 	case "console":
 		var cfg component.ConsoleConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+		temporalTLS := defineTemporalTLS(fs)
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth = *common, clientAuth
+			cfg.Common, cfg.Auth, cfg.TemporalTLS = *common, clientAuth, *temporalTLS
 			cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
 			if err := cfg.Validate(); err != nil {
 				return nil, usageError{err.Error()}
@@ -157,10 +161,31 @@ func defineDeployment(fs *flag.FlagSet, d *component.WorkerDeployment) {
 		})
 }
 
+// defineNATS declares where NATS is and the nkey seed to connect with as
+// role.
+// defaultSeed is "" for a component, the dev stack's seed of role for a
+// command run against `sagatrace dev`.
+func defineNATS(fs *flag.FlagSet, url, seedFile *string, role natsauth.Role, defaultSeed string) {
+	fs.StringVar(url, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+	fs.StringVar(seedFile, "nats-nkey", defaultSeed, fmt.Sprintf("`file` holding the nkey seed (SU…, mode 0600) of the NATS user %q to connect as; "+
+		"empty: connect without credentials, which a server with users refuses ('sagatrace nats-keys' makes the seeds, `sagatrace dev` keeps them in DATA_DIR/nats-auth)", role))
+}
+
 // defineTemporal declares where the Temporal frontend is.
 func defineTemporal(fs *flag.FlagSet, address, namespace *string) {
 	fs.StringVar(address, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
 	fs.StringVar(namespace, "namespace", "default", "Temporal namespace")
+}
+
+// defineTemporalTLS declares the client's mTLS material for the Temporal
+// frontend; none given means plaintext (the dev server).
+func defineTemporalTLS(fs *flag.FlagSet) *temporalclient.TLS {
+	t := &temporalclient.TLS{}
+	fs.StringVar(&t.CAFile, "temporal-tls-ca", "", "`file` of the CA (PEM) that signed Temporal's frontend certificate; with --temporal-tls-cert and --temporal-tls-key, Temporal is reached over mutual TLS ('sagatrace certs' makes them)")
+	fs.StringVar(&t.CertFile, "temporal-tls-cert", "", "`file` of this client's certificate (PEM) for Temporal's mutual TLS")
+	fs.StringVar(&t.KeyFile, "temporal-tls-key", "", "`file` of this client's private key (PEM, mode 0600) for Temporal's mutual TLS")
+	fs.StringVar(&t.ServerName, "temporal-tls-server-name", "", "name Temporal's frontend certificate must carry (empty: the host of --temporal-address)")
+	return t
 }
 
 // defineServiceURLs declares --<name>-url for every ledger service.

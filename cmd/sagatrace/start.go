@@ -52,6 +52,7 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		namespace string
 	)
 	defineTemporal(fs, &temporalA, &namespace)
+	temporalTLS := defineTemporalTLS(fs)
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
@@ -91,10 +92,13 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.Validate(in.DTID); err != nil {
 		return usageError{"invalid saga: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	return startSaga(ctx, in, temporalA, namespace, *otlp, *wait, l, stdout)
+	return startSaga(ctx, in, temporalclient.Options{Address: temporalA, Namespace: namespace, TLS: *temporalTLS}, *otlp, *wait, l, stdout)
 }
 
-func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp string, wait time.Duration, l links, stdout io.Writer) error {
+// startSaga starts the saga on the Temporal that to locates (address,
+// namespace, TLS), traced as the root of its orchestration trace.
+func startSaga(ctx context.Context, in workflows.Input, to temporalclient.Options, otlp string, wait time.Duration, l links, stdout io.Writer) error {
+	namespace := to.Namespace
 	logger := slog.New(telemetry.NewLogHandler(slog.NewTextHandler(io.Discard, nil)))
 	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{ServiceName: "sagatrace-cli", OTLPEndpoint: otlp})
 	if err != nil {
@@ -112,7 +116,8 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 		trace.WithAttributes(attribute.String(ids.AttrDTID, in.DTID)))
 	defer span.End()
 
-	c, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger})
+	to.TracerProvider, to.Logger = tp, logger
+	c, err := temporalclient.Dial(ctx, to)
 	if err != nil {
 		return err
 	}

@@ -12,12 +12,20 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 )
 
 // devKeyFile is where `sagatrace dev`, run with its default --data-dir,
 // keeps the issuer's private key; `token`, `drill` and `bench saga` use it
 // by default, as they use the dev stack's addresses.
 var devKeyFile = filepath.Join(".sagatrace", "auth", "issuer.key")
+
+// devNATSSeed is where `sagatrace dev`, run with its default --data-dir,
+// keeps the nkey seed of a NATS user, the default of the commands that
+// connect to its NATS.
+func devNATSSeed(role natsauth.Role) string {
+	return filepath.Join(".sagatrace", "nats-auth", natsauth.SeedFileName(role))
+}
 
 const tokenSynopsis = `Prints a bearer token (a JWT signed with the issuer's Ed25519 private key)
 for calling the service APIs with curl or your own client:

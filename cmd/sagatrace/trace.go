@@ -43,6 +43,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "warn", "log level of the command's own logs (stderr): debug, info, warn or error")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	temporalTLS := defineTemporalTLS(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -64,7 +65,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cancel()
 	// Reading a saga is not a hop of it: the command records no spans.
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger,
+		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: *temporalTLS,
 	})
 	if err != nil {
 		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", temporalAddr, err)}

@@ -31,6 +31,9 @@ type SagaOptions struct {
 	TemporalAddress, Namespace, PaymentURL, OrderURL, NATSURL, OTLPEndpoint string
 	Progress                                                                io.Writer
 	Logger                                                                  *slog.Logger
+	// NATSSeedFile is the nkey seed the benchmark's workers connect to
+	// NATS with, as the worker user.
+	NATSSeedFile string
 	// Auth is where the benchmark's workers get their tokens for the services.
 	Auth auth.ClientConfig
 }
@@ -265,7 +268,7 @@ func startBenchWorkers(ctx context.Context, o SagaOptions) (stop func(), err err
 			Common:          component.Common{OTLPEndpoint: o.OTLPEndpoint, TracingDisabled: !q.traced, Logger: o.Logger},
 			TemporalAddress: o.TemporalAddress, Namespace: o.Namespace, TaskQueue: q.queue,
 			ServiceURLs: map[string]string{paymentapi.Audience: o.PaymentURL, orderapi.Audience: o.OrderURL},
-			NATSURL:     o.NATSURL, Auth: o.Auth,
+			NATSURL:     o.NATSURL, NATSSeedFile: o.NATSSeedFile, Auth: o.Auth,
 		})
 		if err != nil {
 			stop()

@@ -104,8 +104,8 @@ func (c Common) observe(ctx context.Context, r *Running) (*slog.Logger, *sdktrac
 
 // dialTemporal connects r to Temporal, traced with tp, and closes the
 // client when r stops.
-func dialTemporal(ctx context.Context, r *Running, address, namespace string, tp trace.TracerProvider, logger *slog.Logger) (client.Client, error) {
-	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger})
+func dialTemporal(ctx context.Context, r *Running, address, namespace string, tlsFiles temporalclient.TLS, tp trace.TracerProvider, logger *slog.Logger) (client.Client, error) {
+	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger, TLS: tlsFiles})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/sagatrace/sagatrace/internal/httpclient"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/console"
@@ -27,6 +28,8 @@ type ConsoleConfig struct {
 	Listen          string
 	TemporalAddress string
 	Namespace       string
+	// TemporalTLS is the console's mTLS material; zero: plaintext.
+	TemporalTLS temporalclient.TLS
 	// JaegerURL is Jaeger's query API, read by the console.
 	JaegerURL string
 	// JaegerLinkURL is where a browser reaches the same Jaeger, for links
@@ -65,7 +68,7 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, tp, logger)
+		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, tp, logger)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,9 @@ type ScoringConfig struct {
 	Listen      string
 	DatabaseURL string
 	NATSURL     string
+	// NATSSeedFile holds the nkey seed this component connects to NATS
+	// with (--nats-nkey); empty for a server without users.
+	NATSSeedFile string
 	// PartitionCount is N of the stream's partition(N,1) transform.
 	PartitionCount int
 	// Partitions pins this instance to these by hand; empty: it shares all
@@ -52,7 +55,7 @@ func StartScoring(ctx context.Context, cfg ScoringConfig) (*Running, error) {
 			if err != nil {
 				return nil, err
 			}
-			js, err := connectJetStream(r, cfg.NATSURL)
+			js, err := connectJetStream(r, cfg.NATSURL, cfg.NATSSeedFile)
 			if err != nil {
 				return nil, err
 			}

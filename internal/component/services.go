@@ -19,6 +19,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ledger"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
@@ -232,10 +233,15 @@ func startService(ctx context.Context, name string, cfg ServiceConfig,
 	})
 }
 
-// connectJetStream connects to NATS as name and closes the connection when
-// r stops, after draining what is in flight.
-func connectJetStream(r *Running, url string) (jetstream.JetStream, error) {
-	nc, err := nats.Connect(url, nats.Name(r.Name))
+// connectJetStream connects to NATS as name, authenticated with the nkey
+// seed in seedFile (none: a server without users), and closes the
+// connection when r stops, after draining what is in flight.
+func connectJetStream(r *Running, url, seedFile string) (jetstream.JetStream, error) {
+	creds, err := natsauth.Option(seedFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Name, err)
+	}
+	nc, err := nats.Connect(url, nats.Name(r.Name), creds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: connect to NATS at %s: %w", r.Name, url, err)
 	}

@@ -27,10 +27,15 @@ type WorkerConfig struct {
 	Common
 	TemporalAddress string
 	Namespace       string
-	TaskQueue       string
+	// TemporalTLS is the worker's mTLS material; zero: plaintext.
+	TemporalTLS temporalclient.TLS
+	TaskQueue   string
 	// ServiceURLs holds the base URL of each of Services(), by name.
 	ServiceURLs map[string]string
 	NATSURL     string
+	// NATSSeedFile holds the nkey seed this component connects to NATS
+	// with (--nats-nkey); empty for a server without users.
+	NATSSeedFile string
 	// Auth is where the worker's tokens for the services come from.
 	Auth auth.ClientConfig
 	// Deployment is the worker's Worker Deployment version; a zero value
@@ -82,11 +87,11 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 			return err
 		}
 		prop := telemetry.Propagator()
-		js, err := connectJetStream(r, cfg.NATSURL)
+		js, err := connectJetStream(r, cfg.NATSURL, cfg.NATSSeedFile)
 		if err != nil {
 			return err
 		}
-		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, tp, logger)
+		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, tp, logger)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,9 @@ type NATSOptions struct {
 	// StoreDir holds JetStream's files. Required: a default under /tmp
 	// would silently share streams between unrelated runs.
 	StoreDir string
+	// Users, when set, are the only clients the server accepts, each with
+	// its permissions; none means anyone may connect and do anything.
+	Users []*server.NkeyUser
 	// Debug sends the server's own log to stderr. Off by default, because
 	// the embedded server shares the terminal with `sagatrace dev`.
 	Debug bool
@@ -53,6 +56,7 @@ func StartNATS(ctx context.Context, opts NATSOptions) (*NATS, error) {
 		StoreDir:  opts.StoreDir,
 		NoSigs:    true, // Signals belong to the host program.
 		Debug:     opts.Debug,
+		Nkeys:     opts.Users,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start nats: %w", err)

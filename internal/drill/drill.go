@@ -43,6 +43,9 @@ type Options struct {
 	// NATSURL is where the drill's own worker reaches NATS, directly or
 	// through the drill's proxy (scoring-unavailable, publish-ack-lost).
 	NATSURL string
+	// NATSSeedFile is the nkey seed of the NATS worker user the drill's
+	// own worker connects with.
+	NATSSeedFile string
 	// OTLPEndpoint receives the drill's spans and its worker's; empty
 	// defers to the OTEL_* variables.
 	OTLPEndpoint string

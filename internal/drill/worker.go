@@ -58,7 +58,7 @@ func (d *driver) startWorker(ctx context.Context, spec workerSpec) (*workerProce
 	// namespace) after a few drills on one data dir.
 	args := []string{"serve", "worker", "--task-queue", spec.taskQueue, "--deployment-name", "",
 		"--temporal-address", d.o.TemporalAddress, "--namespace", d.o.Namespace,
-		"--payment-url", paymentURL, "--order-url", d.o.OrderURL, "--nats-url", natsURL,
+		"--payment-url", paymentURL, "--order-url", d.o.OrderURL, "--nats-url", natsURL, "--nats-nkey", d.o.NATSSeedFile,
 		"--otlp-endpoint", d.o.OTLPEndpoint, "--faults", "--log-level", "info",
 		"--auth-key", d.o.Auth.KeyFile, "--auth-token-file", d.o.Auth.TokenFile, "--auth-issuer", d.o.Auth.Issuer}
 	// Not CommandContext: the drill kills it on purpose, and stops it

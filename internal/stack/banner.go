@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/sagatrace/sagatrace/internal/component"
@@ -19,7 +20,7 @@ sagatrace dev is ready.
   console      %s   (sagas, their hops and service rows; scoring)
   Temporal     %s   (UI %s)
   Jaeger API   %s/api/services   (OTLP/HTTP %s, OTLP/gRPC %s)
-  NATS         %s   (JetStream, stream SCORING)
+  NATS         %s   (JetStream, stream SCORING; users only: nkeys in %s)
 %s  scoring      %s/v1/scores?top=10
   data dir     %s   (temporal.log and jaeger.log are there too)
   auth key     %s   (signs the bearer tokens the services ask for; they check them with %s)
@@ -34,7 +35,8 @@ Next steps (in another terminal, from the repository root):
     --task-queue sagas --type OrderSaga \
     --input '{"customer_id":"c-1","profile_id":"p-1","amount_cents":1299,"currency":"USD","items":[{"sku":"sku-1","qty":1,"price_cents":1299}]}'
 
-  go tool -modfile=tools/go.mod nats --server %s pub scoring.events.p-1 '{"profile_id":"p-1","kind":"like","delta":1}'
+  # NATS wants credentials: the operator's context file (publish scoring events, read streams)
+  go tool -modfile=tools/go.mod nats --context %s pub scoring.events.p-1 '{"profile_id":"p-1","kind":"like","delta":1}'
 
   # the service APIs want a bearer token: mint one (1 h) with the dev key
   TOKEN=$(go run ./cmd/sagatrace token --key %s --aud payment --scope payments:read)
@@ -46,9 +48,9 @@ Next steps (in another terminal, from the repository root):
 Press Ctrl-C to stop everything.
 `,
 		s.Console.URL(), s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
-		s.NATS.ClientURL(), s.serviceLines(), s.Scoring.URL(), s.cfg.DataDir,
+		s.NATS.ClientURL(), filepath.Dir(s.NATSContext), s.serviceLines(), s.Scoring.URL(), s.cfg.DataDir,
 		s.Keys.PrivateKeyFile, s.Keys.PublicKeyFile,
-		s.Temporal.HostPort(), s.NATS.ClientURL(),
+		s.Temporal.HostPort(), s.NATSContext,
 		s.Keys.PrivateKeyFile, s.Service(paymentapi.Audience).URL(), s.Keys.PrivateKeyFile, s.Scoring.URL(), jaeger)
 }
 

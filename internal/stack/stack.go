@@ -19,6 +19,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -99,8 +100,14 @@ type Stack struct {
 	Console  *component.Running
 	// Keys is the issuer key pair in the data dir that every part's
 	// tokens are minted and checked with.
-	Keys  auth.KeyPair
-	stops []func(context.Context) error
+	Keys auth.KeyPair
+	// NATSKeys are the NATS users' nkeys in the data dir: the server
+	// accepts no one else.
+	NATSKeys natsauth.Keys
+	// NATSContext is the nats CLI context file of the operator user:
+	// `nats --context NATSContext pub …`.
+	NATSContext string
+	stops       []func(context.Context) error
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -142,13 +149,21 @@ func (s *Stack) start(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(cfg.Progress, "starting NATS with JetStream (in-process)…")
+	authDir := filepath.Join(cfg.DataDir, "nats-auth")
+	if s.NATSKeys, err = natsauth.Ensure(authDir); err != nil {
+		return err
+	}
 	s.NATS, err = devstack.StartNATS(ctx, devstack.NATSOptions{
-		Host: cfg.Host, Port: cfg.Ports.NATS, StoreDir: filepath.Join(cfg.DataDir, "nats"),
+		Host: cfg.Host, Port: cfg.Ports.NATS, StoreDir: filepath.Join(cfg.DataDir, "nats"), Users: s.NATSKeys.Users(),
 	})
 	if err != nil {
 		return err
 	}
 	s.onStop(func(context.Context) error { s.NATS.Shutdown(); return nil })
+	s.NATSContext = filepath.Join(authDir, "sagatrace.json")
+	if err := natsauth.WriteContext(s.NATSContext, s.NATS.ClientURL(), s.NATSKeys.Seeds[natsauth.Operator]); err != nil {
+		return err
+	}
 
 	if err := s.startProcesses(ctx, tools); err != nil {
 		return err
@@ -244,7 +259,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	}
 	if s.Scoring, err = component.StartScoring(ctx, component.ScoringConfig{
 		Common: common, Listen: listen(cfg.Ports.Scoring), DatabaseURL: db("scoring"), NATSURL: s.NATS.ClientURL(),
-		Auth: serviceAuth,
+		NATSSeedFile: s.NATSKeys.Seeds[natsauth.Scoring], Auth: serviceAuth,
 	}); err != nil {
 		return err
 	}
@@ -252,7 +267,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	fmt.Fprintln(cfg.Progress, "starting the saga worker…")
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
+		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker], Auth: clientAuth,
 		// The stack's one worker is the build being run: it takes the
 		// sagas of the build that ran on this data dir before.
 		Deployment: component.WorkerDeployment{Name: operator.DeploymentName, BuildID: cmp.Or(cfg.BuildID, operator.DefaultBuildID()), MakeCurrent: component.MakeCurrentAlways},

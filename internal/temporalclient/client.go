@@ -28,6 +28,8 @@ type Options struct {
 	Namespace      string
 	TracerProvider trace.TracerProvider
 	Logger         *slog.Logger
+	// TLS is the client's mTLS material; zero: plaintext.
+	TLS TLS
 }
 
 // Dial connects to Temporal and checks that the frontend answers.
@@ -40,12 +42,16 @@ func Dial(ctx context.Context, opts Options) (client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporal tracing interceptor: %w", err)
 	}
+	tlsConfig, err := opts.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort:          opts.Address,
 		Namespace:         opts.Namespace,
 		Logger:            tlog.NewStructuredLogger(opts.Logger),
 		Interceptors:      []interceptor.ClientInterceptor{tracingInterceptor},
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression(opts.Address)},
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression(opts.Address), TLS: tlsConfig},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal at %s (namespace %s): %w; is the server running? `sagatrace dev` starts one", opts.Address, opts.Namespace, err)
