@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
+	"github.com/sagatrace/sagatrace/internal/traceexport"
 )
 
 const traceSynopsis = `Prints one business transaction as one timeline: every hop attempt of the
@@ -25,10 +28,16 @@ the order they started, with its step, service, operation, offset from the
 saga's start, duration, outcome (ok, retried, error) and a waterfall bar,
 plus the workflow's status from Temporal and links to both. Spans reach
 Jaeger a moment after they end: it waits for stragglers, at most --wait.
+--export FILE writes every trace of the DTID (orchestration and each hop)
+into one file instead: --format jaeger (default) is the JSON Jaeger's UI
+opens with "JSON File", --format otlp is OTLP JSON for any collector
+(curl -H 'Content-Type: application/json' --data @FILE http://collector:4318/v1/traces).
 Exit codes: 0 shown, 1 unknown DTID, 2 Jaeger or Temporal unreachable (or bad flags).`
 
 const traceExample = `  sagatrace trace 0193a6f0-7c1e-7d2a-9a51-3f0c2b6d8e41
-  sagatrace trace my-first-saga --json | jq '.hops[] | {operation, outcome, correlation_id}'`
+  sagatrace trace my-first-saga --json | jq '.hops[] | {operation, outcome, correlation_id}'
+  sagatrace trace my-first-saga --export my-first-saga.jaeger.json
+  sagatrace trace my-first-saga --export - --format otlp > my-first-saga.otlp.json`
 
 // temporalDialTimeout bounds the connection to Temporal: an inspection
 // command should say "unreachable" quickly, not hang.
@@ -40,6 +49,8 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for traces still on their way to Jaeger (0: read once)")
 	jaegerURL := fs.String("jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL")
 	uiURL := fs.String("temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
+	export := fs.String("export", "", "write every trace of the DTID to this file (- for stdout) instead of the timeline")
+	format := fs.String("format", string(traceexport.FormatJaeger), "format of --export: jaeger (Jaeger UI's JSON file) or otlp (OTLP JSON)")
 	logLevel := fs.String("log-level", "warn", "log level of the command's own logs (stderr): debug, info, warn or error")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
@@ -52,6 +63,10 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	dtid := positional[0]
 	if err := ids.ValidateDTID(dtid); err != nil {
+		return usageError{err.Error()}
+	}
+	exportFormat, err := traceexport.ParseFormat(*format)
+	if err != nil {
 		return usageError{err.Error()}
 	}
 	logger, err := newLogger(stderr, *logLevel)
@@ -70,10 +85,10 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", temporalAddr, err)}
 	}
 	defer tc.Close()
+	jc := &jaegerquery.Client{BaseURL: links.JaegerURL, HTTP: &http.Client{Timeout: 10 * time.Second}}
 	f := timeline.Fetcher{
 		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace},
-		Jaeger:   &jaegerquery.Client{BaseURL: links.JaegerURL, HTTP: &http.Client{Timeout: 10 * time.Second}},
-		Links:    links, Logger: logger,
+		Jaeger:   jc, Links: links, Logger: logger,
 	}
 	tl, err := f.Fetch(ctx, dtid, *wait)
 	var source *timeline.SourceError
@@ -85,12 +100,44 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case err != nil:
 		return err
 	}
+	if *export != "" {
+		return exportTraces(ctx, jc, tl, exportFormat, *export, stdout)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(tl)
 	}
 	return timeline.WriteText(stdout, tl)
+}
+
+// exportTraces writes every trace of tl to path ("-": stdout) and says
+// what it wrote.
+func exportTraces(ctx context.Context, jc *jaegerquery.Client, tl timeline.Timeline, f traceexport.Format, path string, stdout io.Writer) error {
+	traceIDs := tl.TraceIDs()
+	if path == "-" {
+		_, err := traceexport.Write(ctx, jc, traceIDs, f, stdout)
+		return exportError(err)
+	}
+	var buf bytes.Buffer
+	st, err := traceexport.Write(ctx, jc, traceIDs, f, &buf)
+	if err != nil {
+		return exportError(err)
+	}
+	// Written whole or not at all: a half file would open as a smaller transaction.
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write the export: %w (is the directory there and writable?)", err)
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %d traces (%d spans) of %s to %s (%s format)\n", st.Traces, st.Spans, tl.DTID, path, f)
+	return err
+}
+
+func exportError(err error) error {
+	var unreachable *jaegerquery.UnreachableError
+	if errors.As(err, &unreachable) {
+		return exitError{code: 2, err: err}
+	}
+	return err
 }
 
 // parseInterspersed parses flags placed before or after the positional

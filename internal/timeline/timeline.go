@@ -127,3 +127,21 @@ type Links struct {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TraceIDs lists every trace of the transaction that Jaeger holds: the
+// orchestration trace, the hops in start order, then the other traces.
+func (tl Timeline) TraceIDs() []string {
+	var out []string
+	if tl.Orchestration != nil {
+		out = append(out, tl.Orchestration.TraceID)
+	}
+	for _, h := range tl.Hops {
+		if h.InJaeger {
+			out = append(out, h.CorrelationID)
+		}
+	}
+	for _, o := range tl.Other {
+		out = append(out, o.TraceID)
+	}
+	return out
+}
