@@ -77,6 +77,7 @@ func NewTracerProvider(ctx context.Context, cfg Config) (*sdktrace.TracerProvide
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sampler)),
+		sdktrace.WithSpanProcessor(dtidStamper{}),
 	}
 	if !cfg.Disabled && !cfg.Exporting() {
 		if cfg.Logger != nil {
