@@ -76,7 +76,7 @@ func TestConsoleDrawsTheHopsOfACompensatedSagaInABrowser(t *testing.T) {
 		if len(elements(el, "rect", "")) != 1 {
 			t.Errorf("hop %d has no bar on the waterfall", i+1)
 		}
-		if links := hrefs(el); !slices.ContainsFunc(links, func(h string) bool { return strings.HasSuffix(h, "/api/traces/"+want.CorrelationID) }) {
+		if links := hrefs(el); !slices.ContainsFunc(links, func(h string) bool { return strings.HasSuffix(h, "/traces/"+want.CorrelationID) }) {
 			t.Errorf("hop %d does not link its trace: %v", i+1, links)
 		}
 	}

@@ -48,6 +48,9 @@ func (s *Server) showTrace(w http.ResponseWriter, r *http.Request) error {
 			v = buildTraceView(tr, related)
 		}
 	}
+	if len(v.Spans) > 0 {
+		v.Spans[0].Open = true // the root: what the trace is, at a glance
+	}
 	s.traceLinks(&v)
 	return s.render(w, http.StatusOK, "trace", layoutData{Title: "Trace " + v.TraceID, Section: "sagas", Page: v})
 }

@@ -46,6 +46,8 @@ type spanView struct {
 	Events    []eventView
 	Links     []linkView
 	Backlinks []linkView
+	// Open shows the span's details unfolded.
+	Open bool
 }
 
 // Indent is the operation's left padding: one step per level under the root.
