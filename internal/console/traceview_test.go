@@ -48,7 +48,7 @@ func sagaTraces() []jaegerquery.Trace {
 		hopTrace(createID, "order.create", false, 80*time.Millisecond, "order rejected"),
 		{TraceID: refundID, Processes: procs, Spans: []jaegerquery.Span{
 			{TraceID: refundID, SpanID: "r1", OperationName: "payment.refund", StartTime: at(121), Duration: 9_000, ProcessID: "w",
-				Tags: kv("correlation_id", refundID, "saga.step", "payment", "saga.compensation", true, "saga.compensates", chargeID),
+				Tags:       kv("correlation_id", refundID, "saga.step", "payment", "saga.compensation", true, "saga.compensates", chargeID),
 				References: []jaegerquery.Reference{{RefType: "FOLLOWS_FROM", TraceID: sagaID, SpanID: "a3"}, {RefType: "FOLLOWS_FROM", TraceID: chargeID, SpanID: "h1"}}},
 		}},
 	}
