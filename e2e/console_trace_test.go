@@ -63,18 +63,23 @@ func TestConsoleTraceViewInABrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("screenshot", func(t *testing.T) {
-		// SAGATRACE_UPDATE_SCREENSHOT=1 refreshes the README's picture.
-		shot := filepath.Join(t.TempDir(), "console-trace.png")
-		if os.Getenv("SAGATRACE_UPDATE_SCREENSHOT") == "1" {
-			shot, _ = filepath.Abs("../docs/console-trace.png")
-		}
-		browse(t, "--screenshot="+shot, "--window-size=1280,860", page)
-		png, err := os.ReadFile(shot)
-		if err != nil || len(png) < 10_000 || len(png) > 200_000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Fatalf("screenshot %s: %d bytes (want a PNG of 10–200 KB), err %v", shot, len(png), err)
-		}
-	})
+	t.Run("screenshot", func(t *testing.T) { screenshot(t, page, "console-trace.png", "1280,860") })
+}
+
+// screenshot takes a picture of page in Chromium and checks it is a PNG
+// of 10 to 200 KB (the README's pictures stay small);
+// SAGATRACE_UPDATE_SCREENSHOT=1 writes it to docs/name, for the README.
+func screenshot(t *testing.T, page, name, size string) {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), name)
+	if os.Getenv("SAGATRACE_UPDATE_SCREENSHOT") == "1" {
+		shot, _ = filepath.Abs(filepath.Join("..", "docs", name))
+	}
+	browse(t, "--screenshot="+shot, "--window-size="+size, page)
+	png, err := os.ReadFile(shot)
+	if err != nil || len(png) < 10_000 || len(png) > 200_000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("screenshot %s: %d bytes (want a PNG of 10–200 KB), err %v", shot, len(png), err)
+	}
 }
 
 // traceViewSaga runs a compensated saga and waits until Jaeger holds the
