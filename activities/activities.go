@@ -29,12 +29,22 @@ type Hops struct {
 type HopResult struct {
 	CorrelationID string `json:"correlation_id"`
 	Attempt       int32  `json:"attempt"`
+	// SpanID is the hop's root span, for a compensation to link to.
+	SpanID string `json:"span_id,omitempty"`
+}
+
+// HopRef names one hop's root span: its trace (the correlation ID) and its
+// span ID.
+type HopRef struct {
+	CorrelationID string `json:"correlation_id"`
+	SpanID        string `json:"span_id"`
 }
 
 // HopFailure is the detail of a failed hop's ApplicationError.
 type HopFailure struct {
 	CorrelationID string `json:"correlation_id"`
 	Attempt       int32  `json:"attempt"`
+	SpanID        string `json:"span_id,omitempty"`
 	Status        int    `json:"status,omitempty"`
 	ProblemType   string `json:"problem_type,omitempty"`
 }
@@ -52,6 +62,9 @@ type CompensationInput struct {
 	// operator's retry-compensation signal, so attempt numbers go on where
 	// they stopped.
 	PriorAttempts int32 `json:"prior_attempts,omitempty"`
+	// Compensates is the forward hop this compensation undoes; its hop span
+	// links to it ("compensates"). Nil in sagas started by older builds.
+	Compensates *HopRef `json:"compensates,omitempty"`
 }
 
 // compensate runs one compensation hop of step: call compensates the DTID
@@ -59,7 +72,7 @@ type CompensationInput struct {
 func (h Hops) compensate(ctx context.Context, in CompensationInput, step string, op ids.Operation,
 	call func(ctx context.Context, key, dtid string) error) (HopResult, error) {
 	ctx, hop := h.startHop(ctx, hopSpec{dtid: in.DTID, step: step, operation: op, compensation: true,
-		faults: in.Faults, priorAttempts: in.PriorAttempts})
+		faults: in.Faults, priorAttempts: in.PriorAttempts, compensates: in.Compensates})
 	err := call(ctx, in.IdempotencyKey, in.DTID)
 	return hop.result(), hop.end(ctx, err)
 }

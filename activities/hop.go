@@ -17,6 +17,7 @@ import (
 type hop struct {
 	span          trace.Span
 	correlationID string
+	spanID        string
 	attempt       int32
 	operation     ids.Operation
 	compensation  bool
@@ -41,6 +42,8 @@ type hopSpec struct {
 	// priorAttempts counts the attempts at this operation in earlier
 	// executions of the activity (a compensation retried on the operator's signal).
 	priorAttempts int32
+	// compensates is the forward hop a compensation undoes (nil: none known).
+	compensates *HopRef
 }
 
 // startHop starts the hop's own trace: a new root span (its trace ID is the
@@ -52,11 +55,17 @@ type hopSpec struct {
 func (a Hops) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop) {
 	info := activity.GetInfo(ctx)
 	orchestration := trace.SpanFromContext(ctx).SpanContext()
+	links := []trace.Link{{SpanContext: orchestration, Attributes: []attribute.KeyValue{
+		attribute.String("link.kind", "saga"),
+	}}}
+	if fwd, ok := spec.compensates.spanContext(); ok {
+		links = append(links, trace.Link{SpanContext: fwd, Attributes: []attribute.KeyValue{
+			attribute.String("link.kind", "compensates"),
+		}})
+	}
 	ctx, span := a.Tracer.Start(ctx, string(spec.operation),
 		trace.WithNewRoot(),
-		trace.WithLinks(trace.Link{SpanContext: orchestration, Attributes: []attribute.KeyValue{
-			attribute.String("link.kind", "saga"),
-		}}),
+		trace.WithLinks(links...),
 		trace.WithAttributes(
 			attribute.String(ids.AttrDTID, spec.dtid),
 			attribute.String(ids.AttrStep, spec.step),
@@ -66,6 +75,9 @@ func (a Hops) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop
 		))
 	cid := span.SpanContext().TraceID().String()
 	span.SetAttributes(attribute.String(ids.AttrCorrelationID, cid))
+	if spec.compensates != nil && spec.compensates.CorrelationID != "" {
+		span.SetAttributes(attribute.String(ids.AttrCompensates, spec.compensates.CorrelationID))
+	}
 	ctx = ids.WithCorrelationID(ids.WithDTID(ctx, spec.dtid), cid)
 	if len(spec.faults) > 0 {
 		// The attempt counts across the operator's retries, so that a
@@ -75,7 +87,7 @@ func (a Hops) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop
 			span.SetAttributes(attribute.String("sagatrace.fault", kind))
 		}
 	}
-	h := &hop{span: span, correlationID: cid, attempt: info.Attempt, operation: spec.operation,
+	h := &hop{span: span, correlationID: cid, spanID: span.SpanContext().SpanID().String(), attempt: info.Attempt, operation: spec.operation,
 		compensation: spec.compensation, cancel: func() {},
 		logger: a.Logger.With(
 			slog.String("step", spec.step), slog.String("operation", string(spec.operation)),
@@ -91,5 +103,19 @@ func (a Hops) startHop(ctx context.Context, spec hopSpec) (context.Context, *hop
 
 // result is what a finished hop reports to the saga.
 func (h *hop) result() HopResult {
-	return HopResult{CorrelationID: h.correlationID, Attempt: h.attempt}
+	return HopResult{CorrelationID: h.correlationID, Attempt: h.attempt, SpanID: h.spanID}
+}
+
+// spanContext is the forward hop's root span as a remote span context, to
+// link to; false when r does not name one.
+func (r *HopRef) spanContext() (trace.SpanContext, bool) {
+	if r == nil {
+		return trace.SpanContext{}, false
+	}
+	tid, err1 := trace.TraceIDFromHex(r.CorrelationID)
+	sid, err2 := trace.SpanIDFromHex(r.SpanID)
+	if err1 != nil || err2 != nil {
+		return trace.SpanContext{}, false
+	}
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled, Remote: true}), true
 }

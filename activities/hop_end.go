@@ -31,7 +31,7 @@ func (h *hop) end(ctx context.Context, err error) error {
 	}
 	h.span.RecordError(err)
 	h.span.SetStatus(codes.Error, err.Error())
-	failure := HopFailure{CorrelationID: h.correlationID, Attempt: h.attempt}
+	failure := HopFailure{CorrelationID: h.correlationID, Attempt: h.attempt, SpanID: h.spanID}
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		h.logger.WarnContext(ctx, "hop failed for good", slog.Any("error", err))

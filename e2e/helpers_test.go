@@ -18,6 +18,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
+	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -28,13 +29,22 @@ func sagaInput(dtid string) workflows.Input {
 	}
 }
 
-// runSaga starts in through the Temporal client, as `sagatrace start` does,
-// and waits for its outcome.
+// runSaga starts in through the Temporal client, as `sagatrace start` does
+// (under a span of its own, with the DTID in baggage, so that every
+// orchestration span carries it), and waits
+// for its outcome.
 func runSaga(t *testing.T, in workflows.Input) (client.WorkflowRun, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	run, err := shared.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	ctx, err := temporalclient.WithDTIDBaggage(ctx, in.DTID)
+	var run client.WorkflowRun
+	ctx, span := shared.tp.Tracer("github.com/sagatrace/sagatrace/e2e").Start(ctx, "start saga")
+	defer span.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err = shared.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.WorkflowID(in.DTID), TaskQueue: workflows.TaskQueue,
 	}, workflows.WorkflowType, in)
 	if err != nil {

@@ -27,6 +27,8 @@ type fakeActivities struct {
 	charges  map[string]string
 	// refundPrior records each refund attempt's PriorAttempts.
 	refundPrior []int32
+	// undoes records, per compensation attempt, the forward hop it names.
+	undoes map[string]*activities.HopRef
 	// eventIDs records each publish attempt's event ID.
 	eventIDs []string
 	// owners maps a DTID to the workflow of another saga that owns it.
@@ -34,21 +36,21 @@ type fakeActivities struct {
 }
 
 func newFake() *fakeActivities {
-	return &fakeActivities{refuse: map[string]bool{}, refuseAs: map[string]string{}, flaky: map[string]int{}, charges: map[string]string{}}
+	return &fakeActivities{refuse: map[string]bool{}, refuseAs: map[string]string{}, flaky: map[string]int{}, charges: map[string]string{}, undoes: map[string]*activities.HopRef{}}
 }
 
 func (f *fakeActivities) record(ctx context.Context, op string) (activities.HopResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, op)
-	hop := activities.HopResult{CorrelationID: fmt.Sprintf("%032x", len(f.calls)), Attempt: activity.GetInfo(ctx).Attempt}
+	hop := activities.HopResult{CorrelationID: fmt.Sprintf("%032x", len(f.calls)), SpanID: fmt.Sprintf("%016x", len(f.calls)), Attempt: activity.GetInfo(ctx).Attempt}
 	if f.refuse[op] {
 		typ, ok := f.refuseAs[op]
 		if !ok {
 			typ = businessRefusal(op)
 		}
 		return hop, temporal.NewNonRetryableApplicationError(op+" refused", typ, nil,
-			activities.HopFailure{CorrelationID: hop.CorrelationID, Attempt: hop.Attempt, Status: 422})
+			activities.HopFailure{CorrelationID: hop.CorrelationID, SpanID: hop.SpanID, Attempt: hop.Attempt, Status: 422})
 	}
 	if f.flaky[op] > 0 {
 		f.flaky[op]--
@@ -88,6 +90,7 @@ func (f *fakeActivities) ChargePayment(ctx context.Context, in activities.Charge
 func (f *fakeActivities) RefundPayment(ctx context.Context, in activities.CompensationInput) (activities.HopResult, error) {
 	f.mu.Lock()
 	f.refundPrior = append(f.refundPrior, in.PriorAttempts)
+	f.undoes["payment.refund"] = in.Compensates
 	f.mu.Unlock()
 	return f.record(ctx, "payment.refund")
 }
@@ -101,6 +104,9 @@ func (f *fakeActivities) CreateOrder(ctx context.Context, in activities.CreateOr
 }
 
 func (f *fakeActivities) CancelOrder(ctx context.Context, in activities.CompensationInput) (activities.HopResult, error) {
+	f.mu.Lock()
+	f.undoes["order.cancel"] = in.Compensates
+	f.mu.Unlock()
 	return f.record(ctx, "order.cancel")
 }
 

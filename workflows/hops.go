@@ -80,10 +80,24 @@ func (s *saga) compensation(step string, op ids.Operation,
 		var out activities.HopResult
 		err := workflow.ExecuteActivity(ctx, activity, activities.CompensationInput{
 			DTID: s.state.DTID, IdempotencyKey: s.key(op), Faults: s.in.Faults, PriorAttempts: priorAttempts,
+			Compensates: s.forwardHop(step),
 		}).Get(ctx, &out)
 		s.record(step, op, true, out, err)
 		return err
 	}
+}
+
+// forwardHop is the last attempt of step's forward hop, which its
+// compensation undoes, for the compensation's span to link to. Only data
+// of the activity's input: no command changes, so no version gate.
+func (s *saga) forwardHop(step string) *activities.HopRef {
+	for i := len(s.state.Hops) - 1; i >= 0; i-- {
+		h := s.state.Hops[i]
+		if h.Step == step && !h.Compensation && h.CorrelationID != "" && h.SpanID != "" {
+			return &activities.HopRef{CorrelationID: h.CorrelationID, SpanID: h.SpanID}
+		}
+	}
+	return nil
 }
 
 // ScoreDelta is what a completed saga adds to its profile's score: one

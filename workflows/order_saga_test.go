@@ -92,6 +92,23 @@ func TestOrderSagaCompensatesEarlierStepsInReverse(t *testing.T) {
 			if res.Status != StatusCompensated {
 				t.Errorf("status = %s, want compensated", res.Status)
 			}
+			// Each compensation names the forward hop it undoes, for its
+			// span's "compensates" link.
+			for _, undo := range res.Hops {
+				if !undo.Compensation {
+					continue
+				}
+				var fwd Hop
+				for _, h := range res.Hops {
+					if h.Step == undo.Step && !h.Compensation {
+						fwd = h
+					}
+				}
+				got := f.undoes[undo.Operation]
+				if got == nil || got.CorrelationID != fwd.CorrelationID || got.SpanID != fwd.SpanID || fwd.SpanID == "" {
+					t.Errorf("%s compensates %+v, want the forward hop %s/%s", undo.Operation, got, fwd.CorrelationID, fwd.SpanID)
+				}
+			}
 		})
 	}
 }

@@ -196,13 +196,13 @@ func (e *stepError) Unwrap() error { return e.err }
 // empty, so its correlation ID is read from the error's details.
 func (s *saga) record(step string, op ids.Operation, isCompensation bool, res activities.HopResult, err error) {
 	h := Hop{Step: step, Operation: string(op), Compensation: isCompensation,
-		CorrelationID: res.CorrelationID, Attempt: res.Attempt, Outcome: "ok"}
+		CorrelationID: res.CorrelationID, SpanID: res.SpanID, Attempt: res.Attempt, Outcome: "ok"}
 	if err != nil {
 		h.Outcome, h.Error = "error", describe(err)
 		var app *temporal.ApplicationError
 		var failure activities.HopFailure
 		if errors.As(err, &app) && app.HasDetails() && app.Details(&failure) == nil {
-			h.CorrelationID, h.Attempt = failure.CorrelationID, failure.Attempt
+			h.CorrelationID, h.SpanID, h.Attempt = failure.CorrelationID, failure.SpanID, failure.Attempt
 		}
 	}
 	s.state.Hops = append(s.state.Hops, h)

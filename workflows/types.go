@@ -104,9 +104,11 @@ type Hop struct {
 	Operation     string `json:"operation"`
 	Compensation  bool   `json:"compensation"`
 	CorrelationID string `json:"correlation_id,omitempty"`
-	Attempt       int32  `json:"attempt,omitempty"`
-	Outcome       string `json:"outcome"`
-	Error         string `json:"error,omitempty"`
+	// SpanID is the hop's root span in its trace (empty in sagas of older builds).
+	SpanID  string `json:"span_id,omitempty"`
+	Attempt int32  `json:"attempt,omitempty"`
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
 }
 
 // State is what the saga_state query returns.

@@ -117,6 +117,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		temporalTLS := defineTemporalTLS(fs)
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
+		fs.BoolVar(&cfg.JaegerUI, "jaeger-ui", false, "that Jaeger serves its UI (official images): trace links go there too, beside the console's own trace view")
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")

@@ -93,7 +93,7 @@ func (r *Running) onStop(f func(context.Context) error) { r.stops = append(r.sto
 // last spans are exported.
 func (c Common) observe(ctx context.Context, r *Running) (*slog.Logger, *sdktrace.TracerProvider, error) {
 	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{
-		ServiceName: r.Name, OTLPEndpoint: c.OTLPEndpoint, Disabled: c.TracingDisabled,
+		ServiceName: r.Name, OTLPEndpoint: c.OTLPEndpoint, Disabled: c.TracingDisabled, Logger: c.Logger,
 	})
 	if err != nil {
 		return nil, nil, err

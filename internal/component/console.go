@@ -35,6 +35,9 @@ type ConsoleConfig struct {
 	// JaegerLinkURL is where a browser reaches the same Jaeger, for links
 	// (in a container network it differs from JaegerURL); empty: JaegerURL.
 	JaegerLinkURL string
+	// JaegerUI: that Jaeger serves its UI (the official images do; the one
+	// built from the Go module does not), so trace links go there too.
+	JaegerUI bool
 	// TemporalUIURL is only linked to.
 	TemporalUIURL string
 	PaymentURL    string
@@ -73,7 +76,7 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 			return err
 		}
 		linkURL := cmp.Or(cfg.JaegerLinkURL, cfg.JaegerURL)
-		links := timeline.Links{JaegerURL: strings.TrimRight(linkURL, "/"), TemporalUIURL: strings.TrimRight(cfg.TemporalUIURL, "/"), Namespace: cfg.Namespace}
+		links := timeline.Links{JaegerURL: strings.TrimRight(linkURL, "/"), TemporalUIURL: strings.TrimRight(cfg.TemporalUIURL, "/"), Namespace: cfg.Namespace, JaegerUI: cfg.JaegerUI}
 		creds, err := credentials(r.Name, cfg.Auth, logger)
 		if err != nil {
 			return err

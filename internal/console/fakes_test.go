@@ -198,6 +198,18 @@ func fakeJaeger(t *testing.T, traces map[string][]jaegerquery.Trace) *httptest.S
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var data any = []string{"saga-worker"}
+		if id, ok := strings.CutPrefix(r.URL.Path, "/api/traces/"); ok {
+			for _, trs := range traces {
+				for _, tr := range trs {
+					if tr.TraceID == id {
+						_ = json.NewEncoder(w).Encode(map[string]any{"data": []jaegerquery.Trace{tr}})
+						return
+					}
+				}
+			}
+			http.NotFound(w, r)
+			return
+		}
 		if r.URL.Path == "/api/traces" {
 			var tags map[string]string
 			_ = json.Unmarshal([]byte(r.URL.Query().Get("tags")), &tags)

@@ -31,6 +31,10 @@ type sagaView struct {
 	PaymentsError string
 	Orders        []orderapi.Order
 	OrdersError   string
+	// Orchestration is the saga's own trace, drawn below the hops.
+	Orchestration *traceView
+	// JaegerUI is the Jaeger UI's base URL when it serves one, else "".
+	JaegerUI string
 	// CanRetry offers the retry-compensation button.
 	CanRetry  bool
 	Signalled bool
@@ -50,6 +54,13 @@ func (s *Server) showSaga(w http.ResponseWriter, r *http.Request) error {
 	v := sagaView{TL: tl, Hops: hopViews(tl), Ticks: ticks(tl.Duration), ByCorrelation: hopIndex(tl), JaegerURL: s.cfg.Sagas.Links.JaegerURL,
 		CanRetry:  tl.Status == string(workflows.StatusCompensationFailed),
 		Signalled: r.URL.Query().Get("signalled") == "1"}
+	v.Orchestration = expandHops(v.Hops, tl)
+	for i := range v.Hops {
+		v.Hops[i].JaegerUI = jaegerUIHref(s.cfg.Sagas.Links, v.Hops[i].CorrelationID)
+	}
+	if s.cfg.Sagas.Links.JaegerUI {
+		v.JaegerUI = s.cfg.Sagas.Links.JaegerURL
+	}
 	s.serviceRows(r.Context(), dtid, &v)
 	return s.render(w, http.StatusOK, "saga", layoutData{Title: "Saga " + dtid, Section: "sagas", Page: v})
 }

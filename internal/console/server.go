@@ -105,6 +105,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /sagas/retry-parked", s.page(s.retryParked))
 	mux.Handle("GET /scoring", s.page(s.showScoring))
 	mux.Handle("GET /api/sagas/{dtid}", httpserver.HandlerFunc(s.sagaJSON))
+	mux.Handle("GET /sagas/{dtid}/export", httpserver.HandlerFunc(s.exportSaga))
+	mux.Handle("GET /traces/{traceID}", s.page(s.showTrace))
 	mux.Handle("GET /api/scoring", httpserver.HandlerFunc(s.scoringJSON))
 	static, _ := fs.Sub(staticFS, "static") // "static" is embedded above; Sub cannot fail
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))

@@ -121,7 +121,7 @@ func TestSagaPageDrawsEveryHopInOrder(t *testing.T) {
 		t.Errorf("hops drawn %v, want %v", got, want)
 	}
 	for _, s := range []string{
-		`id="saga-status">compensated<`, "12.99 USD", "/api/traces/" + refundID, "#3 payment.refund",
+		`id="saga-status">compensated<`, "12.99 USD", "/traces/" + refundID, "#3 payment.refund",
 		"http://temporal-ui/namespaces/default/workflows/order-saga-d-comp/run-d-comp/history",
 	} {
 		if !strings.Contains(body, s) {

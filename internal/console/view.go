@@ -6,7 +6,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -21,6 +20,17 @@ var funcs = template.FuncMap{
 	"statusClass": statusClass,
 	"auditRow":    auditRow,
 	"inc":         func(i int) int { return i + 1 },
+	"traceHref":   TraceHref,
+	"linkLabel":   func(kind string) string { return linkLabels[kind][0] },
+	"backLabel":   func(kind string) string { return linkLabels[kind][1] },
+}
+
+// linkLabels say what a link of each kind means, seen from its source and
+// from its target.
+var linkLabels = map[string][2]string{
+	linkSaga:        {"run by", "hop trace"},
+	linkCompensates: {"undoes", "undone by"},
+	linkOther:       {"links to", "linked from"},
 }
 
 func formatDuration(d time.Duration) string {
@@ -68,6 +78,15 @@ func statusClass(status string) string {
 type hopView struct {
 	timeline.Hop
 	X, W float64
+	// Href is the hop's trace in the console's own trace view; JaegerUI
+	// the same in Jaeger's UI, when it serves one.
+	Href, JaegerUI string
+	// Spans are the hop's trace, drawn under the hop (nil: not in Jaeger).
+	Spans *traceView
+	// Undoes names the forward hop a compensation undoes ("#1
+	// payment.charge"), from its "compensates" link.
+	Undoes     string
+	UndoesHref string
 }
 
 // minBarPercent keeps a hop of a few microseconds visible.
@@ -129,5 +148,5 @@ type auditView struct {
 // orderapi.State), the row does not.
 func auditRow(v sagaView, state any, correlationID string, at time.Time) auditView {
 	return auditView{State: fmt.Sprint(state), CorrelationID: correlationID, At: at,
-		TraceURL: jaegerquery.TraceAPIURL(v.JaegerURL, correlationID), Hop: v.ByCorrelation[correlationID]}
+		TraceURL: TraceHref(correlationID, ""), Hop: v.ByCorrelation[correlationID]}
 }

@@ -55,6 +55,9 @@ func checkChargeAccounted(l Ledger, add addFunc) {
 }
 
 func checkScoredOnce(l Ledger, add addFunc) {
+	if l.ScoreShared != "" {
+		return
+	}
 	switch l.Outcome {
 	case workflows.StatusCompleted:
 		switch {

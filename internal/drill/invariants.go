@@ -9,6 +9,7 @@ import (
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
 	"github.com/sagatrace/sagatrace/activities"
+	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -36,6 +37,15 @@ const (
 	// must (the cancel while the charge was in flight, the late charge
 	// refused, …). A drill whose fault never landed proves nothing.
 	InvExercised = "exercised"
+	// InvLinked: every hop trace's root span links to a RunActivity span of
+	// the saga's orchestration trace.
+	InvLinked = "linked"
+	// InvDTIDTagged: every span of every trace of the transaction carries
+	// the dtid attribute, so a search by it finds each of them.
+	InvDTIDTagged = "dtid-tagged"
+	// InvSemconv: the HTTP hops carry the HTTP client and server semantic
+	// conventions, the scoring hop the messaging ones.
+	InvSemconv = "semconv"
 )
 
 // Ledger is everything known about one saga once it ended: what the drill
@@ -68,6 +78,13 @@ type Ledger struct {
 	Orders   []orderapi.Order
 	// Score of the saga's profile; nil when the scoring service has none.
 	Score *scoringapi.Score
+	// ScoreShared says why Score cannot be pinned on this DTID (other
+	// transactions scored the same profile), so scored-once is not judged.
+	// The drill uses a fresh profile per saga and leaves it empty.
+	ScoreShared string
+	// TraceData holds the DTID's traces themselves, for the span
+	// invariants (linked, dtid-tagged, semconv); nil skips them.
+	TraceData []jaegerquery.Trace
 	// Traces holds the IDs of the traces Jaeger finds by the DTID tag.
 	Traces map[string]bool
 	// AbandonedTrace is the trace of a hop the saga abandoned in flight
@@ -103,6 +120,9 @@ func Check(l Ledger) []Violation {
 	checkScoredOnce(l, add)
 	checkTraced(l, add)
 	checkExercised(l, add)
+	if l.TraceData != nil {
+		checkSpans(l, add)
+	}
 	return out
 }
 

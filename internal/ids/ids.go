@@ -34,8 +34,11 @@ const (
 	AttrCorrelationID = "correlation_id"
 	AttrStep          = "saga.step"
 	AttrCompensation  = "saga.compensation"
-	AttrWorkflowID    = "temporal.workflow_id"
-	AttrAttempt       = "temporal.attempt"
+	// AttrCompensates is, on a compensation's hop span, the correlation ID
+	// of the forward hop it undoes (the span also links to that hop).
+	AttrCompensates = "saga.compensates"
+	AttrWorkflowID  = "temporal.workflow_id"
+	AttrAttempt     = "temporal.attempt"
 )
 
 // BaggageDTID is the W3C baggage member that carries the DTID through

@@ -138,3 +138,37 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 	}
 	return nil
 }
+
+// GetJSON fetches one trace as Jaeger's v1 API returns it, byte for byte:
+// the element of {"data":[…]} that Jaeger's UI also loads from a file.
+// Trace drops what the console does not read; an export must not.
+func (c *Client) GetJSON(ctx context.Context, traceID string) (json.RawMessage, error) {
+	var out struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := c.get(ctx, "/api/traces/"+url.PathEscape(traceID), nil, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Data) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrTraceNotFound, traceID)
+	}
+	return out.Data[0], nil
+}
+
+// GetOTLP fetches one trace from the v3 API as OTLP JSON and returns its
+// resourceSpans, each as Jaeger wrote it (span links keep their attributes
+// there, unlike in the v1 JSON).
+func (c *Client) GetOTLP(ctx context.Context, traceID string) ([]json.RawMessage, error) {
+	var out struct {
+		Result struct {
+			ResourceSpans []json.RawMessage `json:"resourceSpans"`
+		} `json:"result"`
+	}
+	if err := c.get(ctx, "/api/v3/traces/"+url.PathEscape(traceID), nil, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Result.ResourceSpans) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrTraceNotFound, traceID)
+	}
+	return out.Result.ResourceSpans, nil
+}

@@ -7,6 +7,8 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -27,11 +29,34 @@ type Config struct {
 	// correlation IDs exist, but they are unsampled, and the sampled flag in
 	// traceparent tells every service downstream not to record either.
 	Disabled bool
+	// Logger hears, once, that spans are not exported because no collector
+	// is configured; nil discards it.
+	Logger *slog.Logger
+}
+
+// Exporting reports whether cfg names a collector: its own endpoint or one
+// of the standard variables. Without one the OTLP exporter would try
+// localhost:4318 and log "connection refused" at every batch, forever.
+func (cfg Config) Exporting() bool {
+	if cfg.Disabled {
+		return false
+	}
+	if cfg.OTLPEndpoint != "" {
+		return true
+	}
+	for _, v := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		if os.Getenv(v) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewTracerProvider returns a provider that samples everything its parent
-// did not decline and batches spans to OTLP/HTTP. The caller owns it and must
-// Shutdown it, or the last batch is lost.
+// did not decline and batches spans to OTLP/HTTP. With no collector
+// configured (see Config.Exporting) it exports nothing and says so once;
+// spans still get trace IDs, so correlation IDs exist and propagate. The
+// caller owns it and must Shutdown it, or the last batch is lost.
 func NewTracerProvider(ctx context.Context, cfg Config) (*sdktrace.TracerProvider, error) {
 	if cfg.ServiceName == "" {
 		return nil, fmt.Errorf("telemetry: service name is empty")
@@ -52,8 +77,15 @@ func NewTracerProvider(ctx context.Context, cfg Config) (*sdktrace.TracerProvide
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sampler)),
+		sdktrace.WithSpanProcessor(dtidStamper{}),
 	}
-	if !cfg.Disabled {
+	if !cfg.Disabled && !cfg.Exporting() {
+		if cfg.Logger != nil {
+			cfg.Logger.Info("no OTLP endpoint configured: spans are not exported (set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)",
+				slog.String("service", cfg.ServiceName))
+		}
+	}
+	if cfg.Exporting() {
 		var expOpts []otlptracehttp.Option
 		if cfg.OTLPEndpoint != "" {
 			expOpts = append(expOpts, otlptracehttp.WithEndpointURL(cfg.OTLPEndpoint+"/v1/traces"))

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -65,5 +67,45 @@ func TestPropagatorAcceptsJaegerHeader(t *testing.T) {
 	sc := trace.SpanContextFromContext(Propagator().Extract(context.Background(), carrier))
 	if got := sc.TraceID().String(); got != "00000000000000000000000000000abc" {
 		t.Fatalf("trace id from uber-trace-id = %s", got)
+	}
+}
+
+func TestEverySpanInheritsTheDTID(t *testing.T) {
+	tests := []struct {
+		name string
+		ctx  func(context.Context, trace.Tracer) context.Context
+		want string
+	}{
+		{"context", func(ctx context.Context, _ trace.Tracer) context.Context { return ids.WithDTID(ctx, "d-ctx") }, "d-ctx"},
+		{"baggage", func(ctx context.Context, _ trace.Tracer) context.Context {
+			m, _ := baggage.NewMemberRaw(ids.BaggageDTID, "d-bag")
+			b, _ := baggage.New(m)
+			return baggage.ContextWithBaggage(ctx, b)
+		}, "d-bag"},
+		{"parent_span", func(ctx context.Context, tr trace.Tracer) context.Context {
+			ctx, _ = tr.Start(ctx, "server", trace.WithAttributes(attribute.String(ids.AttrDTID, "d-parent")))
+			return ctx
+		}, "d-parent"},
+		{"none", func(ctx context.Context, _ trace.Tracer) context.Context { return ctx }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp, err := NewTracerProvider(t.Context(), Config{ServiceName: "test", OTLPEndpoint: "", Disabled: false})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tp.Shutdown(context.Background())
+			tr := tp.Tracer("test")
+			_, span := tr.Start(tt.ctx(t.Context(), tr), "HTTP POST")
+			got := ""
+			for _, kv := range span.(sdktrace.ReadOnlySpan).Attributes() {
+				if kv.Key == ids.AttrDTID {
+					got = kv.Value.AsString()
+				}
+			}
+			if got != tt.want {
+				t.Errorf("dtid = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

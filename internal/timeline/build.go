@@ -29,7 +29,7 @@ type Sources struct {
 // silently drops a step. It is a pure function of its sources.
 func Build(src Sources) Timeline {
 	c := classify(src.Traces, src.Links)
-	tl := Timeline{DTID: src.DTID, Status: "unknown", Hops: c.hops, Orchestration: c.orchestration, Other: c.other}
+	tl := Timeline{DTID: src.DTID, Status: "unknown", Hops: c.hops, Orchestration: c.orchestration, Other: c.other, Traces: src.Traces}
 	slices.SortStableFunc(tl.Hops, func(a, b Hop) int {
 		if n := a.Start.Compare(b.Start); n != 0 {
 			return n

@@ -8,6 +8,7 @@ package timeline
 import (
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -55,6 +56,9 @@ type Timeline struct {
 	// Notes say what is missing and why: a hop not (yet) in Jaeger, a
 	// workflow Temporal no longer knows.
 	Notes []string `json:"notes,omitempty"`
+	// Traces are the traces the timeline was built from, whole, for views
+	// that draw the spans inside each hop.
+	Traces []jaegerquery.Trace `json:"-"`
 }
 
 // Workflow is the saga's run in Temporal.
@@ -124,6 +128,28 @@ type Links struct {
 	JaegerURL     string // e.g. http://127.0.0.1:16686
 	TemporalUIURL string // e.g. http://127.0.0.1:8233
 	Namespace     string
+	// JaegerUI says the Jaeger at JaegerURL serves its UI (the official
+	// images do; the one built from the Go module serves a placeholder):
+	// views then link there too, beside their own trace view.
+	JaegerUI bool
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TraceIDs lists every trace of the transaction that Jaeger holds: the
+// orchestration trace, the hops in start order, then the other traces.
+func (tl Timeline) TraceIDs() []string {
+	var out []string
+	if tl.Orchestration != nil {
+		out = append(out, tl.Orchestration.TraceID)
+	}
+	for _, h := range tl.Hops {
+		if h.InJaeger {
+			out = append(out, h.CorrelationID)
+		}
+	}
+	for _, o := range tl.Other {
+		out = append(out, o.TraceID)
+	}
+	return out
+}
