@@ -116,6 +116,22 @@ func TestTraceExportAndCheck(t *testing.T) {
 		t.Logf("\n%s", stdout)
 	})
 
+	// A saga the Temporal CLI started carries no DTID in baggage; the
+	// worker tags its orchestration spans with the DTID of its workflow
+	// ID (without that, dtid-tagged failed here).
+	t.Run("check_passes_on_a_saga_the_temporal_cli_started", func(t *testing.T) {
+		wfID := "cli-" + ids.NewDTID()
+		in := sagaInput(wfID)
+		in.DTID = ""
+		if err := startFromCLI(t, wfID, in); err != nil {
+			t.Fatalf("saga started from the CLI failed: %v", err)
+		}
+		stdout, stderr, code := sagatraceCheck(t, bin, wfID)
+		if code != 0 || !strings.Contains(stdout, "PASS  dtid-tagged") {
+			t.Fatalf("--check exited %d:\n%s%s", code, stdout, stderr)
+		}
+	})
+
 	t.Run("check_fails_on_a_broken_ledger", func(t *testing.T) {
 		broken := compensatedSaga(t)
 		chargeBehindTheSagasBack(t, broken.DTID)

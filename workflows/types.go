@@ -5,6 +5,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -48,6 +49,16 @@ var SagaStatusSearchAttribute = temporal.NewSearchAttributeKeyKeyword(ids.Search
 // same DTID always maps to the same workflow, so starting it twice cannot
 // charge twice.
 func WorkflowID(dtid string) string { return WorkflowIDPrefix + dtid }
+
+// DTIDOfWorkflowID is the DTID a saga's workflow ID owns, for telemetry of
+// a saga whose start carried no DTID: the ID less WorkflowIDPrefix, or the
+// ID itself (a saga the Temporal CLI started without a dtid). A saga
+// refuses any other DTID; the one case it names wrongly is a CLI start
+// under an ID that begins with WorkflowIDPrefix and no dtid (that saga's
+// DTID is the whole ID).
+func DTIDOfWorkflowID(workflowID string) string {
+	return strings.TrimPrefix(workflowID, WorkflowIDPrefix)
+}
 
 // Status of a saga, as returned by the saga_state query and in Result.
 type Status string

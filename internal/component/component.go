@@ -24,6 +24,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/workflows"
 )
 
 // Common is what every component needs to be observed.
@@ -105,7 +106,10 @@ func (c Common) observe(ctx context.Context, r *Running) (*slog.Logger, *sdktrac
 // dialTemporal connects r to Temporal, traced with tp, and closes the
 // client when r stops.
 func dialTemporal(ctx context.Context, r *Running, address, namespace string, tlsFiles temporalclient.TLS, tp trace.TracerProvider, logger *slog.Logger) (client.Client, error) {
-	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger, TLS: tlsFiles})
+	tc, err := temporalclient.Dial(ctx, temporalclient.Options{
+		Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger, TLS: tlsFiles,
+		DTIDOfWorkflow: workflows.DTIDOfWorkflowID,
+	})
 	if err != nil {
 		return nil, err
 	}

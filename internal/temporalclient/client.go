@@ -28,20 +28,25 @@ type Options struct {
 	Namespace      string
 	TracerProvider trace.TracerProvider
 	Logger         *slog.Logger
+	// DTIDOfWorkflow, when set, names the DTID of a workflow from its ID,
+	// for the spans of a saga started without the DTID in its baggage (by
+	// `temporal workflow start`): the saga worker sets it, so a search by
+	// dtid finds those orchestration spans too.
+	DTIDOfWorkflow func(workflowID string) string
 	// TLS is the client's mTLS material; zero: plaintext.
 	TLS TLS
 }
 
 // Dial connects to Temporal and checks that the frontend answers.
 func Dial(ctx context.Context, opts Options) (client.Client, error) {
-	tracingInterceptor, err := tracing.NewTracingInterceptor(tracing.TracerOptions{
-		Tracer:            opts.TracerProvider.Tracer("go.temporal.io/sdk"),
-		TextMapPropagator: telemetry.Propagator(),
-		SpanStarter:       startTaggedSpan,
-	})
+	tracer, err := newTracer(opts.TracerProvider)
 	if err != nil {
-		return nil, fmt.Errorf("temporal tracing interceptor: %w", err)
+		return nil, err
 	}
+	if opts.DTIDOfWorkflow != nil {
+		tracer = workflowDTIDTracer{Tracer: tracer, dtidOf: opts.DTIDOfWorkflow}
+	}
+	tracingInterceptor := interceptor.NewTracingInterceptor(tracer)
 	tlsConfig, err := opts.TLS.Config()
 	if err != nil {
 		return nil, err
@@ -57,6 +62,20 @@ func Dial(ctx context.Context, opts Options) (client.Client, error) {
 		return nil, fmt.Errorf("dial temporal at %s (namespace %s): %w; is the server running? `sagatrace dev` starts one", opts.Address, opts.Namespace, err)
 	}
 	return c, nil
+}
+
+// newTracer is the SDK's OpenTelemetry tracer with the project's
+// propagator, starting spans tagged with the DTID of their baggage.
+func newTracer(tp trace.TracerProvider) (interceptor.Tracer, error) {
+	tracer, err := tracing.NewTracer(tracing.TracerOptions{
+		Tracer:            tp.Tracer("go.temporal.io/sdk"),
+		TextMapPropagator: telemetry.Propagator(),
+		SpanStarter:       startTaggedSpan,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal tracing interceptor: %w", err)
+	}
+	return tracer, nil
 }
 
 // compression is gzip, the SDK's default, except to a server on this
