@@ -107,14 +107,30 @@ func dialTemporal(ctx context.Context, r *Running, address, namespace string, tp
 // component's metrics on /metrics, until Stop, which lets in-flight
 // requests finish.
 func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) error {
+	ln, err := listen(r, addr)
+	if err != nil {
+		return err
+	}
+	serve(r, ln, h, logger)
+	return nil
+}
+
+// listen takes addr for r and sets r.Addr, before the handler exists when
+// the handler needs the address (the console's Host allowlist).
+func listen(r *Running, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
+	}
+	r.Addr = ln.Addr().String()
+	return ln, nil
+}
+
+// serve serves h and /metrics on ln until Stop.
+func serve(r *Running, ln net.Listener, h http.Handler, logger *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{}))
 	mux.Handle("/", h)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
-	}
-	r.Addr = ln.Addr().String()
 	srv := httpserver.New(mux, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -122,7 +138,6 @@ func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) err
 		}
 	}()
 	r.onStop(srv.Shutdown)
-	return nil
 }
 
 func newRunning(name string) *Running {

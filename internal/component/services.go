@@ -116,9 +116,9 @@ func ServiceNamed(name string) (Service, bool) {
 }
 
 // Registry is every audience and the scopes it checks: the ledger
-// services and scoring.
+// services, scoring, and the console a person logs in to.
 func Registry() auth.Registry {
-	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}}
+	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}, auth.AudienceConsole: {auth.ScopeConsoleRead, auth.ScopeSagasOperate}}
 	for _, s := range Services() {
 		r[s.Name] = s.Scopes
 	}

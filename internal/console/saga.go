@@ -14,6 +14,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -75,16 +76,17 @@ func (s *Server) serviceRows(ctx context.Context, dtid string, v *sagaView) {
 	wg.Wait()
 }
 
-// retryCompensation sends retry-compensation to a saga waiting in
+// retryCompensation retries the failing compensation of a saga waiting in
 // compensation_failed, then shows its page again (POST-redirect-GET). The
-// signal carries the DTID in baggage, so the operator's action is a trace
-// of the transaction too.
+// saga records the logged-in operator (the token's subject) as who acted,
+// and the update carries the DTID in baggage, so the operator's action is
+// a trace of the transaction too.
 func (s *Server) retryCompensation(w http.ResponseWriter, r *http.Request) error {
 	dtid, err := dtidOf(r)
 	if err != nil {
 		return err
 	}
-	ok, err := s.retryOne(r.Context(), dtid)
+	ok, err := s.retryOne(r.Context(), dtid, operatorName(r))
 	switch {
 	case err != nil:
 		return err
@@ -95,9 +97,9 @@ func (s *Server) retryCompensation(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// retryOne signals retry-compensation to the saga of dtid if its
-// saga_state says it is parked, and reports whether it did.
-func (s *Server) retryOne(ctx context.Context, dtid string) (bool, error) {
+// retryOne retries the compensation of the saga of dtid if its saga_state
+// says it is parked, and reports whether it did.
+func (s *Server) retryOne(ctx context.Context, dtid, operatorName string) (bool, error) {
 	saga, err := s.cfg.Sagas.Temporal.Saga(ctx, dtid)
 	if errors.Is(err, timeline.ErrNoWorkflow) {
 		return false, httpserver.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
@@ -108,20 +110,22 @@ func (s *Server) retryOne(ctx context.Context, dtid string) (bool, error) {
 	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
 		return false, nil
 	}
-	return true, s.signalRetry(ctx, dtid, saga.WorkflowID, saga.RunID)
+	return true, s.retry(ctx, dtid, saga.WorkflowID, operatorName)
 }
 
-// signalRetry sends retry-compensation to a parked saga, with the DTID in
-// baggage, so the operator's action is a trace of the transaction too.
-func (s *Server) signalRetry(ctx context.Context, dtid, workflowID, runID string) error {
+// retry sends the retry-compensation update (or, to a saga an earlier
+// build parked, the signal) as operatorName, with the DTID in baggage.
+func (s *Server) retry(ctx context.Context, dtid, workflowID, operatorName string) error {
 	ctx, err := temporalclient.WithDTIDBaggage(ctx, dtid)
 	if err != nil {
 		return httpserver.Internal(err)
 	}
-	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, workflowID, runID); err != nil {
+	out, err := operator.Act(ctx, s.cfg.Sagas.Temporal.Client, workflowID, workflows.UpdateRetryCompensation, workflows.OperatorRequest{Operator: operatorName})
+	if err != nil {
 		return &timeline.SourceError{Source: "Temporal", Err: err}
 	}
-	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", workflowID)
+	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", workflowID,
+		"operator", operatorName, "by_signal", out.BySignal, "status", out.State.Status)
 	return nil
 }
 
