@@ -152,9 +152,9 @@ func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkf
 
 type updateHandle struct{ encoded }
 
-func (updateHandle) WorkflowID() string                    { return "" }
-func (updateHandle) RunID() string                         { return "" }
-func (updateHandle) UpdateID() string                      { return "" }
+func (updateHandle) WorkflowID() string                     { return "" }
+func (updateHandle) RunID() string                          { return "" }
+func (updateHandle) UpdateID() string                       { return "" }
 func (h updateHandle) Get(_ context.Context, ptr any) error { return h.encoded.Get(ptr) }
 
 func (f *fakeTemporal) WorkflowService() workflowservice.WorkflowServiceClient {
