@@ -85,7 +85,7 @@ func (c ConsoleConfig) allowedHosts(addr string) []string {
 }
 
 // jaegerReadTimeout bounds one read of Jaeger's API by a console page.
-const jaegerReadTimeout = 10 * time.Second
+const jaegerReadTimeout = 10 * time.Second // within jaegerquery.DefaultTimeout: the console answers sooner
 
 // StartConsole serves the saga console. Its reads of the services are
 // traced like any client's (as service "console"); its reads of Jaeger
