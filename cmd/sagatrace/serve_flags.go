@@ -33,6 +33,10 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	if name != "console" {
 		fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
 	}
+	if name != "worker" {
+		fs.Float64Var(&common.PerIP.Rate, "ip-rate-limit", ratelimit.DefaultIPRate, "requests per second each client address (IPv6: each /64) may sustain, checked before authentication; more are answered 429 with Retry-After")
+		fs.IntVar(&common.PerIP.Burst, "ip-rate-burst", ratelimit.DefaultIPBurst, "requests each client address may send at once")
+	}
 	var svcAuth component.ServiceAuth
 	var clientAuth auth.ClientConfig
 	svc, isService := component.ServiceNamed(name)

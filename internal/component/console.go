@@ -145,7 +145,10 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 			_ = ln.Close()
 			return err
 		}
-		serve(r, ln, srv.Handler(), logger)
+		if err := serve(r, ln, srv.Handler(), cfg.Common, logger); err != nil {
+			_ = ln.Close()
+			return err
+		}
 		return nil
 	})
 }

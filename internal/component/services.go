@@ -228,7 +228,7 @@ func startService(ctx context.Context, name string, cfg ServiceConfig,
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		return serveHTTP(r, cfg.Listen, h, logger)
+		return serveHTTP(r, cfg.Listen, h, cfg.Common, logger)
 	})
 }
 
