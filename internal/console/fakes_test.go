@@ -146,7 +146,11 @@ func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkf
 	req, _ := opts.Args[0].(workflows.OperatorRequest)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.signals = append(f.signals, opts.UpdateName+" by "+req.Operator+" → "+opts.WorkflowID)
+	entry := opts.UpdateName + " by " + req.Operator + " → " + opts.WorkflowID
+	if req.Reason != "" {
+		entry += " (" + req.Reason + ")"
+	}
+	f.signals = append(f.signals, entry)
 	return updateHandle{encoded{s.state}}, nil
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -304,4 +305,56 @@ func readAll(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Resolving by hand needs sagas:operate and a reason; the saga records
+// the logged-in subject and the reason.
+func TestResolveCompensation(t *testing.T) {
+	tests := []struct {
+		name       string
+		dtid       string
+		reason     string
+		scopes     []string
+		wantStatus int
+		wantSent   []string
+	}{
+		{"records_who_and_why", "d-stuck", "refunded in the dashboard", nil, http.StatusSeeOther,
+			[]string{"resolve-compensation by alice → order-saga-d-stuck (refunded in the dashboard)"}},
+		{"needs_a_reason", "d-stuck", "  ", nil, http.StatusBadRequest, nil},
+		{"needs_sagas_operate", "d-stuck", "x", []string{auth.ScopeConsoleRead}, http.StatusForbidden, nil},
+		{"only_a_parked_saga", "d-comp", "x", nil, http.StatusConflict, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			if tt.scopes != nil {
+				g := operatorGrant
+				g.Scopes = tt.scopes
+				r.token = r.mint(t, g)
+			}
+			form := url.Values{"reason": {tt.reason}}
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.srv.URL+"/sagas/"+tt.dtid+"/resolve-compensation", strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: r.token})
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readAll(t, resp)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
+			}
+			if fmt.Sprint(r.temporal.signals) != fmt.Sprint(tt.wantSent) {
+				t.Errorf("sent %v, want %v", r.temporal.signals, tt.wantSent)
+			}
+			if tt.wantStatus == http.StatusSeeOther && resp.Header.Get("Location") != "/sagas/"+tt.dtid+"?resolved=1" {
+				t.Errorf("redirect to %q", resp.Header.Get("Location"))
+			}
+		})
+	}
 }

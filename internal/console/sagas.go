@@ -119,7 +119,9 @@ func (s *Server) retryParked(w http.ResponseWriter, r *http.Request) error {
 	g, ctx := errgroup.WithContext(r.Context())
 	g.SetLimit(batchRetryConcurrency)
 	for _, sg := range parked {
-		g.Go(func() error { return s.retry(ctx, sg.DTID, sg.WorkflowID, who) })
+		g.Go(func() error {
+			return s.act(ctx, sg.DTID, sg.WorkflowID, workflows.UpdateRetryCompensation, workflows.OperatorRequest{Operator: who})
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err

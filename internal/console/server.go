@@ -120,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /sagas", s.page(s.listSagas))
 	mux.Handle("GET /sagas/{dtid}", s.page(s.showSaga))
 	mux.Handle("POST /sagas/{dtid}/retry-compensation", s.page(s.operate(s.retryCompensation)))
+	mux.Handle("POST /sagas/{dtid}/resolve-compensation", s.page(s.operate(s.resolveCompensation)))
 	mux.Handle("POST /sagas/retry-parked", s.page(s.operate(s.retryParked)))
 	mux.Handle("GET /scoring", s.page(s.showScoring))
 	mux.Handle("GET /api/sagas/{dtid}", httpserver.HandlerFunc(s.sagaJSON))
