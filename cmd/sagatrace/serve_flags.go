@@ -116,7 +116,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 		fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the console's own bearer token for reading the services (audiences payment,order,scoring; scopes payments:read,orders:read,scores:read), "+
 			"re-read every 30 s; the console holds no private key: `sagatrace token --aud payment,order,scoring --scope payments:read,orders:read,scores:read --subject console --out FILE --renew` keeps it fresh")
-		fs.Func("allowed-host", "a Host the console answers to, name or name:port (repeatable); any other Host is refused with 421, which closes DNS rebinding. "+
+		fs.Func("allowed-host", "a Host the console answers to, name or name:port (repeatable, or comma-separated); any other Host is refused with 421, which closes DNS rebinding. "+
 			"Given once, the listening address, localhost and 127.0.0.1 on its port are allowed too (default: Host not checked)", func(v string) error {
 			cfg.AllowedHosts = append(cfg.AllowedHosts, auth.SplitList(v)...)
 			return nil
