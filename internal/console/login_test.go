@@ -179,19 +179,7 @@ func TestLogin(t *testing.T) {
 			r := newRig(t, "")
 			token := tt.token(r)
 			r.token = ""
-			form := url.Values{"token": {token}, "next": {tt.next}}
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.srv.URL+"/login", strings.NewReader(form.Encode()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Sec-Fetch-Site", cmp.Or(tt.site, "same-origin"))
-			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := readAll(t, resp)
+			resp, body := r.postForm(t, "/login", url.Values{"token": {token}, "next": {tt.next}}, cmp.Or(tt.site, "same-origin"))
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
 			}
@@ -332,20 +320,7 @@ func TestResolveCompensation(t *testing.T) {
 				g.Scopes = tt.scopes
 				r.token = r.mint(t, g)
 			}
-			form := url.Values{"reason": {tt.reason}}
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.srv.URL+"/sagas/"+tt.dtid+"/resolve-compensation", strings.NewReader(form.Encode()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Sec-Fetch-Site", "same-origin")
-			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: r.token})
-			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := readAll(t, resp)
+			resp, body := r.postForm(t, "/sagas/"+tt.dtid+"/resolve-compensation", url.Values{"reason": {tt.reason}}, "same-origin")
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
 			}
@@ -357,4 +332,25 @@ func TestResolveCompensation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// postForm posts form to path as a browser on site (Sec-Fetch-Site) does,
+// with the rig's session cookie when it has one, following no redirect.
+func (r *rig) postForm(t *testing.T, path string, form url.Values, site string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", site)
+	if r.token != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: r.token})
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readAll(t, resp)
 }
