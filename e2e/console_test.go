@@ -56,9 +56,9 @@ func TestConsoleDrawsTheHopsOfACompensatedSagaInABrowser(t *testing.T) {
 		cids = append(cids, h.CorrelationID)
 	}
 	tracesOf(t, res.DTID, cids...) // the page reads Jaeger once; make sure every hop is there
-	page := shared.stack.Console.URL() + "/sagas/" + res.DTID
+	page := "/sagas/" + res.DTID
 
-	doc := parseHTML(t, browse(t, "--dump-dom", page))
+	doc := parseHTML(t, browseLoggedIn(t, page, "--dump-dom"))
 	hops := elements(doc, "tr", "hop")
 	if len(hops) != len(res.Hops) {
 		t.Fatalf("the page draws %d hops, want %d", len(hops), len(res.Hops))
@@ -86,7 +86,7 @@ func TestConsoleDrawsTheHopsOfACompensatedSagaInABrowser(t *testing.T) {
 	}
 
 	t.Run("the_list_finds_it_by_dtid", func(t *testing.T) {
-		doc := parseHTML(t, browse(t, "--dump-dom", shared.stack.Console.URL()+"/sagas?dtid="+res.DTID))
+		doc := parseHTML(t, browseLoggedIn(t, "/sagas?dtid="+res.DTID, "--dump-dom"))
 		rows := elements(doc, "tr", "saga-row")
 		if len(rows) != 1 || attr(rows[0], "data-dtid") != res.DTID || !strings.Contains(text(rows[0]), "compensated") {
 			t.Errorf("list rows for dtid %s: %d, first %q", res.DTID, len(rows), text(firstOrNil(rows)))
@@ -97,7 +97,7 @@ func TestConsoleDrawsTheHopsOfACompensatedSagaInABrowser(t *testing.T) {
 
 	t.Run("scoring_page_refreshes_itself", func(t *testing.T) {
 		// Virtual time lets the page's 3-second refresh run without waiting.
-		doc := parseHTML(t, browse(t, "--virtual-time-budget=5000", "--dump-dom", shared.stack.Console.URL()+"/scoring"))
+		doc := parseHTML(t, browseLoggedIn(t, "/scoring", "--virtual-time-budget=10000", "--dump-dom"))
 		if findByID(doc, "leaderboard") == nil || findByID(doc, "lag") == nil {
 			t.Fatal("scoring page lacks the leaderboard or the lag table")
 		}

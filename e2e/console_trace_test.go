@@ -24,9 +24,9 @@ import (
 func TestConsoleTraceViewInABrowser(t *testing.T) {
 	chromium(t) // before the saga: fail fast, and say how to install it
 	res, charge, refund := traceViewSaga(t)
-	page := shared.stack.Console.URL() + "/traces/" + charge.CorrelationID
+	page := "/traces/" + charge.CorrelationID
 
-	doc := parseHTML(t, browse(t, "--dump-dom", page))
+	doc := parseHTML(t, browseLoggedIn(t, page, "--dump-dom"))
 	spans := elements(doc, "details", "span")
 	services := map[string]bool{}
 	for _, s := range spans {
@@ -53,7 +53,7 @@ func TestConsoleTraceViewInABrowser(t *testing.T) {
 	}
 
 	t.Run("saga_page_names_what_the_refund_undoes", func(t *testing.T) {
-		doc := parseHTML(t, browse(t, "--dump-dom", shared.stack.Console.URL()+"/sagas/"+res.DTID))
+		doc := parseHTML(t, browseLoggedIn(t, "/sagas/"+res.DTID, "--dump-dom"))
 		undo := elements(doc, "a", "undoes")
 		if len(undo) != 1 || attr(undo[0], "href") != "/traces/"+charge.CorrelationID || !strings.Contains(text(undo[0]), "payment.charge") {
 			t.Errorf("undo links %d, first %q → %q; want one to the charge %s", len(undo), text(firstOrNil(undo)), attr(firstOrNil(undo), "href"), charge.CorrelationID)
@@ -66,16 +66,16 @@ func TestConsoleTraceViewInABrowser(t *testing.T) {
 	t.Run("screenshot", func(t *testing.T) { screenshot(t, page, "console-trace.png", "1280,860") })
 }
 
-// screenshot takes a picture of page in Chromium and checks it is a PNG
+// screenshot takes a picture of the console page at path, logged in, in Chromium and checks it is a PNG
 // of 10 to 200 KB (the README's pictures stay small);
 // SAGATRACE_UPDATE_SCREENSHOT=1 writes it to docs/name, for the README.
-func screenshot(t *testing.T, page, name, size string) {
+func screenshot(t *testing.T, path, name, size string) {
 	t.Helper()
 	shot := filepath.Join(t.TempDir(), name)
 	if os.Getenv("SAGATRACE_UPDATE_SCREENSHOT") == "1" {
 		shot, _ = filepath.Abs(filepath.Join("..", "docs", name))
 	}
-	browse(t, "--screenshot="+shot, "--window-size="+size, page)
+	browseLoggedIn(t, path, "--screenshot="+shot, "--window-size="+size)
 	png, err := os.ReadFile(shot)
 	if err != nil || len(png) < 10_000 || len(png) > 200_000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Fatalf("screenshot %s: %d bytes (want a PNG of 10–200 KB), err %v", shot, len(png), err)

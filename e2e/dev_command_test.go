@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,12 +25,14 @@ type devRun struct {
 	temporalAddr string
 	paymentURL   string // base URL
 	keyFile      string // the issuer key the banner names
+	loginURL     string // the console login link the banner prints
 }
 
 var (
 	temporalLine = regexp.MustCompile(`Temporal\s+(127\.0\.0\.1:\d+)`)
 	paymentLine  = regexp.MustCompile(`payment\s+(http://127\.0\.0\.1:\d+)/v1/payments`)
 	keyLine      = regexp.MustCompile(`auth key\s+(\S+)`)
+	loginLine    = regexp.MustCompile(`log in\s+(http://127\.0\.0\.1:\d+/login#token=\S+)`)
 )
 
 // startDev runs the built binary with every port free and waits for its
@@ -66,11 +70,11 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 	}()
 	select {
 	case banner := <-ready:
-		m, p, k := temporalLine.FindStringSubmatch(banner), paymentLine.FindStringSubmatch(banner), keyLine.FindStringSubmatch(banner)
-		if m == nil || p == nil || k == nil {
-			t.Fatalf("banner lacks the Temporal address, the payment URL or the auth key:\n%s", banner)
+		m, p, k, l := temporalLine.FindStringSubmatch(banner), paymentLine.FindStringSubmatch(banner), keyLine.FindStringSubmatch(banner), loginLine.FindStringSubmatch(banner)
+		if m == nil || p == nil || k == nil || l == nil {
+			t.Fatalf("banner lacks the Temporal address, the payment URL, the auth key or the console login link:\n%s", banner)
 		}
-		return &devRun{cmd: cmd, temporalAddr: m[1], paymentURL: p[1], keyFile: k[1]}
+		return &devRun{cmd: cmd, temporalAddr: m[1], paymentURL: p[1], keyFile: k[1], loginURL: l[1]}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("sagatrace dev printed no banner within 2 minutes; its stderr:\n%s", stderr.String())
 	}
@@ -142,6 +146,7 @@ func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
 		!strings.Contains(body, `"state":"completed"`) {
 		t.Errorf("with a token from sagatrace token: %d %s, want 200 with the saga's payment", status, body)
 	}
+	first.requireConsoleLogin(t, "kept-across-restarts")
 	first.interrupt(t, dataDir)
 
 	second := startDev(t, bin, dataDir)
@@ -157,6 +162,43 @@ func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
 		t.Errorf("a token of the first run after a restart: %d %s, want 200", status, body)
 	}
 	second.interrupt(t, dataDir)
+}
+
+// requireConsoleLogin checks the console of a running `sagatrace dev`:
+// refused without a login, and listing dtid once logged in as the banner
+// says — its link's token posted to the login page, as the page's script
+// does.
+func (d *devRun) requireConsoleLogin(t *testing.T, dtid string) {
+	t.Helper()
+	base, token, _ := strings.Cut(d.loginURL, "/login#token=")
+	if status, ctype, _ := curl(t, base+"/sagas", ""); status != http.StatusUnauthorized || ctype != "application/problem+json" {
+		t.Errorf("the dev console without a login: %d %s, want 401 problem+json", status, ctype)
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 15 * time.Second}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/login",
+		strings.NewReader(url.Values{"token": {token}, "next": {"/sagas?dtid=" + dtid}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if resp, body := servicetest.Do(t, c, req); resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/sagas" {
+		t.Fatalf("login with the banner's link: %d at %s, want the list:\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	// Visibility is eventually consistent: the saga may show a moment later.
+	eventually(t, 30*time.Second, func() (bool, string) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/sagas?dtid="+dtid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := servicetest.Do(t, c, req) // with the session cookie
+		return resp.StatusCode == http.StatusOK && strings.Contains(body, `data-dtid="`+dtid+`"`),
+			"the logged-in list: " + resp.Status + " without " + dtid
+	})
 }
 
 // curl GETs url as curl would, with "Authorization: Bearer token" when

@@ -129,8 +129,9 @@ func TestComposeConfiguresSagatraceWithWhatTheBinaryReads(t *testing.T) {
 }
 
 // Every service checks tokens with the public key that the keygen one-shot
-// writes, on a volume both mount; the callers mint with its private key;
-// no service runs with --auth-disabled; and the services never mount the
+// writes, on a volume both mount; the worker mints with its private key;
+// no service runs with --auth-disabled; and the services and the console
+// (which checks logins and reads with a token file) never mount the
 // private key.
 func TestComposeNeverServesAnOpenAPI(t *testing.T) {
 	p := loadCompose(t)
@@ -173,7 +174,7 @@ func TestComposeNeverServesAnOpenAPI(t *testing.T) {
 			continue
 		}
 		switch component := svc.Command[1]; component {
-		case "payment", "order", "scoring":
+		case "payment", "order", "scoring", "console":
 			if env(svc, "SAGATRACE_AUTH_DISABLED") != "" {
 				t.Errorf("service %s sets SAGATRACE_AUTH_DISABLED", name)
 			}
@@ -183,7 +184,7 @@ func TestComposeNeverServesAnOpenAPI(t *testing.T) {
 			if volumeAt(svc, privFile) == privVol {
 				t.Errorf("service %s mounts the issuer's private key", name)
 			}
-		case "worker", "console":
+		case "worker":
 			if got := env(svc, "SAGATRACE_AUTH_KEY"); got != privFile || volumeAt(svc, got) != privVol {
 				t.Errorf("service %s: SAGATRACE_AUTH_KEY %q on volume %q, want keygen's %s on %s", name, got, volumeAt(svc, got), privFile, privVol)
 			}

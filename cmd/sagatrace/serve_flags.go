@@ -37,13 +37,17 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	if name != "console" {
 		fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
 	}
+	if name != "worker" {
+		fs.Float64Var(&common.PerIP.Rate, "ip-rate-limit", ratelimit.DefaultIPRate, "requests per second each client address (IPv6: each /64) may sustain, checked before authentication; more are answered 429 with Retry-After")
+		fs.IntVar(&common.PerIP.Burst, "ip-rate-burst", ratelimit.DefaultIPBurst, "requests each client address may send at once")
+	}
 	var svcAuth component.ServiceAuth
 	var clientAuth auth.ClientConfig
 	svc, isService := component.ServiceNamed(name)
 	switch {
-	case isService || name == "scoring":
+	case isService || name == "scoring" || name == "console":
 		defineServiceAuth(fs, &svcAuth)
-	case name == "worker" || name == "console":
+	case name == "worker":
 		defineClientAuth(fs, &clientAuth, "")
 	}
 	if isService {
@@ -121,8 +125,15 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
+		fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the console's own bearer token for reading the services (audiences payment,order,scoring; scopes payments:read,orders:read,scores:read), "+
+			"re-read every 30 s; the console holds no private key: `sagatrace token --aud payment,order,scoring --scope payments:read,orders:read,scores:read --subject console --out FILE --renew` keeps it fresh")
+		fs.Func("allowed-host", "a Host the console answers to, name or name:port (repeatable, or comma-separated); any other Host is refused with 421, which closes DNS rebinding. "+
+			"Given once, the listening address, localhost and 127.0.0.1 on its port are allowed too (default: Host not checked)", func(v string) error {
+			cfg.AllowedHosts = append(cfg.AllowedHosts, auth.SplitList(v)...)
+			return nil
+		})
 		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth, cfg.TemporalTLS = *common, clientAuth, *temporalTLS
+			cfg.Common, cfg.Login, cfg.TemporalTLS = *common, svcAuth, *temporalTLS
 			cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
 			if err := cfg.Validate(); err != nil {
 				return nil, usageError{err.Error()}

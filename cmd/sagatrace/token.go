@@ -35,6 +35,9 @@ Audiences and the scopes they check:
   payment   payments:write (charge), payments:refund, payments:read, faults:inject
   order     orders:write (create), orders:cancel, orders:read, faults:inject
   scoring   scores:read
+  console   console:read (log in to the console, see its pages),
+            sagas:operate (its operator actions: retry-compensation,
+            resolve-compensation, the batch retry)
 faults:inject lets a request's X-Sagatrace-Faults plan count, on a service
 started with faults enabled. By default the key is the one ` + "`sagatrace dev`" + ` keeps
 in its data dir.
@@ -45,14 +48,15 @@ writes a new one at half the token's lifetime until stopped: how a service
 that must not hold the private key gets its token (the order service's for
 reading payments, --payment-token-file), as compose.yaml's order-token does.`
 
-const tokenExample = `  curl -H "Authorization: Bearer $(go run ./cmd/sagatrace token --aud payment --scope payments:read)" http://127.0.0.1:8081/v1/payments
+const tokenExample = `  sagatrace token --aud console --scope console:read,sagas:operate --subject alice --ttl 8h   # paste it into the console's login page
+  curl -H "Authorization: Bearer $(go run ./cmd/sagatrace token --aud payment --scope payments:read)" http://127.0.0.1:8081/v1/payments
   sagatrace token --aud payment --scope payments:read --subject order --ttl 10m --out /tokens/payment.token --renew
   sagatrace token --aud payment,order --scope payments:write,payments:refund,payments:read,orders:write,orders:cancel,orders:read --subject saga-worker --ttl 24h --key /keys/issuer.key`
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token --aud AUDIENCE --scope SCOPE [flags]", tokenSynopsis, tokenExample, stderr)
 	var g auth.Grant
-	fs.Func("aud", "service the token is for: payment, order or scoring (repeatable, or comma-separated)", func(v string) error {
+	fs.Func("aud", "service the token is for: payment, order, scoring or console (repeatable, or comma-separated)", func(v string) error {
 		g.Audience = append(g.Audience, auth.SplitList(v)...)
 		return nil
 	})
@@ -106,9 +110,9 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 const keygenSynopsis = `Makes the Ed25519 key pair of the token issuer, unless the private key file
 exists already (then it is kept, and the public key file rewritten from it):
-the private key (mode 0600) goes to whoever mints tokens — the worker and the
-console (--auth-key), ` + "`sagatrace token`" + ` —, the public key to every service
-(--auth-public-key). ` + "`sagatrace dev`" + ` does this itself in its data dir.
+the private key (mode 0600) goes to whoever mints tokens — the worker
+(--auth-key), ` + "`sagatrace token`" + ` —, the public key to every service and the
+console (--auth-public-key). ` + "`sagatrace dev`" + ` does this itself in its data dir.
 
 Tokens name their key by its ID (kid, the RFC 7638 thumbprint of the public
 key, printed here), so keys rotate without downtime: make a new pair, add its

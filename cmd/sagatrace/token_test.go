@@ -157,3 +157,26 @@ func TestServeOrderNeedsThePaymentService(t *testing.T) {
 		})
 	}
 }
+
+// An operator mints a console login with `sagatrace token`: audience
+// console, console:read and sagas:operate, verified as the console does.
+func TestTokenMintsAConsoleLogin(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "issuer.key"), filepath.Join(dir, "issuer.pub")
+	kp, err := auth.EnsureKeyPair(priv, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--key", priv, "--aud", "console", "--scope", "console:read,sagas:operate", "--subject", "alice", "--ttl", "8h"}, &stdout, &stderr); err != nil {
+		t.Fatalf("token: %v\n%s", err, stderr.String())
+	}
+	v, err := auth.NewVerifier(auth.Config{Keys: auth.NewKeySet(kp.Public)}, auth.AudienceConsole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.Verify(strings.TrimSpace(stdout.String()))
+	if err != nil || c.Subject != "alice" || !c.Has(auth.ScopeConsoleRead) || !c.Has(auth.ScopeSagasOperate) {
+		t.Errorf("console token verifies as %+v, %v", c, err)
+	}
+}

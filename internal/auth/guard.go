@@ -134,6 +134,9 @@ func (g *Guard) authenticate(w http.ResponseWriter, r *http.Request, scope strin
 	return c, nil
 }
 
+// BearerToken returns the token of r's "Authorization: Bearer" header.
+func BearerToken(r *http.Request) (string, bool) { return bearer(r.Header.Get("Authorization")) }
+
 // bearer returns the token of an "Authorization: Bearer <token>" header
 // (the scheme is case-insensitive, RFC 9110 §11.1).
 func bearer(header string) (string, bool) {

@@ -28,6 +28,16 @@ import (
 // plans checks it.
 const ScopeFaultsInject = "faults:inject"
 
+// The console's audience and scopes: a person logs in to the console with
+// a token for AudienceConsole; console:read shows its pages, and the
+// operator actions (retry-compensation, resolve-compensation, the batch
+// retry) need sagas:operate as well.
+const (
+	AudienceConsole   = "console"
+	ScopeConsoleRead  = "console:read"
+	ScopeSagasOperate = "sagas:operate"
+)
+
 // DefaultIssuer is the iss claim when none is configured.
 const DefaultIssuer = "sagatrace"
 

@@ -37,7 +37,7 @@ func (g Grant) Validate() error {
 		errs = append(errs, errors.New("a token needs a subject (who calls)"))
 	}
 	if len(g.Audience) == 0 {
-		errs = append(errs, errors.New("a token needs an audience (payment, order or scoring)"))
+		errs = append(errs, errors.New("a token needs an audience (payment, order, scoring or console)"))
 	}
 	for _, a := range g.Audience {
 		if strings.TrimSpace(a) == "" {
@@ -122,6 +122,8 @@ func randomID() string {
 type Caller struct {
 	Subject string
 	Scopes  []string
+	// Expires is when the token stops verifying (zero for Anonymous).
+	Expires time.Time
 	// unrestricted marks the anonymous caller of a service whose
 	// authentication was disabled on purpose: it may do everything.
 	unrestricted bool
@@ -237,7 +239,7 @@ func (v *Verifier) Verify(token string) (Caller, error) {
 	if err := v.checkLifetime(c.RegisteredClaims); err != nil {
 		return Caller{}, err
 	}
-	return Caller{Subject: c.Subject, Scopes: strings.Fields(c.Scope)}, nil
+	return Caller{Subject: c.Subject, Scopes: strings.Fields(c.Scope), Expires: c.ExpiresAt.Time}, nil
 }
 
 // checkLifetime refuses a token that lives longer than the maximum: exp −

@@ -5,6 +5,7 @@
 package component
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagatrace/sagatrace/internal/httpserver"
+	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -36,6 +38,21 @@ type Common struct {
 	// FaultsEnabled lets the component honour fault plans from drills. Off
 	// unless asked for: production must not let a header break it.
 	FaultsEnabled bool
+	// PerIP bounds each client address of an HTTP component, before
+	// authentication; zero fields are ratelimit.DefaultIPRate and
+	// DefaultIPBurst.
+	PerIP ratelimit.Config
+}
+
+// ipLimiter is the per-address limiter of c's HTTP server.
+func (c Common) ipLimiter() (*ratelimit.Limiter, error) {
+	cfg := c.PerIP
+	cfg.Rate, cfg.Burst = cmp.Or(cfg.Rate, ratelimit.DefaultIPRate), cmp.Or(cfg.Burst, ratelimit.DefaultIPBurst)
+	l, err := ratelimit.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--ip-rate-limit / --ip-rate-burst: %w", err)
+	}
+	return l, nil
 }
 
 // Running is a started component.
@@ -120,16 +137,40 @@ func dialTemporal(ctx context.Context, r *Running, address, namespace string, tl
 // serveHTTP listens on addr (":0" picks a free port) and serves h, and the
 // component's metrics on /metrics, until Stop, which lets in-flight
 // requests finish.
-func serveHTTP(r *Running, addr string, h http.Handler, logger *slog.Logger) error {
+func serveHTTP(r *Running, addr string, h http.Handler, c Common, logger *slog.Logger) error {
+	ln, err := listen(r, addr)
+	if err != nil {
+		return err
+	}
+	if err := serve(r, ln, h, c, logger); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	return nil
+}
+
+// listen takes addr for r and sets r.Addr, before the handler exists when
+// the handler needs the address (the console's Host allowlist).
+func listen(r *Running, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
+	}
+	r.Addr = ln.Addr().String()
+	return ln, nil
+}
+
+// serve serves h and /metrics on ln until Stop, each client address
+// limited to c.PerIP before anything else.
+func serve(r *Running, ln net.Listener, h http.Handler, c Common, logger *slog.Logger) error {
+	limiter, err := c.ipLimiter()
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{}))
 	mux.Handle("/", h)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("%s: listen on %s: %w (is another process using the port? pick another with its --*-port flag)", r.Name, addr, err)
-	}
-	r.Addr = ln.Addr().String()
-	srv := httpserver.New(mux, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
+	srv := httpserver.New(limiter.PerIP(mux), slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.fail(fmt.Errorf("%s: serve: %w", r.Name, err))

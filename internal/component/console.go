@@ -3,7 +3,10 @@ package component
 import (
 	"cmp"
 	"context"
+	"errors"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,20 +46,52 @@ type ConsoleConfig struct {
 	PaymentURL    string
 	OrderURL      string
 	ScoringURL    string
-	// Auth is where the console's tokens (read scopes only) come from.
-	Auth auth.ClientConfig
+	// Login is how the console checks the tokens people log in with
+	// (audience console): the issuer's public keys, never its private key.
+	Login ServiceAuth
+	// TokenFile holds the console's own token for reading the services
+	// (--token-file): audiences payment, order and scoring with their read
+	// scopes only, kept fresh by whoever holds the private key.
+	TokenFile string
+	// CheckHost refuses requests whose Host is not the listening address,
+	// localhost or 127.0.0.1 on its port, or one of AllowedHosts (421).
+	// AllowedHosts given turn it on.
+	CheckHost    bool
+	AllowedHosts []string
 }
 
 // Validate reports every missing setting at once.
 func (c ConsoleConfig) Validate() error {
-	return required("console",
+	return errors.Join(required("console",
 		setting{"--listen", c.Listen}, setting{"--temporal-address", c.TemporalAddress}, setting{"--namespace", c.Namespace},
 		setting{"--jaeger-url", c.JaegerURL}, setting{"--payment-url", c.PaymentURL}, setting{"--order-url", c.OrderURL},
-		setting{"--scoring-url", c.ScoringURL})
+		setting{"--scoring-url", c.ScoringURL}), c.Login.check("console"))
+}
+
+// ConsoleReadScopes are what the console's own token (TokenFile) must
+// grant, by audience: reads, nothing else.
+func ConsoleReadScopes() map[string]string {
+	return map[string]string{paymentapi.Audience: paymentapi.ScopeRead, orderapi.Audience: orderapi.ScopeRead, scoringapi.Audience: scoringapi.ScopeRead}
+}
+
+// allowedHosts is the Host allowlist of a console listening on addr: addr
+// itself, localhost and 127.0.0.1 on its port, and the configured names.
+func (c ConsoleConfig) allowedHosts(addr string) []string {
+	if !c.CheckHost && len(c.AllowedHosts) == 0 {
+		return nil
+	}
+	hosts := slices.Clone(c.AllowedHosts)
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			hosts = append(hosts, addr)
+		}
+		hosts = append(hosts, net.JoinHostPort("localhost", port), net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port))
+	}
+	return hosts
 }
 
 // jaegerReadTimeout bounds one read of Jaeger's API by a console page.
-const jaegerReadTimeout = 10 * time.Second
+const jaegerReadTimeout = 10 * time.Second // within jaegerquery.DefaultTimeout: the console answers sooner
 
 // StartConsole serves the saga console. Its reads of the services are
 // traced like any client's (as service "console"); its reads of Jaeger
@@ -77,10 +112,29 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 		}
 		linkURL := cmp.Or(cfg.JaegerLinkURL, cfg.JaegerURL)
 		links := timeline.Links{JaegerURL: strings.TrimRight(linkURL, "/"), TemporalUIURL: strings.TrimRight(cfg.TemporalUIURL, "/"), Namespace: cfg.Namespace, JaegerUI: cfg.JaegerUI}
-		creds, err := credentials(r.Name, cfg.Auth, logger)
+		login, err := cfg.Login.load(r.Name, logger)
 		if err != nil {
 			return err
 		}
+		var verifier *auth.Verifier
+		if !login.Disabled {
+			if verifier, err = auth.NewVerifier(login, auth.AudienceConsole); err != nil {
+				return err
+			}
+		}
+		creds, err := credentials(r.Name, auth.ClientConfig{TokenFile: cfg.TokenFile}, logger)
+		if err != nil {
+			return err
+		}
+		ln, err := listen(r, cfg.Listen)
+		if err != nil {
+			return err
+		}
+		hosts := cfg.allowedHosts(r.Addr)
+		if hosts == nil {
+			logger.Warn("the Host header is not checked (no --allowed-host): a console reachable through DNS rebinding relies on its login alone")
+		}
+		read := ConsoleReadScopes()
 		hc := httpclient.NewHTTPClient(tp, telemetry.Propagator())
 		srv, err := console.NewServer(console.Config{
 			Sagas: &timeline.Fetcher{
@@ -88,14 +142,19 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 				Jaeger:   &jaegerquery.Client{BaseURL: strings.TrimRight(cfg.JaegerURL, "/"), HTTP: &http.Client{Timeout: jaegerReadTimeout}},
 				Links:    links, Logger: logger,
 			},
-			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, paymentapi.ScopeRead)),
-			Orders:   orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, orderapi.ScopeRead)),
-			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: creds.Client(hc, scoringapi.Audience, scoringapi.ScopeRead)},
-			Logger:   logger,
+			Payments: paymentapi.NewClient(cfg.PaymentURL, creds.Client(hc, paymentapi.Audience, read[paymentapi.Audience])),
+			Orders:   orderapi.NewClient(cfg.OrderURL, creds.Client(hc, orderapi.Audience, read[orderapi.Audience])),
+			Scoring:  &console.ScoringClient{BaseURL: strings.TrimRight(cfg.ScoringURL, "/"), HTTP: creds.Client(hc, scoringapi.Audience, read[scoringapi.Audience])},
+			Logger:   logger, Verifier: verifier, AuthDisabled: login.Disabled, AllowedHosts: hosts,
 		})
 		if err != nil {
+			_ = ln.Close()
 			return err
 		}
-		return serveHTTP(r, cfg.Listen, srv.Handler(), logger)
+		if err := serve(r, ln, srv.Handler(), cfg.Common, logger); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		return nil
 	})
 }

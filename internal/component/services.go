@@ -117,9 +117,9 @@ func ServiceNamed(name string) (Service, bool) {
 }
 
 // Registry is every audience and the scopes it checks: the ledger
-// services and scoring.
+// services, scoring, and the console a person logs in to.
 func Registry() auth.Registry {
-	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}}
+	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}, auth.AudienceConsole: {auth.ScopeConsoleRead, auth.ScopeSagasOperate}}
 	for _, s := range Services() {
 		r[s.Name] = s.Scopes
 	}
@@ -229,7 +229,7 @@ func startService(ctx context.Context, name string, cfg ServiceConfig,
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		return serveHTTP(r, cfg.Listen, h, logger)
+		return serveHTTP(r, cfg.Listen, h, cfg.Common, logger)
 	})
 }
 

@@ -43,7 +43,7 @@ type fakeSaga struct {
 func (s fakeSaga) workflowID() string { return workflows.WorkflowID(s.dtid) }
 
 // fakeTemporal answers the few calls the console makes, from fakeSagas,
-// and records the queries and signals it gets. Any other call panics
+// and records the queries, signals and updates it gets. Any other call panics
 // through the nil embedded client: the test did not expect it.
 type fakeTemporal struct {
 	client.Client
@@ -135,6 +135,31 @@ func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, _, signal s
 	f.signals = append(f.signals, signal+" → "+workflowID)
 	return nil
 }
+
+// UpdateWorkflow records an operator update, with who sent it, and
+// answers with the saga's state.
+func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	s, ok := f.find(opts.WorkflowID)
+	if !ok {
+		return nil, serviceerror.NewNotFound("workflow not found: " + opts.WorkflowID)
+	}
+	req, _ := opts.Args[0].(workflows.OperatorRequest)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	entry := opts.UpdateName + " by " + req.Operator + " → " + opts.WorkflowID
+	if req.Reason != "" {
+		entry += " (" + req.Reason + ")"
+	}
+	f.signals = append(f.signals, entry)
+	return updateHandle{encoded{s.state}}, nil
+}
+
+type updateHandle struct{ encoded }
+
+func (updateHandle) WorkflowID() string                     { return "" }
+func (updateHandle) RunID() string                          { return "" }
+func (updateHandle) UpdateID() string                       { return "" }
+func (h updateHandle) Get(_ context.Context, ptr any) error { return h.encoded.Get(ptr) }
 
 func (f *fakeTemporal) WorkflowService() workflowservice.WorkflowServiceClient {
 	return fakeService{f: f}

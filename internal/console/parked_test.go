@@ -51,7 +51,7 @@ func TestSagaListFiltersBySagaStatus(t *testing.T) {
 	}
 }
 
-// The batch retry signals every listed saga that its own state says is
+// The batch retry retries every listed saga that its own state says is
 // parked, and only those; a POST from another site is refused.
 func TestRetryEveryParkedSaga(t *testing.T) {
 	tests := []struct {
@@ -59,7 +59,7 @@ func TestRetryEveryParkedSaga(t *testing.T) {
 		wantStatus  int
 		wantSignals []string
 	}{
-		{"same-origin", http.StatusSeeOther, []string{workflows.SignalRetryCompensation + " → order-saga-d-stuck"}},
+		{"same-origin", http.StatusSeeOther, []string{workflows.UpdateRetryCompensation + " by alice → order-saga-d-stuck"}},
 		{"cross-site", http.StatusForbidden, nil},
 	}
 	for _, tt := range tests {

@@ -13,7 +13,7 @@ import (
 )
 
 // pageNames are the templates, each rendered inside layout.html.
-var pageNames = []string{"sagas", "saga", "scoring", "error", "trace"}
+var pageNames = []string{"sagas", "saga", "scoring", "error", "trace", "login"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -38,6 +40,7 @@ type sagaView struct {
 	// CanRetry offers the retry-compensation button.
 	CanRetry  bool
 	Signalled bool
+	Resolved  bool
 }
 
 // showSaga draws one DTID's timeline, its state and its service rows. It
@@ -53,7 +56,7 @@ func (s *Server) showSaga(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := sagaView{TL: tl, Hops: hopViews(tl), Ticks: ticks(tl.Duration), ByCorrelation: hopIndex(tl), JaegerURL: s.cfg.Sagas.Links.JaegerURL,
 		CanRetry:  tl.Status == string(workflows.StatusCompensationFailed),
-		Signalled: r.URL.Query().Get("signalled") == "1"}
+		Signalled: r.URL.Query().Get("signalled") == "1", Resolved: r.URL.Query().Get("resolved") == "1"}
 	v.Orchestration = expandHops(v.Hops, tl)
 	for i := range v.Hops {
 		v.Hops[i].JaegerUI = jaegerUIHref(s.cfg.Sagas.Links, v.Hops[i].CorrelationID)
@@ -86,53 +89,67 @@ func (s *Server) serviceRows(ctx context.Context, dtid string, v *sagaView) {
 	wg.Wait()
 }
 
-// retryCompensation sends retry-compensation to a saga waiting in
+// retryCompensation retries the failing compensation of a saga waiting in
 // compensation_failed, then shows its page again (POST-redirect-GET). The
-// signal carries the DTID in baggage, so the operator's action is a trace
-// of the transaction too.
+// saga records the logged-in operator (the token's subject) as who acted,
+// and the update carries the DTID in baggage, so the operator's action is
+// a trace of the transaction too.
 func (s *Server) retryCompensation(w http.ResponseWriter, r *http.Request) error {
+	return s.actOnParked(w, r, workflows.UpdateRetryCompensation, "", "signalled")
+}
+
+// resolveCompensation marks the failing compensation of a parked saga as
+// done by hand, with the operator's reason, and lets the saga go on.
+func (s *Server) resolveCompensation(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginForm)
+	if err := r.ParseForm(); err != nil {
+		return httpserver.Invalid(httpapi.TypeInvalidField, "the form could not be read: "+err.Error())
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		return httpserver.Invalid(httpapi.TypeInvalidField, "resolving by hand needs a reason: say what was done instead of the compensation")
+	}
+	return s.actOnParked(w, r, workflows.UpdateResolveCompensation, reason, "resolved")
+}
+
+// actOnParked sends update to the saga of the request's DTID if its
+// saga_state says it is parked (409 otherwise), as the logged-in
+// operator, and shows its page again with flag set (POST-redirect-GET).
+func (s *Server) actOnParked(w http.ResponseWriter, r *http.Request, update, reason, flag string) error {
 	dtid, err := dtidOf(r)
 	if err != nil {
 		return err
 	}
-	ok, err := s.retryOne(r.Context(), dtid)
+	saga, err := s.cfg.Sagas.Temporal.Saga(r.Context(), dtid)
 	switch {
+	case errors.Is(err, timeline.ErrNoWorkflow):
+		return httpserver.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
 	case err != nil:
 		return err
-	case !ok:
-		return httpserver.Conflict("not-waiting-for-operator", "saga "+dtid+" is not in compensation_failed: nothing to retry")
+	case saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed:
+		return httpserver.Conflict("not-waiting-for-operator", "saga "+dtid+" is not in compensation_failed: nothing to "+strings.TrimSuffix(update, "-compensation"))
 	}
-	http.Redirect(w, r, "/sagas/"+url.PathEscape(dtid)+"?signalled=1", http.StatusSeeOther)
+	if err := s.act(r.Context(), dtid, saga.WorkflowID, update, workflows.OperatorRequest{Operator: operatorName(r), Reason: reason}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/sagas/"+url.PathEscape(dtid)+"?"+flag+"=1", http.StatusSeeOther)
 	return nil
 }
 
-// retryOne signals retry-compensation to the saga of dtid if its
-// saga_state says it is parked, and reports whether it did.
-func (s *Server) retryOne(ctx context.Context, dtid string) (bool, error) {
-	saga, err := s.cfg.Sagas.Temporal.Saga(ctx, dtid)
-	if errors.Is(err, timeline.ErrNoWorkflow) {
-		return false, httpserver.NotFound("unknown-dtid", "Temporal has no saga with DTID "+dtid)
-	}
-	if err != nil {
-		return false, err
-	}
-	if saga.State == nil || saga.State.Status != workflows.StatusCompensationFailed {
-		return false, nil
-	}
-	return true, s.signalRetry(ctx, dtid, saga.WorkflowID, saga.RunID)
-}
-
-// signalRetry sends retry-compensation to a parked saga, with the DTID in
-// baggage, so the operator's action is a trace of the transaction too.
-func (s *Server) signalRetry(ctx context.Context, dtid, workflowID, runID string) error {
+// act sends an operator update (a retry to a saga an earlier build parked
+// goes as the signal) with the DTID in baggage, and waits for the saga's
+// answer.
+func (s *Server) act(ctx context.Context, dtid, workflowID, update string, req workflows.OperatorRequest) error {
 	ctx, err := temporalclient.WithDTIDBaggage(ctx, dtid)
 	if err != nil {
 		return httpserver.Internal(err)
 	}
-	if err := s.cfg.Sagas.Temporal.RetryCompensation(ctx, workflowID, runID); err != nil {
+	out, err := operator.Act(ctx, s.cfg.Sagas.Temporal.Client, workflowID, update, req)
+	if err != nil {
 		return &timeline.SourceError{Source: "Temporal", Err: err}
 	}
-	s.cfg.Logger.InfoContext(ctx, "operator retried the compensation", "dtid", dtid, "workflow_id", workflowID)
+	s.cfg.Logger.InfoContext(ctx, "operator action", "action", update, "dtid", dtid, "workflow_id", workflowID,
+		"operator", req.Operator, "reason", req.Reason, "by_signal", out.BySignal, "status", out.State.Status)
 	return nil
 }
 

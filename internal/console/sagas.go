@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
@@ -98,7 +100,10 @@ func (s *Server) listSagas(w http.ResponseWriter, r *http.Request) error {
 // sagas than this clicks again, each click a bounded piece of work.
 const maxBatchRetry = 100
 
-// retryParked sends retry-compensation to every parked saga, up to
+// batchRetryConcurrency is how many retries of a batch run at once.
+const batchRetryConcurrency = 8
+
+// retryParked retries the compensation of every parked saga, up to
 // maxBatchRetry: the queue `sagatrace sagas` lists (operator.List, which
 // checks each by its own saga_state, as the attribute may lag), then
 // shows the parked list again (POST-redirect-GET).
@@ -108,10 +113,18 @@ func (s *Server) retryParked(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &timeline.SourceError{Source: "Temporal", Err: err}
 	}
+	// Each update waits for the saga's retry to finish; a few at a time
+	// keep a long queue within the server's write timeout.
+	who := operatorName(r)
+	g, ctx := errgroup.WithContext(r.Context())
+	g.SetLimit(batchRetryConcurrency)
 	for _, sg := range parked {
-		if err := s.signalRetry(r.Context(), sg.DTID, sg.WorkflowID, sg.RunID); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return s.act(ctx, sg.DTID, sg.WorkflowID, workflows.UpdateRetryCompensation, workflows.OperatorRequest{Operator: who})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	http.Redirect(w, r, "/sagas?saga_status="+string(workflows.StatusCompensationFailed)+"&retried="+strconv.Itoa(len(parked)), http.StatusSeeOther)
 	return nil

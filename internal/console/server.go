@@ -19,9 +19,9 @@ import (
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
-	"github.com/sagatrace/sagatrace/internal/httpserver"
-
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 )
 
@@ -51,6 +51,16 @@ type Config struct {
 	// Scoring reads the leaderboard and the partition lag.
 	Scoring *ScoringClient
 	Logger  *slog.Logger
+	// Verifier checks the tokens people log in with (audience console);
+	// required unless AuthDisabled.
+	Verifier *auth.Verifier
+	// AuthDisabled lets every request in as auth.Anonymous, who holds
+	// every scope: only ever on purpose, never in production.
+	AuthDisabled bool
+	// AllowedHosts are the Host headers the console answers, each a name
+	// (any port) or name:port; any other Host is refused with 421 before
+	// anything else, which closes DNS rebinding. Empty: every Host.
+	AllowedHosts []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -66,6 +76,12 @@ func (c Config) Validate() error {
 	}
 	if c.Logger == nil {
 		errs = append(errs, errors.New("console: Logger is required"))
+	}
+	switch {
+	case c.Verifier == nil && !c.AuthDisabled:
+		errs = append(errs, errors.New("console: a Verifier of login tokens is required unless AuthDisabled: the console never serves open by omission"))
+	case c.Verifier != nil && c.AuthDisabled:
+		errs = append(errs, errors.New("console: Verifier and AuthDisabled exclude each other"))
 	}
 	return errors.Join(errs...)
 }
@@ -92,30 +108,39 @@ func NewServer(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, pages: pages}, nil
 }
 
-// Handler routes the console's pages, its JSON API and its assets. Every
-// answer forbids inline scripts and framing, and a POST from another site
-// is refused, so a page elsewhere cannot make an operator's browser signal
-// a saga.
+// Handler routes the console's pages, its JSON API and its assets. Only
+// the login page, the assets and the health checks are served without a
+// login (requireLogin); operator actions need sagas:operate too. A Host
+// not allowed is refused before anything else; every answer forbids
+// inline scripts and framing, and a POST from another site is refused, so
+// a page elsewhere cannot make an operator's browser act on a saga.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", http.RedirectHandler("/sagas", http.StatusFound))
 	mux.Handle("GET /sagas", s.page(s.listSagas))
 	mux.Handle("GET /sagas/{dtid}", s.page(s.showSaga))
-	mux.Handle("POST /sagas/{dtid}/retry-compensation", s.page(s.retryCompensation))
-	mux.Handle("POST /sagas/retry-parked", s.page(s.retryParked))
+	mux.Handle("POST /sagas/{dtid}/retry-compensation", s.page(s.operate(s.retryCompensation)))
+	mux.Handle("POST /sagas/{dtid}/resolve-compensation", s.page(s.operate(s.resolveCompensation)))
+	mux.Handle("POST /sagas/retry-parked", s.page(s.operate(s.retryParked)))
 	mux.Handle("GET /scoring", s.page(s.showScoring))
 	mux.Handle("GET /api/sagas/{dtid}", httpserver.HandlerFunc(s.sagaJSON))
 	mux.Handle("GET /sagas/{dtid}/export", httpserver.HandlerFunc(s.exportSaga))
 	mux.Handle("GET /traces/{traceID}", s.page(s.showTrace))
 	mux.Handle("GET /api/scoring", httpserver.HandlerFunc(s.scoringJSON))
-	static, _ := fs.Sub(staticFS, "static") // "static" is embedded above; Sub cannot fail
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.Handle("GET /healthz", httpserver.Healthz())
-	mux.Handle("GET /readyz", httpserver.Readyz(func(context.Context) error { return nil }))
 	mux.Handle("/", s.page(func(_ http.ResponseWriter, r *http.Request) error {
 		return httpserver.NotFound(httpapi.TypeRouteNotFound, "no page at "+r.URL.Path)
 	}))
-	return httpserver.AccessLog(s.cfg.Logger, securityHeaders(http.NewCrossOriginProtection().Handler(mux)))
+
+	open := http.NewServeMux()
+	open.Handle("GET /login", s.page(s.showLogin))
+	open.Handle("POST /login", s.page(s.login))
+	open.Handle("POST /logout", s.page(s.logout))
+	static, _ := fs.Sub(staticFS, "static") // "static" is embedded above; Sub cannot fail
+	open.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	open.Handle("GET /healthz", httpserver.Healthz())
+	open.Handle("GET /readyz", httpserver.Readyz(func(context.Context) error { return nil }))
+	open.Handle("/", s.requireLogin(mux))
+	return httpserver.AccessLog(s.cfg.Logger, s.checkHost(securityHeaders(http.NewCrossOriginProtection().Handler(open))))
 }
 
 func securityHeaders(next http.Handler) http.Handler {

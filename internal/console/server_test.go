@@ -16,6 +16,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/timeline"
@@ -34,9 +35,26 @@ const (
 type rig struct {
 	temporal *fakeTemporal
 	srv      *httptest.Server
+	issuer   *auth.Issuer
+	// token is sent as the session cookie of every request; "" sends none.
+	token string
 }
 
-func newRig(t *testing.T, jaegerURL string) *rig {
+// operatorGrant is the rig's default login: an operator, alice.
+var operatorGrant = auth.Grant{Subject: "alice", Audience: []string{auth.AudienceConsole},
+	Scopes: []string{auth.ScopeConsoleRead, auth.ScopeSagasOperate}, TTL: time.Hour}
+
+// mint returns a token of the rig's issuer for g.
+func (r *rig) mint(t *testing.T, g auth.Grant) string {
+	t.Helper()
+	tok, err := r.issuer.Mint(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func newRig(t *testing.T, jaegerURL string, allowedHosts ...string) *rig {
 	t.Helper()
 	ft := &fakeTemporal{sagas: []fakeSaga{
 		{dtid: "d-comp", status: enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, state: workflows.State{
@@ -66,7 +84,16 @@ func newRig(t *testing.T, jaegerURL string) *rig {
 		_, _ = io.WriteString(w, `{"items":[{"profile_id":"p-9","score":42,"events":3,"last_dtid":"d-comp"}]}`)
 	}))
 	t.Cleanup(scoring.Close)
+	pub, priv, err := auth.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Keys: auth.NewKeySet(pub)}, auth.AudienceConsole)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := NewServer(Config{
+		Verifier: verifier, AllowedHosts: allowedHosts,
 		Sagas: &timeline.Fetcher{Temporal: &timeline.Temporal{Client: ft, Namespace: "default"},
 			Jaeger: &jaegerquery.Client{BaseURL: jaegerURL}, Links: links},
 		Payments: fakePayments(rows), Orders: fakeOrders(rows),
@@ -79,7 +106,9 @@ func newRig(t *testing.T, jaegerURL string) *rig {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &rig{temporal: ft, srv: srv}
+	r := &rig{temporal: ft, srv: srv, issuer: auth.NewIssuer(priv, "")}
+	r.token = r.mint(t, operatorGrant)
+	return r
 }
 
 func (r *rig) get(t *testing.T, path string) (*http.Response, string) {
@@ -95,6 +124,9 @@ func (r *rig) do(t *testing.T, method, path string, header http.Header) (*http.R
 	}
 	for k, v := range header {
 		req.Header[k] = v
+	}
+	if r.token != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: r.token})
 	}
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return servicetest.Do(t, c, req)
@@ -147,8 +179,8 @@ func TestRetryCompensation(t *testing.T) {
 		wantStatus  int
 		wantSignals []string
 	}{
-		{"signals_a_saga_waiting_for_an_operator", "d-stuck", "same-origin", http.StatusSeeOther,
-			[]string{workflows.SignalRetryCompensation + " → order-saga-d-stuck"}},
+		{"retries_a_saga_waiting_for_an_operator_as_the_logged_in_subject", "d-stuck", "same-origin", http.StatusSeeOther,
+			[]string{workflows.UpdateRetryCompensation + " by alice → order-saga-d-stuck"}},
 		{"refuses_a_saga_that_is_not_waiting", "d-comp", "same-origin", http.StatusConflict, nil},
 		{"refuses_an_unknown_saga", "d-none", "same-origin", http.StatusNotFound, nil},
 		{"refuses_a_post_from_another_site", "d-stuck", "cross-site", http.StatusForbidden, nil},

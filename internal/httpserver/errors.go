@@ -26,6 +26,7 @@ const (
 	KindForbidden                   // valid credentials without the right: 403
 	KindTooLarge                    // the request body is over the limit: 413
 	KindTooManyRequests             // the caller is over its rate: 429
+	KindMisdirected                 // the server does not answer to the request's Host: 421
 )
 
 // Status returns the HTTP status of k.
@@ -49,6 +50,8 @@ func (k Kind) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case KindTooManyRequests:
 		return http.StatusTooManyRequests
+	case KindMisdirected:
+		return http.StatusMisdirectedRequest
 	default:
 		return http.StatusInternalServerError
 	}
@@ -115,6 +118,10 @@ func TooLarge(typ, msg string) *Error { return &Error{Kind: KindTooLarge, Type: 
 func TooManyRequests(typ, msg string) *Error {
 	return &Error{Kind: KindTooManyRequests, Type: typ, Msg: msg}
 }
+
+// Misdirected reports a request for a Host this server does not answer
+// to (421).
+func Misdirected(typ, msg string) *Error { return &Error{Kind: KindMisdirected, Type: typ, Msg: msg} }
 
 // Internal wraps an unexpected failure (500). Its cause is never shown to
 // the client.

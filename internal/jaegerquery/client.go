@@ -5,6 +5,7 @@
 package jaegerquery
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,11 +18,39 @@ import (
 	"time"
 )
 
-// Client talks to one Jaeger query service.
+// Client talks to one Jaeger query service. Every read is bounded — how
+// many services a search walks, how many traces each returns, how many
+// bytes an answer may hold, how long it may take — so a busy or hostile
+// Jaeger cannot make one console page hold memory or a connection without
+// end. The zero values are the defaults below.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:16686
 	HTTP    *http.Client
+	// MaxServices is how many services FindAllByTag walks at most.
+	MaxServices int
+	// MaxTraces is how many traces one service's search returns at most.
+	MaxTraces int
+	// MaxResponseBytes is the largest answer read from Jaeger.
+	MaxResponseBytes int64
+	// Timeout bounds each request to Jaeger.
+	Timeout time.Duration
 }
+
+// Defaults of the Client's bounds. A saga has a trace per hop and a few
+// more (operator actions, callers'); a few hundred traces and a few
+// dozen services are far more than one DTID shows.
+const (
+	DefaultMaxServices      = 64
+	DefaultMaxTraces        = 200
+	DefaultMaxResponseBytes = 32 << 20
+	DefaultTimeout          = 15 * time.Second
+)
+
+// ErrTooLarge is an answer from Jaeger over MaxResponseBytes.
+var ErrTooLarge = errors.New("jaeger: answer too large")
+
+// ErrTooManyServices is a search that would walk more than MaxServices.
+var ErrTooManyServices = errors.New("jaeger: too many services to search")
 
 // ErrTraceNotFound is returned by Get for a trace Jaeger does not hold.
 var ErrTraceNotFound = errors.New("jaeger: trace not found")
@@ -81,9 +110,13 @@ func (c *Client) FindAllByTag(ctx context.Context, key, value string, start, end
 	if err != nil {
 		return nil, err
 	}
+	if limit := orDefault(c.MaxServices, DefaultMaxServices); len(services) > limit {
+		return nil, fmt.Errorf("%w: Jaeger at %s knows %d services, more than the %d one search by tag walks; "+
+			"point the reader at a Jaeger holding sagatrace's services only, or raise its limit", ErrTooManyServices, c.BaseURL, len(services), limit)
+	}
 	found := map[string]Trace{}
 	for _, svc := range services {
-		traces, err := c.FindByTag(ctx, svc, key, value, start, end, 1000)
+		traces, err := c.FindByTag(ctx, svc, key, value, start, end, orDefault(c.MaxTraces, DefaultMaxTraces))
 		if err != nil {
 			return nil, err
 		}
@@ -113,6 +146,8 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(c.Timeout, DefaultTimeout))
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return fmt.Errorf("jaeger: %w", err)
@@ -133,7 +168,14 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("Jaeger at %s: GET %s: %s", c.BaseURL, path, resp.Status)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	limit := cmp.Or(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	body := &io.LimitedReader{R: resp.Body, N: limit + 1}
+	err = json.NewDecoder(body).Decode(out)
+	if body.N <= 0 {
+		return fmt.Errorf("%w: Jaeger at %s: GET %s answered more than %d bytes; narrow the search (a shorter time range) or raise the reader's limit",
+			ErrTooLarge, c.BaseURL, path, limit)
+	}
+	if err != nil {
 		return fmt.Errorf("Jaeger at %s: decode %s: %w", c.BaseURL, path, err)
 	}
 	return nil
@@ -171,4 +213,11 @@ func (c *Client) GetOTLP(ctx context.Context, traceID string) ([]json.RawMessage
 		return nil, fmt.Errorf("%w: %s", ErrTraceNotFound, traceID)
 	}
 	return out.Result.ResourceSpans, nil
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

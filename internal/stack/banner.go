@@ -14,10 +14,17 @@ import (
 // part is and what to type next.
 func (s *Stack) PrintBanner(w io.Writer) {
 	jaeger := s.Jaeger.QueryURL()
+	loginURL, err := s.ConsoleLoginURL()
+	if err != nil {
+		loginURL = s.Console.URL() + "/login (" + err.Error() + ")"
+	}
 	fmt.Fprintf(w, `
 sagatrace dev is ready.
 
   console      %s   (sagas, their hops and service rows; scoring)
+  log in       %s
+               (open it: it logs you in for %s with the token in %s;
+                later: sagatrace token --aud console --scope console:read,sagas:operate --subject $USER, pasted at /login)
   Temporal     %s   (UI %s)
   Jaeger API   %s/api/services   (OTLP/HTTP %s, OTLP/gRPC %s)
   NATS         %s   (JetStream, stream SCORING; users only: nkeys in %s)
@@ -47,7 +54,7 @@ Next steps (in another terminal, from the repository root):
 
 Press Ctrl-C to stop everything.
 `,
-		s.Console.URL(), s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
+		s.Console.URL(), loginURL, ConsoleLoginTTL, s.ConsoleLoginFile, s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
 		s.NATS.ClientURL(), filepath.Dir(s.NATSContext), s.serviceLines(), s.Scoring.URL(), s.cfg.DataDir,
 		s.Keys.PrivateKeyFile, s.Keys.PublicKeyFile,
 		s.Temporal.HostPort(), s.NATSContext,

@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
@@ -107,7 +111,10 @@ type Stack struct {
 	// NATSContext is the nats CLI context file of the operator user:
 	// `nats --context NATSContext pub …`.
 	NATSContext string
-	stops       []func(context.Context) error
+	// ConsoleLoginFile holds the token, minted at start, that logs in to
+	// the console as the OS user (ConsoleLoginURL).
+	ConsoleLoginFile string
+	stops            []func(context.Context) error
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -228,9 +235,9 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		Logger: cfg.Logger, FaultsEnabled: cfg.FaultsEnabled,
 	}
 	// One issuer key pair, kept in the data dir across restarts: the
-	// services check tokens with its public key, the worker and the
-	// console mint theirs with its private key, and so does the operator
-	// (`sagatrace token`).
+	// services and the console check tokens with its public key, the
+	// worker mints its own with its private key, and so does the operator
+	// (`sagatrace token`); the console reads with a token file.
 	keys, err := auth.EnsureKeyPair(filepath.Join(cfg.DataDir, "auth", "issuer.key"), filepath.Join(cfg.DataDir, "auth", "issuer.pub"))
 	if err != nil {
 		return fmt.Errorf("auth keys: %w", err)
@@ -276,10 +283,15 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		return err
 	}
 	s.onStop(s.Worker.Stop)
+	consoleToken, err := s.consoleTokens(ctx)
+	if err != nil {
+		return err
+	}
 	if s.Console, err = component.StartConsole(ctx, component.ConsoleConfig{
 		Common: common, Listen: listen(cfg.Ports.Console), TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		JaegerURL: s.Jaeger.QueryURL(), TemporalUIURL: s.Temporal.UIURL(),
-		PaymentURL: serviceURLs[paymentapi.Audience], OrderURL: serviceURLs[orderapi.Audience], ScoringURL: s.Scoring.URL(), Auth: clientAuth,
+		PaymentURL: serviceURLs[paymentapi.Audience], OrderURL: serviceURLs[orderapi.Audience], ScoringURL: s.Scoring.URL(),
+		Login: serviceAuth, TokenFile: consoleToken, CheckHost: true,
 	}); err != nil {
 		return err
 	}
@@ -298,11 +310,19 @@ func (s *Stack) upstream(ctx context.Context, svc component.Service, url string)
 		return component.Upstream{}, fmt.Errorf("%s calls %s, which is not started before it", svc.Name, svc.Calls)
 	}
 	path := filepath.Join(s.cfg.DataDir, "auth", svc.Name+"-"+svc.Calls+".token")
-	iss := auth.NewIssuer(s.Keys.Private, "")
 	g := auth.Grant{Subject: svc.Name, Audience: []string{svc.Calls}, Scopes: svc.CallScopes}
-	// Written once here, so the service finds it at start.
-	if err := iss.WriteTokenFile(path, g); err != nil {
+	if err := s.keepTokenFile(ctx, path, g); err != nil {
 		return component.Upstream{}, err
+	}
+	return component.Upstream{URL: url, TokenFile: path}, nil
+}
+
+// keepTokenFile writes a token for g to path now, so its reader finds it
+// at start, and renews it at half its life until the stack stops.
+func (s *Stack) keepTokenFile(ctx context.Context, path string, g auth.Grant) error {
+	iss := auth.NewIssuer(s.Keys.Private, "")
+	if err := iss.WriteTokenFile(path, g); err != nil {
+		return err
 	}
 	renewCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -310,11 +330,60 @@ func (s *Stack) upstream(ctx context.Context, svc component.Service, url string)
 		defer close(done)
 		if err := iss.RenewTokenFile(renewCtx, path, g); err != nil {
 			s.cfg.Logger.Error("renewing a token file stopped; calls with it fail once it expires",
-				slog.String("service", svc.Name), slog.String("calls", svc.Calls), slog.String("error", err.Error()))
+				slog.String("subject", g.Subject), slog.String("file", path), slog.String("error", err.Error()))
 		}
 	}()
 	s.onStop(func(context.Context) error { cancel(); <-done; return nil })
-	return component.Upstream{URL: url, TokenFile: path}, nil
+	return nil
+}
+
+// ConsoleLoginTTL is how long the login token `sagatrace dev` mints at
+// start stays valid: a working day, within the services' default maximum
+// lifetime; after it, `sagatrace token --aud console …` mints another.
+const ConsoleLoginTTL = 12 * time.Hour
+
+// consoleTokens gives the console what production gives it: a token file
+// of read scopes only (the console never holds the private key), kept
+// fresh, whose path it returns; and mints the token the person at the
+// terminal logs in with (console:read and sagas:operate, named after
+// their OS user, who the sagas record as the operator of console
+// actions), kept in the data dir for scripts and tests.
+func (s *Stack) consoleTokens(ctx context.Context) (string, error) {
+	read := component.ConsoleReadScopes()
+	g := auth.Grant{Subject: "console"}
+	for _, aud := range slices.Sorted(maps.Keys(read)) {
+		g.Audience, g.Scopes = append(g.Audience, aud), append(g.Scopes, read[aud])
+	}
+	path := filepath.Join(s.cfg.DataDir, "auth", "console.token")
+	if err := s.keepTokenFile(ctx, path, g); err != nil {
+		return "", err
+	}
+	s.ConsoleLoginFile = filepath.Join(s.cfg.DataDir, "auth", "console-login.token")
+	login := auth.Grant{Subject: operatorName(), Audience: []string{auth.AudienceConsole},
+		Scopes: []string{auth.ScopeConsoleRead, auth.ScopeSagasOperate}, TTL: ConsoleLoginTTL}
+	if err := auth.NewIssuer(s.Keys.Private, "").WriteTokenFile(s.ConsoleLoginFile, login); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// operatorName is who runs `sagatrace dev`: the OS user.
+func operatorName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "dev"
+}
+
+// ConsoleLoginURL is the console's login page with the login token in its
+// fragment, which the browser keeps to itself: the page posts it and
+// keeps it in a cookie.
+func (s *Stack) ConsoleLoginURL() (string, error) {
+	b, err := os.ReadFile(s.ConsoleLoginFile)
+	if err != nil {
+		return "", fmt.Errorf("console login token: %w", err)
+	}
+	return s.Console.URL() + "/login#token=" + strings.TrimSpace(string(b)), nil
 }
 
 // Service returns the running ledger service called name (see

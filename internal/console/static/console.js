@@ -1,6 +1,7 @@
 // sagatrace console: the only script. It refreshes elements marked
 // data-refresh from their JSON endpoint and writes text only (textContent),
-// never markup, so nothing a service returns can run in the page.
+// never markup, so nothing a service returns can run in the page; and it
+// posts the token of a login link.
 "use strict";
 
 function cell(text, className) {
@@ -65,6 +66,21 @@ function startRefresh(root) {
   setInterval(tick, every);
 }
 
+// A login link carries its token in the fragment (/login#token=…), which a
+// browser never sends to a server nor a proxy writes to its log: move it
+// into the login form, drop it from the address bar and the history, and
+// post it.
+function loginFromFragment() {
+  const form = document.getElementById("login");
+  const prefix = "#token=";
+  if (!form || !location.hash.startsWith(prefix)) return;
+  const token = decodeURIComponent(location.hash.slice(prefix.length));
+  history.replaceState(null, "", location.pathname + location.search);
+  form.elements.token.value = token;
+  form.submit();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  loginFromFragment();
   for (const root of document.querySelectorAll("[data-refresh]")) startRefresh(root);
 });
