@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -234,7 +235,7 @@ func startWorkerProcess(t *testing.T, bin string, up *upgradedStack, buildID str
 	}
 	defer logf.Close() // the child holds its own descriptor
 	cmd := exec.Command(bin, "serve", "worker", "--build-id", buildID, "--make-current", "never",
-		"--temporal-address", s.Temporal.HostPort(), "--nats-url", s.NATS.ClientURL(),
+		"--temporal-address", s.Temporal.HostPort(), "--nats-url", s.NATS.ClientURL(), "--nats-nkey", s.NATSKeys.Seeds[natsauth.Worker],
 		"--payment-url", s.Service(paymentapi.Audience).URL(), "--order-url", s.Service(orderapi.Audience).URL(),
 		"--otlp-endpoint", "http://"+s.Jaeger.OTLPHTTPEndpoint(), "--faults", "--auth-key", s.Keys.PrivateKeyFile)
 	cmd.Stdout, cmd.Stderr = logf, logf
