@@ -38,6 +38,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the list as JSON, for scripts")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	codecFlag := defineCodecKeyFile(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *limit < 1 || *limit > 1000 {
 		return usageError{fmt.Sprintf("--limit must be from 1 to 1000, got %d", *limit)}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *codecFlag)
 	if err != nil {
 		return err
 	}
@@ -114,6 +115,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 	who := fs.String("operator", osUser(), "who acts, recorded in the saga")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	codecFlag := defineCodecKeyFile(fs)
 	dtids, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -134,7 +136,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 			return usageError{err.Error()}
 		}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *codecFlag)
 	if err != nil {
 		return err
 	}
@@ -187,7 +189,11 @@ func osUser() string {
 
 // dialForOperator connects to Temporal for an operator command, which
 // records no spans of its own.
-func dialForOperator(ctx context.Context, address, namespace string) (client.Client, error) {
+func dialForOperator(ctx context.Context, address, namespace, codecKeyFile string) (client.Client, error) {
+	codec, err := loadCodec(codecKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
 	defer cancel()
 	logger, err := newLogger(io.Discard, "error")
@@ -195,7 +201,7 @@ func dialForOperator(ctx context.Context, address, namespace string) (client.Cli
 		return nil, err
 	}
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger,
+		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, Codec: codec,
 	})
 	if err != nil {
 		return nil, exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", address, err)}

@@ -96,6 +96,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 		urls := defineServiceURLs(fs)
 		fs.StringVar(&cfg.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+		defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		spec.start = func() (*component.Running, error) {
 			cfg.Common, cfg.Auth, cfg.ServiceURLs = *common, clientAuth, values(urls)
@@ -105,6 +106,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		var cfg component.ConsoleConfig
 		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+		defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
 		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
@@ -140,6 +142,14 @@ func defineUpstream(fs *flag.FlagSet, svc component.Service, up *component.Upstr
 func defineTemporal(fs *flag.FlagSet, address, namespace *string) {
 	fs.StringVar(address, "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port")
 	fs.StringVar(namespace, "namespace", "default", "Temporal namespace")
+}
+
+// defineServeCodecKeyFile declares --codec-key-file of a component that
+// talks to Temporal; unlike the CLI's it has no default: a component in
+// production names its key file, or runs in clear and logs so.
+func defineServeCodecKeyFile(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "codec-key-file", "", "`file` of the payload codec's keys (JSON, 0600, `sagatrace codec-key rotate` makes one): saga payloads are encrypted with its first key "+
+		"and decrypted with any; every client and worker of the namespace needs the same file (empty: payloads in clear)")
 }
 
 // defineServiceURLs declares --<name>-url for every ledger service.

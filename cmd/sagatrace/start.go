@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/activities"
@@ -52,6 +53,7 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		namespace string
 	)
 	defineTemporal(fs, &temporalA, &namespace)
+	codecFlag := defineCodecKeyFile(fs)
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
@@ -91,10 +93,14 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.Validate(in.DTID); err != nil {
 		return usageError{"invalid saga: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	return startSaga(ctx, in, temporalA, namespace, *otlp, *wait, l, stdout)
+	codec, err := loadCodec(*codecFlag)
+	if err != nil {
+		return err
+	}
+	return startSaga(ctx, in, temporalA, namespace, codec, *otlp, *wait, l, stdout)
 }
 
-func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp string, wait time.Duration, l links, stdout io.Writer) error {
+func startSaga(ctx context.Context, in workflows.Input, address, namespace string, codec converter.PayloadCodec, otlp string, wait time.Duration, l links, stdout io.Writer) error {
 	logger := slog.New(telemetry.NewLogHandler(slog.NewTextHandler(io.Discard, nil)))
 	tp, err := telemetry.NewTracerProvider(ctx, telemetry.Config{ServiceName: "sagatrace-cli", OTLPEndpoint: otlp})
 	if err != nil {
@@ -112,7 +118,7 @@ func startSaga(ctx context.Context, in workflows.Input, address, namespace, otlp
 		trace.WithAttributes(attribute.String(ids.AttrDTID, in.DTID)))
 	defer span.End()
 
-	c, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger})
+	c, err := temporalclient.Dial(ctx, temporalclient.Options{Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger, Codec: codec})
 	if err != nil {
 		return err
 	}

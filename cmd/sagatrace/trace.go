@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 )
@@ -43,6 +44,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "warn", "log level of the command's own logs (stderr): debug, info, warn or error")
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
+	codecFlag := defineCodecKeyFile(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,18 +62,22 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	links := timeline.Links{JaegerURL: strings.TrimRight(*jaegerURL, "/"), TemporalUIURL: strings.TrimRight(*uiURL, "/"), Namespace: namespace}
 
+	codec, err := loadCodec(*codecFlag)
+	if err != nil {
+		return err
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
 	defer cancel()
 	// Reading a saga is not a hop of it: the command records no spans.
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger,
+		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, Codec: codec,
 	})
 	if err != nil {
 		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", temporalAddr, err)}
 	}
 	defer tc.Close()
 	f := timeline.Fetcher{
-		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace},
+		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace, DataConverter: payloadcodec.DataConverter(codec)},
 		Jaeger:   &jaegerquery.Client{BaseURL: links.JaegerURL, HTTP: &http.Client{Timeout: 10 * time.Second}},
 		Links:    links, Logger: logger,
 	}

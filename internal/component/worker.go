@@ -32,6 +32,9 @@ type WorkerConfig struct {
 	NATSURL     string
 	// Auth is where the worker's tokens for the services come from.
 	Auth auth.ClientConfig
+	// CodecKeyFile is the payload codec's key file (--codec-key-file); ""
+	// keeps payloads in clear.
+	CodecKeyFile string
 }
 
 // Validate reports every missing setting at once.
@@ -79,7 +82,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, tp, logger)
+		tc, _, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.CodecKeyFile, tp, logger)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
@@ -40,6 +41,10 @@ type Config struct {
 	FaultsEnabled bool
 	// TracingDisabled keeps spans but exports none.
 	TracingDisabled bool
+	// PayloadEncryption encrypts every saga payload Temporal stores with
+	// the keys of CodecKeyFile (made on first start) and serves the codec
+	// server the Temporal UI and CLI decode with (`sagatrace dev`'s default).
+	PayloadEncryption bool
 	// TemporalPragmas tune the Temporal dev server's SQLite file; nil means
 	// DefaultTemporalPragmas.
 	TemporalPragmas []string
@@ -93,8 +98,11 @@ type Stack struct {
 	Console  *component.Running
 	// Keys is the issuer key pair in the data dir that every part's
 	// tokens are minted and checked with.
-	Keys  auth.KeyPair
-	stops []func(context.Context) error
+	Keys auth.KeyPair
+	// CodecKeyFile holds the payload codec's keys; "" when payloads are
+	// kept in clear (PayloadEncryption off).
+	CodecKeyFile string
+	stops        []func(context.Context) error
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -215,6 +223,14 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		return fmt.Errorf("auth keys: %w", err)
 	}
 	s.Keys = keys
+	if cfg.PayloadEncryption {
+		// Made once and kept, like the issuer key: sagas encrypted with it
+		// must still decrypt after a restart.
+		s.CodecKeyFile = CodecKeyFile(cfg.DataDir)
+		if _, err := payloadcodec.EnsureKeyFile(s.CodecKeyFile); err != nil {
+			return fmt.Errorf("payload codec keys: %w", err)
+		}
+	}
 	serviceAuth := component.ServiceAuth{PublicKeyFile: keys.PublicKeyFile}
 	clientAuth := auth.ClientConfig{KeyFile: keys.PrivateKeyFile}
 	db := func(name string) string { return filepath.Join(cfg.DataDir, name+".db") }
@@ -246,7 +262,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	fmt.Fprintln(cfg.Progress, "starting the saga worker…")
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), Auth: clientAuth,
+		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), Auth: clientAuth, CodecKeyFile: s.CodecKeyFile,
 	}); err != nil {
 		return err
 	}
@@ -255,6 +271,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		Common: common, Listen: listen(cfg.Ports.Console), TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		JaegerURL: s.Jaeger.QueryURL(), TemporalUIURL: s.Temporal.UIURL(),
 		PaymentURL: serviceURLs[paymentapi.Audience], OrderURL: serviceURLs[orderapi.Audience], ScoringURL: s.Scoring.URL(), Auth: clientAuth,
+		CodecKeyFile: s.CodecKeyFile,
 	}); err != nil {
 		return err
 	}
