@@ -52,6 +52,7 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 		{"nats-port", &ports.NATS, "NATS client port"},
 		{"scoring-port", &ports.Scoring, "scoring service"},
 		{"console-port", &ports.Console, "saga console (browser)"},
+		{"codec-port", &ports.Codec, "payload codec server (Temporal UI and CLI decode with it)"},
 	} {
 		fs.IntVar(p.port, p.name, *p.port, p.usage+" (0: any free port)")
 	}

@@ -30,14 +30,14 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	common := spec.common
 	spec.logLevel = fs.String("log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&common.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP base URL, e.g. http://jaeger:4318 (empty: OTEL_EXPORTER_OTLP_* variables)")
-	if name != "console" {
+	if name != "console" && name != "codec" {
 		fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
 	}
 	var svcAuth component.ServiceAuth
 	var clientAuth auth.ClientConfig
 	svc, isService := component.ServiceNamed(name)
 	switch {
-	case isService || name == "scoring":
+	case isService || name == "scoring" || name == "codec":
 		defineServiceAuth(fs, &svcAuth)
 	case name == "worker" || name == "console":
 		defineClientAuth(fs, &clientAuth, "")
@@ -120,8 +120,23 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 			}
 			return component.StartConsole(ctx, cfg)
 		}
+	case "codec":
+		var cfg component.CodecConfig
+		fs.StringVar(&cfg.Listen, "listen", ":8084", "HTTP listen address")
+		fs.StringVar(&cfg.KeyFile, "codec-key-file", "", "`file` of the payload codec's keys, the workers' (required)")
+		fs.Func("ui-origin", "origin of a Temporal Web UI whose pages may call the codec server (CORS), e.g. https://temporal.example.com (repeatable or comma-separated)", func(v string) error {
+			cfg.UIOrigins = append(cfg.UIOrigins, auth.SplitList(v)...)
+			return nil
+		})
+		spec.start = func() (*component.Running, error) {
+			cfg.Common, cfg.Auth = *common, svcAuth
+			if err := cfg.Validate(); err != nil {
+				return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+			}
+			return component.StartCodec(ctx, cfg)
+		}
 	default:
-		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker or console", name, strings.Join(serviceNames(), ", "))}
+		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker, console or codec", name, strings.Join(serviceNames(), ", "))}
 	}
 	return spec, nil
 }

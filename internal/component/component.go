@@ -56,7 +56,8 @@ func (r *Running) URL() string { return "http://" + r.Addr }
 func (r *Running) Done() <-chan error { return r.done }
 
 // Stop shuts the component down in reverse order of start: stop taking work,
-// finish what is in flight, flush spans, close stores.
+// finish what is in flight, flush spans, close stores. A second Stop does
+// nothing (a stack stops a component an operator already stopped).
 func (r *Running) Stop(ctx context.Context) error {
 	var errs []error
 	for i := len(r.stops) - 1; i >= 0; i-- {
@@ -64,6 +65,7 @@ func (r *Running) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	r.stops = nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop %s: %w", r.Name, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ledger"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
@@ -118,7 +119,7 @@ func ServiceNamed(name string) (Service, bool) {
 // Registry is every audience and the scopes it checks: the ledger
 // services and scoring.
 func Registry() auth.Registry {
-	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}}
+	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}, payloadcodec.Audience: {payloadcodec.ScopeDecode, payloadcodec.ScopeEncode}}
 	for _, s := range Services() {
 		r[s.Name] = s.Scopes
 	}

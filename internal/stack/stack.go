@@ -56,6 +56,8 @@ type Ports struct {
 	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP    int
 	JaegerThriftHTTP, JaegerCompactUDP                  int
 	NATS, Scoring, Console                              int
+	// Codec is the payload codec server's (with PayloadEncryption).
+	Codec int
 	// Services holds the port of each ledger service (component.Services),
 	// by name; a missing one is 0.
 	Services map[string]int
@@ -73,7 +75,7 @@ func DefaultPorts() Ports {
 		Temporal: 7233, TemporalUI: 8233, TemporalHTTP: 7243,
 		JaegerQuery: 16686, JaegerQueryGRPC: 16685, OTLPGRPC: 4317, OTLPHTTP: 4318,
 		JaegerThriftHTTP: 14268, JaegerCompactUDP: 6831,
-		NATS: 4222, Scoring: 8083, Console: 8080, Services: servicePorts(),
+		NATS: 4222, Scoring: 8083, Console: 8080, Codec: 8084, Services: servicePorts(),
 	}
 }
 
@@ -96,6 +98,13 @@ type Stack struct {
 	Scoring  *component.Running
 	Worker   *component.Running
 	Console  *component.Running
+	// Codec is the payload codec server; nil without PayloadEncryption.
+	Codec *component.Running
+	// CodecUIEndpoint is the codec endpoint the Temporal UI is configured
+	// with: a capability URL that decodes without a token for the UI's
+	// origin only ("" without PayloadEncryption).
+	CodecUIEndpoint string
+	codecUISecret   string
 	// Keys is the issuer key pair in the data dir that every part's
 	// tokens are minted and checked with.
 	Keys auth.KeyPair
@@ -152,6 +161,11 @@ func (s *Stack) start(ctx context.Context) error {
 	}
 	s.onStop(func(context.Context) error { s.NATS.Shutdown(); return nil })
 
+	if cfg.PayloadEncryption {
+		if err := s.planCodecServer(); err != nil {
+			return err
+		}
+	}
 	if err := s.startProcesses(ctx, tools); err != nil {
 		return err
 	}
@@ -179,7 +193,7 @@ func (s *Stack) startProcesses(ctx context.Context, tools devstack.Tools) error 
 	tc, jc := make(chan result, 1), make(chan result, 1)
 	go func() {
 		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
-			Binary: tools.Temporal, Host: cfg.Host, Port: cfg.Ports.Temporal, UIPort: cfg.Ports.TemporalUI,
+			Binary: tools.Temporal, Host: cfg.Host, Port: cfg.Ports.Temporal, UIPort: cfg.Ports.TemporalUI, UICodecEndpoint: s.CodecUIEndpoint,
 			HTTPPort: cfg.Ports.TemporalHTTP, MetricsPort: cfg.Ports.TemporalMetrics,
 			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), SQLitePragmas: cfg.TemporalPragmas,
 			Stdout: temporalLog, Stderr: temporalLog,
@@ -276,6 +290,9 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		return err
 	}
 	s.onStop(s.Console.Stop)
+	if cfg.PayloadEncryption {
+		return s.startCodecServer(ctx, common, serviceAuth)
+	}
 	return nil
 }
 
