@@ -66,6 +66,8 @@ func loadCodec(value string) (converter.PayloadCodec, error) {
 const codecKeySynopsis = `Manages the payload codec's key file, which encrypts every saga payload
 Temporal stores (AES-256-GCM; the file lists {kid, key}, the current key first).
 
+  init     make the file with one key when it does not exist; keep it
+           when it does (for a container's first start).
   rotate   put a new current key first; the old keys stay, so histories
            written with them still decrypt. Restart every process that reads
            the file (worker, console, codec server) so all encrypt with the
@@ -73,13 +75,13 @@ Temporal stores (AES-256-GCM; the file lists {kid, key}, the current key first).
   list     print the key IDs, the current one first (never the keys).`
 
 func runCodecKey(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	example := "  sagatrace codec-key rotate\n  sagatrace codec-key list --key-file /keys/codec.json"
+	example := "  sagatrace codec-key init --key-file /keys/codec.json\n  sagatrace codec-key rotate\n  sagatrace codec-key list --key-file /keys/codec.json"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet("codec-key rotate|list [flags]", codecKeySynopsis, example, stderr)
+		fs := newFlagSet("codec-key init|rotate|list [flags]", codecKeySynopsis, example, stderr)
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		return usageError{"codec-key needs an action: rotate or list"}
+		return usageError{"codec-key needs an action: init, rotate or list"}
 	}
 	action := args[0]
 	fs := newFlagSet("codec-key "+action+" [flags]", codecKeySynopsis, example, stderr)
@@ -88,6 +90,12 @@ func runCodecKey(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	switch action {
+	case "init":
+		keys, err := payloadcodec.EnsureKeyFile(*path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s holds %d key(s), current %s\n", *path, len(keys.Keys), keys.IDs()[0])
 	case "rotate":
 		k, err := payloadcodec.Rotate(*path, time.Now())
 		if err != nil {
@@ -107,7 +115,7 @@ func runCodecKey(_ context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "%s\t%s\n", id, role)
 		}
 	default:
-		return usageError{fmt.Sprintf("codec-key: unknown action %q: want rotate or list", action)}
+		return usageError{fmt.Sprintf("codec-key: unknown action %q: want init, rotate or list", action)}
 	}
 	return nil
 }
