@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,8 +24,10 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/stack"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
@@ -43,7 +46,7 @@ func codecStack(t *testing.T) *stack.Stack {
 	}
 	s, err := stack.Start(t.Context(), stack.Config{
 		RepoRoot: root, DataDir: t.TempDir(), Host: "127.0.0.1", Ports: stack.Ports{}, FaultsEnabled: true,
-		PayloadEncryption: true, TracingDisabled: true,
+		PayloadEncryption: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +274,40 @@ func TestSagaPayloadsAreEncryptedInTemporal(t *testing.T) {
 		getJSONNoAuth(t, s.Temporal.UIURL()+"/api/v1/settings", &settings)
 		if settings.Codec.Endpoint != s.CodecUIEndpoint {
 			t.Errorf("the Temporal UI's codec endpoint = %q, want %q", settings.Codec.Endpoint, s.CodecUIEndpoint)
+		}
+	})
+
+	// The drill and `sagatrace start` are clients too: with the stack's key
+	// file they start, read and check encrypted sagas; the worker-killed
+	// drill runs its own worker process, given the same file.
+	t.Run("drill_and_start_run_encrypted", func(t *testing.T) {
+		bin := filepath.Join(t.TempDir(), "sagatrace")
+		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
+			t.Fatalf("build sagatrace: %v\n%s", err, out)
+		}
+		for _, scenario := range []string{"order-fails", "worker-killed"} {
+			var progress servicetest.LockedBuffer
+			rep, err := drill.Run(t.Context(), drill.Options{
+				Scenarios: []string{scenario}, Sagas: 2, Concurrency: 2, SagaTimeout: 3 * time.Minute,
+				TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
+				PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), ScoringURL: s.Scoring.URL(),
+				JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
+				WorkerBinary: bin, Progress: &progress, Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile}, CodecKeyFile: s.CodecKeyFile,
+			})
+			if err != nil {
+				t.Fatalf("drill %s: %v\n%s", scenario, err, progress.String())
+			}
+			if n := rep.Violations(); n > 0 || len(rep.Scenarios) != 1 || rep.Scenarios[0].Sagas != 2 {
+				var table bytes.Buffer
+				rep.Print(&table, drill.Links{Namespace: "default"})
+				t.Errorf("drill %s on an encrypting stack: %d violations\n%s\n%s", scenario, n, table.String(), progress.String())
+			}
+		}
+		cmd := exec.CommandContext(t.Context(), bin, "start", "--customer", "cust-start-codec", "--profile", "p-codec", "--amount", "3.21",
+			"--temporal-address", s.Temporal.HostPort(), "--otlp-endpoint", "", "--codec-key-file", s.CodecKeyFile)
+		cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "completed") {
+			t.Errorf("sagatrace start --codec-key-file: %v\n%s", err, out)
 		}
 	})
 
