@@ -23,7 +23,7 @@ type sagaInput struct {
 
 var secretInput = sagaInput{CustomerID: "cust-secret-7781", CardToken: "tok_visa_secret_4242", AmountCents: 987654}
 
-func newCodec(t *testing.T, keys ...payloadcodec.Key) *payloadcodec.Codec {
+func newCodec(t testing.TB, keys ...payloadcodec.Key) *payloadcodec.Codec {
 	t.Helper()
 	c, err := payloadcodec.New(payloadcodec.KeySet{Keys: keys})
 	if err != nil {
@@ -32,7 +32,7 @@ func newCodec(t *testing.T, keys ...payloadcodec.Key) *payloadcodec.Codec {
 	return c
 }
 
-func newKey(t *testing.T) payloadcodec.Key {
+func newKey(t testing.TB) payloadcodec.Key {
 	t.Helper()
 	k, err := payloadcodec.NewKey(time.Now())
 	if err != nil {
