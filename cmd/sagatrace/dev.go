@@ -28,7 +28,7 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 	logLevel := fs.String("log-level", "info", "log level of the services: debug, info, warn or error")
 	faults := fs.Bool("faults", true, "let services honour fault plans (for drills); production runs leave this off")
 	encrypt := fs.Bool("payload-encryption", true, "encrypt every saga payload Temporal stores (keys made on first start in <data-dir>/codec/keys.json) and serve the codec server the Temporal UI and CLI decode with; "+
-		"false keeps payloads in clear (sagas encrypted earlier then no longer decode)")
+		"false keeps payloads in clear: sagas encrypted earlier then no longer decode, and start, trace, drill and bench need --codec-key-file off while the key file exists")
 	var pragmas []string
 	fs.Func("temporal-sqlite-pragma", "PRAGMA=VALUE for the Temporal dev server's database (repeatable; replaces the default journal_mode=wal, synchronous=normal)", func(v string) error {
 		pragmas = append(pragmas, v)
