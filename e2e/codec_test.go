@@ -224,107 +224,107 @@ func TestSagaPayloadsAreEncryptedInTemporal(t *testing.T) {
 				"--codec-key-file", s.CodecKeyFile).CombinedOutput()
 			return err == nil && strings.Contains(string(out), first.in.DTID), fmt.Sprintf("sagatrace sagas --status completed: %v\n%s", err, out)
 		})
+	})
 
-		// One of the saga's encrypted payloads, as the UI sends it to decode.
-		encrypted := encryptedInput(t, s, first)
+	// One of the saga's encrypted payloads, as the UI sends it to decode.
+	encrypted := encryptedInput(t, s, first)
 
-		t.Run("codec_server_refuses_callers_without_the_right_token", func(t *testing.T) {
-			for _, tt := range []struct {
-				name, path, token string
-				want              int
-			}{
-				{"no_token", "/decode", "", http.StatusUnauthorized},
-				{"no_token_encode", "/encode", "", http.StatusUnauthorized},
-				{"encode_scope_only", "/decode", token(payloadcodec.ScopeEncode), http.StatusForbidden},
-				{"decode_scope", "/decode", token(payloadcodec.ScopeDecode), http.StatusOK},
-			} {
-				status, _, body := postCodec(t, s.Codec.URL()+tt.path, encrypted, map[string]string{"Authorization": bearerOrNone(tt.token)})
-				if status != tt.want {
-					t.Errorf("%s: POST %s = %d %s, want %d", tt.name, tt.path, status, body, tt.want)
-				}
-				if status == http.StatusOK && !strings.Contains(decodedData(t, body), first.in.CustomerID) {
-					t.Errorf("%s: the decoded payload lacks the customer ID: %s", tt.name, body)
-				}
+	t.Run("codec_server_refuses_callers_without_the_right_token", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, path, token string
+			want              int
+		}{
+			{"no_token", "/decode", "", http.StatusUnauthorized},
+			{"no_token_encode", "/encode", "", http.StatusUnauthorized},
+			{"encode_scope_only", "/decode", token(payloadcodec.ScopeEncode), http.StatusForbidden},
+			{"decode_scope", "/decode", token(payloadcodec.ScopeDecode), http.StatusOK},
+		} {
+			status, _, body := postCodec(t, s.Codec.URL()+tt.path, encrypted, map[string]string{"Authorization": bearerOrNone(tt.token)})
+			if status != tt.want {
+				t.Errorf("%s: POST %s = %d %s, want %d", tt.name, tt.path, status, body, tt.want)
 			}
-		})
+			if status == http.StatusOK && !strings.Contains(decodedData(t, body), first.in.CustomerID) {
+				t.Errorf("%s: the decoded payload lacks the customer ID: %s", tt.name, body)
+			}
+		}
+	})
 
-		t.Run("ui_endpoint_decodes_for_the_ui_origin_only", func(t *testing.T) {
-			origin := s.Temporal.UIURL()
-			// The browser's preflight, then the UI's request.
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodOptions, s.CodecUIEndpoint+"/decode", nil)
+	t.Run("ui_endpoint_decodes_for_the_ui_origin_only", func(t *testing.T) {
+		origin := s.Temporal.UIURL()
+		// The browser's preflight, then the UI's request.
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodOptions, s.CodecUIEndpoint+"/decode", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type,x-namespace")
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
+			!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "x-namespace") {
+			t.Errorf("preflight from the UI: %d, allow-origin %q, allow-headers %q", resp.StatusCode,
+				resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Access-Control-Allow-Headers"))
+		}
+		uiHeaders := map[string]string{"Origin": origin, "X-Namespace": "default"}
+		status, hdr, body := postCodec(t, s.CodecUIEndpoint+"/decode", encrypted, uiHeaders)
+		if status != http.StatusOK || hdr.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(decodedData(t, body), first.in.CustomerID) {
+			t.Errorf("decode from the UI's origin: %d, allow-origin %q: %s", status, hdr.Get("Access-Control-Allow-Origin"), body)
+		}
+		// Refused: another origin, no origin (curl), a wrong secret.
+		for _, tt := range []struct {
+			name, url, origin string
+			want              int
+		}{
+			{"other_origin", s.CodecUIEndpoint + "/decode", "http://evil.example", http.StatusForbidden},
+			{"no_origin", s.CodecUIEndpoint + "/decode", "", http.StatusForbidden},
+			{"wrong_secret", s.Codec.URL() + "/ui/AAAAAAAAAAAAAAAAAAAAAAAAAA/decode", origin, http.StatusNotFound},
+			{"encode", s.CodecUIEndpoint + "/encode", origin, http.StatusNotFound},
+		} {
+			status, _, body := postCodec(t, tt.url, encrypted, map[string]string{"Origin": tt.origin})
+			if status != tt.want {
+				t.Errorf("%s: %d %s, want %d", tt.name, status, body, tt.want)
+			}
+		}
+		// And the Temporal UI is configured with exactly that endpoint.
+		var settings struct{ Codec struct{ Endpoint string } }
+		getJSONNoAuth(t, s.Temporal.UIURL()+"/api/v1/settings", &settings)
+		if settings.Codec.Endpoint != s.CodecUIEndpoint {
+			t.Errorf("the Temporal UI's codec endpoint = %q, want %q", settings.Codec.Endpoint, s.CodecUIEndpoint)
+		}
+	})
+
+	// The drill and `sagatrace start` are clients too: with the stack's key
+	// file they start, read and check encrypted sagas; the worker-killed
+	// drill runs its own worker process, given the same file.
+	t.Run("drill_and_start_run_encrypted", func(t *testing.T) {
+		for _, scenario := range []string{"order-fails", "worker-killed"} {
+			var progress servicetest.LockedBuffer
+			rep, err := drill.Run(t.Context(), drill.Options{
+				Scenarios: []string{scenario}, Sagas: 2, Concurrency: 2, SagaTimeout: 3 * time.Minute,
+				TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
+				PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), ScoringURL: s.Scoring.URL(),
+				JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
+				WorkerBinary: bin, Progress: &progress, Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile}, CodecKeyFile: s.CodecKeyFile,
+			})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("drill %s: %v\n%s", scenario, err, progress.String())
 			}
-			req.Header.Set("Origin", origin)
-			req.Header.Set("Access-Control-Request-Method", "POST")
-			req.Header.Set("Access-Control-Request-Headers", "content-type,x-namespace")
-			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-			if err != nil {
-				t.Fatal(err)
+			if n := rep.Violations(); n > 0 || len(rep.Scenarios) != 1 || rep.Scenarios[0].Sagas != 2 {
+				var table bytes.Buffer
+				rep.Print(&table, drill.Links{Namespace: "default"})
+				t.Errorf("drill %s on an encrypting stack: %d violations\n%s\n%s", scenario, n, table.String(), progress.String())
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
-				!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "x-namespace") {
-				t.Errorf("preflight from the UI: %d, allow-origin %q, allow-headers %q", resp.StatusCode,
-					resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Access-Control-Allow-Headers"))
-			}
-			uiHeaders := map[string]string{"Origin": origin, "X-Namespace": "default"}
-			status, hdr, body := postCodec(t, s.CodecUIEndpoint+"/decode", encrypted, uiHeaders)
-			if status != http.StatusOK || hdr.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(decodedData(t, body), first.in.CustomerID) {
-				t.Errorf("decode from the UI's origin: %d, allow-origin %q: %s", status, hdr.Get("Access-Control-Allow-Origin"), body)
-			}
-			// Refused: another origin, no origin (curl), a wrong secret.
-			for _, tt := range []struct {
-				name, url, origin string
-				want              int
-			}{
-				{"other_origin", s.CodecUIEndpoint + "/decode", "http://evil.example", http.StatusForbidden},
-				{"no_origin", s.CodecUIEndpoint + "/decode", "", http.StatusForbidden},
-				{"wrong_secret", s.Codec.URL() + "/ui/AAAAAAAAAAAAAAAAAAAAAAAAAA/decode", origin, http.StatusNotFound},
-				{"encode", s.CodecUIEndpoint + "/encode", origin, http.StatusNotFound},
-			} {
-				status, _, body := postCodec(t, tt.url, encrypted, map[string]string{"Origin": tt.origin})
-				if status != tt.want {
-					t.Errorf("%s: %d %s, want %d", tt.name, status, body, tt.want)
-				}
-			}
-			// And the Temporal UI is configured with exactly that endpoint.
-			var settings struct{ Codec struct{ Endpoint string } }
-			getJSONNoAuth(t, s.Temporal.UIURL()+"/api/v1/settings", &settings)
-			if settings.Codec.Endpoint != s.CodecUIEndpoint {
-				t.Errorf("the Temporal UI's codec endpoint = %q, want %q", settings.Codec.Endpoint, s.CodecUIEndpoint)
-			}
-		})
-
-		// The drill and `sagatrace start` are clients too: with the stack's key
-		// file they start, read and check encrypted sagas; the worker-killed
-		// drill runs its own worker process, given the same file.
-		t.Run("drill_and_start_run_encrypted", func(t *testing.T) {
-			for _, scenario := range []string{"order-fails", "worker-killed"} {
-				var progress servicetest.LockedBuffer
-				rep, err := drill.Run(t.Context(), drill.Options{
-					Scenarios: []string{scenario}, Sagas: 2, Concurrency: 2, SagaTimeout: 3 * time.Minute,
-					TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
-					PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), ScoringURL: s.Scoring.URL(),
-					JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
-					WorkerBinary: bin, Progress: &progress, Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile}, CodecKeyFile: s.CodecKeyFile,
-				})
-				if err != nil {
-					t.Fatalf("drill %s: %v\n%s", scenario, err, progress.String())
-				}
-				if n := rep.Violations(); n > 0 || len(rep.Scenarios) != 1 || rep.Scenarios[0].Sagas != 2 {
-					var table bytes.Buffer
-					rep.Print(&table, drill.Links{Namespace: "default"})
-					t.Errorf("drill %s on an encrypting stack: %d violations\n%s\n%s", scenario, n, table.String(), progress.String())
-				}
-			}
-			cmd := exec.CommandContext(t.Context(), bin, "start", "--customer", "cust-start-codec", "--profile", "p-codec", "--amount", "3.21",
-				"--temporal-address", s.Temporal.HostPort(), "--otlp-endpoint", "", "--codec-key-file", s.CodecKeyFile)
-			cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
-			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "completed") {
-				t.Errorf("sagatrace start --codec-key-file: %v\n%s", err, out)
-			}
-		})
+		}
+		cmd := exec.CommandContext(t.Context(), bin, "start", "--customer", "cust-start-codec", "--profile", "p-codec", "--amount", "3.21",
+			"--temporal-address", s.Temporal.HostPort(), "--otlp-endpoint", "", "--codec-key-file", s.CodecKeyFile)
+		cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "completed") {
+			t.Errorf("sagatrace start --codec-key-file: %v\n%s", err, out)
+		}
 	})
 
 	t.Run("rotated_key_decodes_old_sagas_and_encrypts_new_ones", func(t *testing.T) {
