@@ -61,7 +61,7 @@ func (s *Stack) codecLines() string {
 	return fmt.Sprintf(`  # saga payloads are encrypted (keys in %s); the Temporal UI decodes them through
   # the codec server %s, and so does the temporal CLI given the endpoint and a token:
   export TEMPORAL_CODEC_ENDPOINT=%s
-  export TEMPORAL_CODEC_AUTH="Bearer $(go run ./cmd/sagatrace token --key %s --aud codec --scope payloads:decode)"
+  export TEMPORAL_CODEC_AUTH="Bearer $(go run ./cmd/sagatrace token --key %s --aud codec --scope payloads:decode,payloads:encode)"
   go tool -modfile=tools/go.mod temporal workflow show --address %s --workflow-id order-saga-<DTID>
 `, s.CodecKeyFile, s.Codec.URL(), s.Codec.URL(), s.Keys.PrivateKeyFile, s.Temporal.HostPort())
 }
