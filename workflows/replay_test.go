@@ -11,12 +11,14 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/client"
 	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagatrace/sagatrace/internal/drill"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -38,28 +40,46 @@ var corpusCases = []string{"invalid-input", "parked", "sku-too-long", "dtid-not-
 // (its workflow task fails forever, TMPRL1100): gate the change with
 // workflow.GetVersion (versions.go) instead. Never delete an old build's
 // history to make this pass while sagas of that build may be in flight.
+//
+// Each history is replayed twice: as a worker without the payload codec
+// replays it, and as one with the codec (payloadcodec) does — the corpus
+// was written in clear, as every saga started before the codec was, and a
+// worker that encrypts must still replay those.
 func TestReplayCorpus(t *testing.T) {
+	codec, err := payloadcodec.New(payloadcodec.KeySet{Keys: []payloadcodec.Key{{ID: "replay", Secret: make([]byte, payloadcodec.KeySize)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, file := range corpus(t) {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
-			if err := replay(t, file); err != nil {
-				t.Errorf("%s does not replay with this code: %v", file, err)
-			}
-		})
+		for _, c := range []struct {
+			name  string
+			codec converter.PayloadCodec
+		}{{"clear", nil}, {"codec", codec}} {
+			t.Run(strings.TrimSuffix(filepath.Base(file), ".json")+"/"+c.name, func(t *testing.T) {
+				if err := replay(t, file, c.codec); err != nil {
+					t.Errorf("%s does not replay with this code (%s): %v", file, c.name, err)
+				}
+			})
+		}
 	}
 }
 
 // replay replays one history file on a replayer set up as the saga worker
 // is: the same registration (workflows.Register) and the same tracing
-// interceptor, whose workflow-side code the saga calls.
-func replay(t *testing.T, file string) error {
+// interceptor, whose workflow-side code the saga calls, and the data and
+// failure converters of a worker with codec (nil: none).
+func replay(t *testing.T, file string, codec converter.PayloadCodec) error {
 	t.Helper()
 	tracingInterceptor, err := tracing.NewTracingInterceptor(tracing.TracerOptions{Tracer: noop.NewTracerProvider().Tracer("replay")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
-		Interceptors: []interceptor.WorkerInterceptor{tracingInterceptor},
-	})
+	opts := worker.WorkflowReplayerOptions{Interceptors: []interceptor.WorkerInterceptor{tracingInterceptor}}
+	if codec != nil {
+		opts.DataConverter = payloadcodec.DataConverter(codec)
+		opts.FailureConverter = payloadcodec.FailureConverter(opts.DataConverter)
+	}
+	r, err := worker.NewWorkflowReplayerWithOptions(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defineNATS(fs, &o.NATSURL, &o.NATSSeedFile, natsauth.Worker, devNATSSeed(natsauth.Worker))
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the traced cases")
 	defineClientAuth(fs, &o.Auth, devKeyFile)
+	codecFlag := defineCodecKeyFile(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	mutexProfile := fs.String("mutexprofile", "", "write a mutex contention profile of the run to this file (go tool pprof)")
@@ -47,6 +48,10 @@ func runBenchSaga(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	o.PaymentURL, o.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
+	var err error
+	if o.CodecKeyFile, err = codecKeyFile(*codecFlag); err != nil {
+		return err
+	}
 	if o.Sagas < 1 || o.Concurrency < 1 || o.Warmup < 0 {
 		return usageError{"--sagas and --concurrency must be at least 1, --warmup at least 0"}
 	}

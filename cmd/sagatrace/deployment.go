@@ -59,7 +59,7 @@ func runDeploymentDescribe(ctx context.Context, args []string, stdout, stderr io
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, codecOff) // no payloads: versions only
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func runDeploymentSetCurrent(ctx context.Context, args []string, stdout, stderr 
 	if strings.TrimSpace(*buildID) == "" {
 		return usageError{"--build-id is required: the build to make current (sagatrace deployment describe lists them)"}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, codecOff) // no payloads: versions only
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 	host := fs.String("host", "127.0.0.1", "address every part binds to")
 	logLevel := fs.String("log-level", "info", "log level of the services: debug, info, warn or error")
 	faults := fs.Bool("faults", true, "let services honour fault plans (for drills); production runs leave this off")
+	encrypt := fs.Bool("payload-encryption", true, "encrypt every saga payload Temporal stores (keys made on first start in <data-dir>/codec/keys.json) and serve the codec server the Temporal UI and CLI decode with; "+
+		"false keeps payloads in clear: sagas encrypted earlier then no longer decode, and start, trace, drill and bench need --codec-key-file off while the key file exists")
 	var pragmas []string
 	fs.Func("temporal-sqlite-pragma", "PRAGMA=VALUE for the Temporal dev server's database (repeatable; replaces the default journal_mode=wal, synchronous=normal)", func(v string) error {
 		pragmas = append(pragmas, v)
@@ -50,6 +52,7 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 		{"nats-port", &ports.NATS, "NATS client port"},
 		{"scoring-port", &ports.Scoring, "scoring service"},
 		{"console-port", &ports.Console, "saga console (browser)"},
+		{"codec-port", &ports.Codec, "payload codec server (Temporal UI and CLI decode with it)"},
 	} {
 		fs.IntVar(p.port, p.name, *p.port, p.usage+" (0: any free port)")
 	}
@@ -82,6 +85,7 @@ service rows persist in --data-dir across restarts; traces are in memory.`,
 	s, err := stack.Start(ctx, stack.Config{
 		RepoRoot: root, DataDir: absData, Host: *host, Ports: ports,
 		Logger: logger, Progress: stderr, FaultsEnabled: *faults, TemporalPragmas: pragmas,
+		PayloadEncryption: *encrypt,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

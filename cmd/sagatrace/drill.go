@@ -64,7 +64,12 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint of the drill's spans and its worker's")
 	fs.StringVar(&o.WorkerBinary, "worker-bin", "", "sagatrace binary that runs the drill's own worker (worker-killed, token-expires-mid-retry, scoring-unavailable, publish-ack-lost; default: this one)")
 	defineClientAuth(fs, &o.Auth, devKeyFile)
+	codecFlag := defineCodecKeyFile(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if o.CodecKeyFile, err = codecKeyFile(*codecFlag); err != nil {
 		return err
 	}
 	o.PaymentURL, o.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]

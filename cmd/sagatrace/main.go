@@ -38,6 +38,7 @@ func commands() []command {
 		{"drill", "break sagas on purpose and check that every one completed or was fully compensated", runDrill},
 		{"repartition", "change the scoring stream's partition count, once every partition is scored and the instances are stopped", runRepartition},
 		{"token", "print a bearer token for the service APIs (curl -H \"Authorization: Bearer $(sagatrace token …)\")", runToken},
+		{"codec-key", "make, rotate or list the keys that encrypt saga payloads in Temporal", runCodecKey},
 		{"keygen", "make the token issuer's Ed25519 key pair (services get the public key, token issuers the private one)", runKeygen},
 		{"nats-keys", "make the nkey seeds of the NATS users (worker, scoring, operator) and the server's users file", runNATSKeys},
 		{"certs", "make the CA and certificates of Temporal's mutual TLS (frontend, worker, console, CLI)", runCerts},

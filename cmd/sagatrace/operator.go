@@ -41,6 +41,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
 	temporalTLS := defineTemporalTLS(fs)
+	codecFlag := defineCodecKeyFile(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *limit < 1 || *limit > 1000 {
 		return usageError{fmt.Sprintf("--limit must be from 1 to 1000, got %d", *limit)}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, *codecFlag)
 	if err != nil {
 		return err
 	}
@@ -130,6 +131,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
 	temporalTLS := defineTemporalTLS(fs)
+	codecFlag := defineCodecKeyFile(fs)
 	dtids, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -150,7 +152,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 			return usageError{err.Error()}
 		}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS)
+	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, *codecFlag)
 	if err != nil {
 		return err
 	}
@@ -203,7 +205,11 @@ func osUser() string {
 
 // dialForOperator connects to Temporal for an operator command, which
 // records no spans of its own.
-func dialForOperator(ctx context.Context, address, namespace string, tlsFiles temporalclient.TLS) (client.Client, error) {
+func dialForOperator(ctx context.Context, address, namespace string, tlsFiles temporalclient.TLS, codecKeyFile string) (client.Client, error) {
+	codec, err := loadCodec(codecKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
 	defer cancel()
 	logger, err := newLogger(io.Discard, "error")
@@ -211,7 +217,7 @@ func dialForOperator(ctx context.Context, address, namespace string, tlsFiles te
 		return nil, err
 	}
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: tlsFiles,
+		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: tlsFiles, Codec: codec,
 	})
 	if err != nil {
 		return nil, exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", address, err)}

@@ -13,7 +13,8 @@ import (
 
 const serveSynopsis = `Runs one component against external infrastructure — how sagatrace scales
 out: many workers, several scoring instances each owning some partitions.
-Components: payment, order, scoring, worker, console. Every flag can also be set by an
+Components: payment, order, scoring, worker, console, codec (the payload codec
+server the Temporal UI and CLI decode saga payloads with). Every flag can also be set by an
 environment variable: --nats-url is SAGATRACE_NATS_URL (the command line wins).`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -22,7 +23,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		return usageError{"serve needs a component: payment, order, scoring, worker or console"}
+		return usageError{"serve needs a component: payment, order, scoring, worker, console or codec"}
 	}
 	name, args := args[0], args[1:]
 	synopsis, example := serveSynopsis, serveExample
@@ -68,8 +69,10 @@ const serveExample = `  sagatrace keygen --private-key /keys/issuer.key --public
   sagatrace serve payment --listen :8081 --database-url /var/lib/sagatrace/payment.db --otlp-endpoint http://jaeger:4318 --auth-public-key /keys/issuer.pub
   sagatrace token --key /keys/issuer.key --aud payment --scope payments:read --subject order --out /tokens/payment.token --renew
   sagatrace serve order --listen :8082 --database-url /var/lib/sagatrace/order.db --auth-public-key /keys/issuer.pub --payment-url http://payment:8081 --payment-token-file /tokens/payment.token
-  sagatrace serve worker --temporal-address temporal:7233 --payment-url http://payment:8081 --order-url http://order:8082 --nats-url nats://nats:4222 --nats-nkey /keys/worker.nk --auth-key /keys/issuer.key
-  sagatrace serve scoring --nats-url nats://nats:4222 --nats-nkey /keys/scoring.nk --partitions 0-7 --auth-public-key /keys/issuer.pub`
+  sagatrace serve worker --temporal-address temporal:7233 --payment-url http://payment:8081 --order-url http://order:8082 --nats-url nats://nats:4222 --nats-nkey /keys/worker.nk --auth-key /keys/issuer.key --codec-key-file /keys/codec.json
+  sagatrace serve scoring --nats-url nats://nats:4222 --nats-nkey /keys/scoring.nk --partitions 0-7 --auth-public-key /keys/issuer.pub
+  sagatrace codec-key rotate --key-file /keys/codec.json
+  sagatrace serve codec --listen :8084 --codec-key-file /keys/codec.json --auth-public-key /keys/issuer.pub --ui-origin https://temporal.example.com`
 
 // parsePartitions reads "0-7", "0,2,4" or "0-3,8-11".
 func parsePartitions(s string) ([]int, error) {

@@ -34,7 +34,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	common := spec.common
 	spec.logLevel = fs.String("log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&common.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP base URL, e.g. http://jaeger:4318 (empty: OTEL_EXPORTER_OTLP_* variables)")
-	if name != "console" {
+	if name != "console" && name != "codec" {
 		fs.BoolVar(&common.FaultsEnabled, "faults", false, "honour fault plans from drills (never in production)")
 	}
 	if name != "worker" {
@@ -45,7 +45,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 	var clientAuth auth.ClientConfig
 	svc, isService := component.ServiceNamed(name)
 	switch {
-	case isService || name == "scoring" || name == "console":
+	case isService || name == "scoring" || name == "console" || name == "codec":
 		defineServiceAuth(fs, &svcAuth)
 	case name == "worker":
 		defineClientAuth(fs, &clientAuth, "")
@@ -105,6 +105,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		temporalTLS := defineTemporalTLS(fs)
 		urls := defineServiceURLs(fs)
 		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Worker, "")
+		defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
 		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
 		defineDeployment(fs, &cfg.Deployment)
 		def := workflows.DefaultAutoRetry()
@@ -119,6 +120,7 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
 		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 		temporalTLS := defineTemporalTLS(fs)
+		defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
 		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
 		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
 		fs.BoolVar(&cfg.JaegerUI, "jaeger-ui", false, "that Jaeger serves its UI (official images): trace links go there too, beside the console's own trace view")
@@ -140,8 +142,23 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 			}
 			return component.StartConsole(ctx, cfg)
 		}
+	case "codec":
+		var cfg component.CodecConfig
+		fs.StringVar(&cfg.Listen, "listen", ":8084", "HTTP listen address")
+		fs.StringVar(&cfg.KeyFile, "codec-key-file", "", "`file` of the payload codec's keys, the workers' (required)")
+		fs.Func("ui-origin", "origin of a Temporal Web UI whose pages may call the codec server (CORS), e.g. https://temporal.example.com (repeatable or comma-separated)", func(v string) error {
+			cfg.UIOrigins = append(cfg.UIOrigins, auth.SplitList(v)...)
+			return nil
+		})
+		spec.start = func() (*component.Running, error) {
+			cfg.Common, cfg.Auth = *common, svcAuth
+			if err := cfg.Validate(); err != nil {
+				return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+			}
+			return component.StartCodec(ctx, cfg)
+		}
 	default:
-		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker or console", name, strings.Join(serviceNames(), ", "))}
+		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker, console or codec", name, strings.Join(serviceNames(), ", "))}
 	}
 	return spec, nil
 }
@@ -198,6 +215,14 @@ func defineTemporalTLS(fs *flag.FlagSet) *temporalclient.TLS {
 	fs.StringVar(&t.KeyFile, "temporal-tls-key", "", "`file` of this client's private key (PEM, mode 0600) for Temporal's mutual TLS")
 	fs.StringVar(&t.ServerName, "temporal-tls-server-name", "", "name Temporal's frontend certificate must carry (empty: the host of --temporal-address)")
 	return t
+}
+
+// defineServeCodecKeyFile declares --codec-key-file of a component that
+// talks to Temporal; unlike the CLI's it has no default: a component in
+// production names its key file, or runs in clear and logs so.
+func defineServeCodecKeyFile(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "codec-key-file", "", "`file` of the payload codec's keys (JSON, 0600, `sagatrace codec-key rotate` makes one): saga payloads are encrypted with its first key "+
+		"and decrypted with any; every client and worker of the namespace needs the same file (empty: payloads in clear)")
 }
 
 // defineServiceURLs declares --<name>-url for every ledger service.

@@ -53,6 +53,7 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	defineTemporal(fs, &temporalA, &namespace)
 	temporalTLS := defineTemporalTLS(fs)
+	codecFlag := defineCodecKeyFile(fs)
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
@@ -92,11 +93,16 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.Validate(in.DTID); err != nil {
 		return usageError{"invalid saga: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	return startSaga(ctx, in, temporalclient.Options{Address: temporalA, Namespace: namespace, TLS: *temporalTLS}, *otlp, *wait, l, stdout)
+	codec, err := loadCodec(*codecFlag)
+	if err != nil {
+		return err
+	}
+	return startSaga(ctx, in, temporalclient.Options{Address: temporalA, Namespace: namespace, TLS: *temporalTLS, Codec: codec}, *otlp, *wait, l, stdout)
 }
 
 // startSaga starts the saga on the Temporal that to locates (address,
-// namespace, TLS), traced as the root of its orchestration trace.
+// namespace, TLS, payload codec), traced as the root of its orchestration
+// trace.
 func startSaga(ctx context.Context, in workflows.Input, to temporalclient.Options, otlp string, wait time.Duration, l links, stdout io.Writer) error {
 	namespace := to.Namespace
 	logger := slog.New(telemetry.NewLogHandler(slog.NewTextHandler(io.Discard, nil)))

@@ -23,6 +23,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/internal/traceexport"
@@ -76,6 +77,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var temporalAddr, namespace string
 	defineTemporal(fs, &temporalAddr, &namespace)
 	temporalTLS := defineTemporalTLS(fs)
+	codecFlag := defineCodecKeyFile(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -100,11 +102,15 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	links := timeline.Links{JaegerURL: strings.TrimRight(*jaegerURL, "/"), TemporalUIURL: strings.TrimRight(*uiURL, "/"), Namespace: namespace}
 
+	codec, err := loadCodec(*codecFlag)
+	if err != nil {
+		return err
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
 	defer cancel()
 	// Reading a saga is not a hop of it: the command records no spans.
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: *temporalTLS,
+		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: *temporalTLS, Codec: codec,
 	})
 	if err != nil {
 		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", temporalAddr, err)}
@@ -126,7 +132,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return checkDTID(ctx, src, dtid, *wait, *asJSON, stdout)
 	}
 	f := timeline.Fetcher{
-		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace},
+		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace, DataConverter: payloadcodec.DataConverter(codec)},
 		Jaeger:   jc, Links: links, Logger: logger,
 	}
 	tl, err := f.Fetch(ctx, dtid, *wait)

@@ -18,6 +18,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
@@ -36,6 +37,9 @@ type SagaOptions struct {
 	NATSSeedFile string
 	// Auth is where the benchmark's workers get their tokens for the services.
 	Auth auth.ClientConfig
+	// CodecKeyFile encrypts the benchmark's payloads, as the stack's
+	// (--codec-key-file); "" keeps them in clear.
+	CodecKeyFile string
 }
 
 // SagaCase is one measured case.
@@ -231,7 +235,14 @@ func benchClient(ctx context.Context, o SagaOptions, traced bool) (client.Client
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := temporalclient.Dial(ctx, temporalclient.Options{Address: o.TemporalAddress, Namespace: o.Namespace, TracerProvider: tp, Logger: o.Logger})
+	topts := temporalclient.Options{Address: o.TemporalAddress, Namespace: o.Namespace, TracerProvider: tp, Logger: o.Logger}
+	if o.CodecKeyFile != "" {
+		if topts.Codec, err = payloadcodec.LoadCodec(o.CodecKeyFile); err != nil {
+			_ = telemetry.Shutdown(tp, 5*time.Second)
+			return nil, nil, err
+		}
+	}
+	c, err := temporalclient.Dial(ctx, topts)
 	if err != nil {
 		_ = telemetry.Shutdown(tp, 5*time.Second)
 		return nil, nil, err
@@ -268,7 +279,7 @@ func startBenchWorkers(ctx context.Context, o SagaOptions) (stop func(), err err
 			Common:          component.Common{OTLPEndpoint: o.OTLPEndpoint, TracingDisabled: !q.traced, Logger: o.Logger},
 			TemporalAddress: o.TemporalAddress, Namespace: o.Namespace, TaskQueue: q.queue,
 			ServiceURLs: map[string]string{paymentapi.Audience: o.PaymentURL, orderapi.Audience: o.OrderURL},
-			NATSURL:     o.NATSURL, NATSSeedFile: o.NATSSeedFile, Auth: o.Auth,
+			NATSURL:     o.NATSURL, NATSSeedFile: o.NATSSeedFile, Auth: o.Auth, CodecKeyFile: o.CodecKeyFile,
 		})
 		if err != nil {
 			stop()

@@ -21,9 +21,11 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -90,6 +92,7 @@ func (r *Running) stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	r.stops = nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop %s: %w", r.Name, err)
 	}
@@ -120,18 +123,31 @@ func (c Common) observe(ctx context.Context, r *Running) (*slog.Logger, *sdktrac
 	return c.Logger.With(slog.String("service", r.Name)), tp, nil
 }
 
-// dialTemporal connects r to Temporal, traced with tp, and closes the
-// client when r stops.
-func dialTemporal(ctx context.Context, r *Running, address, namespace string, tlsFiles temporalclient.TLS, tp trace.TracerProvider, logger *slog.Logger) (client.Client, error) {
-	tc, err := temporalclient.Dial(ctx, temporalclient.Options{
+// dialTemporal connects r to Temporal, traced with tp, over mTLS when
+// tlsFiles say so, its payloads encrypted with the keys of codecKeyFile
+// ("" for none), and closes the client when r stops. The data converter it
+// returns reads the payloads of raw histories as the client does.
+func dialTemporal(ctx context.Context, r *Running, address, namespace string, tlsFiles temporalclient.TLS, codecKeyFile string, tp trace.TracerProvider, logger *slog.Logger) (client.Client, converter.DataConverter, error) {
+	opts := temporalclient.Options{
 		Address: address, Namespace: namespace, TracerProvider: tp, Logger: logger, TLS: tlsFiles,
 		DTIDOfWorkflow: workflows.DTIDOfWorkflowID,
-	})
+	}
+	if codecKeyFile == "" {
+		logger.Warn("no --codec-key-file: saga payloads (customer, card token, amount) go to Temporal in clear")
+	} else {
+		codec, err := payloadcodec.LoadCodec(codecKeyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: --codec-key-file: %w", r.Name, err)
+		}
+		logger.Info("encrypting Temporal payloads", slog.String("current_key_id", codec.CurrentKeyID()))
+		opts.Codec = codec
+	}
+	tc, err := temporalclient.Dial(ctx, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.onStop(func(context.Context) error { tc.Close(); return nil })
-	return tc, nil
+	return tc, payloadcodec.DataConverter(opts.Codec), nil
 }
 
 // serveHTTP listens on addr (":0" picks a free port) and serves h, and the

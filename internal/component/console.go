@@ -58,6 +58,9 @@ type ConsoleConfig struct {
 	// AllowedHosts given turn it on.
 	CheckHost    bool
 	AllowedHosts []string
+	// CodecKeyFile is the payload codec's key file (--codec-key-file); ""
+	// reads payloads in clear only.
+	CodecKeyFile string
 }
 
 // Validate reports every missing setting at once.
@@ -106,7 +109,7 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, tp, logger)
+		tc, dc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, cfg.CodecKeyFile, tp, logger)
 		if err != nil {
 			return err
 		}
@@ -138,7 +141,7 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 		hc := httpclient.NewHTTPClient(tp, telemetry.Propagator())
 		srv, err := console.NewServer(console.Config{
 			Sagas: &timeline.Fetcher{
-				Temporal: &timeline.Temporal{Client: tc, Namespace: cfg.Namespace},
+				Temporal: &timeline.Temporal{Client: tc, Namespace: cfg.Namespace, DataConverter: dc},
 				Jaeger:   &jaegerquery.Client{BaseURL: strings.TrimRight(cfg.JaegerURL, "/"), HTTP: &http.Client{Timeout: jaegerReadTimeout}},
 				Links:    links, Logger: logger,
 			},

@@ -20,6 +20,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
@@ -119,7 +120,7 @@ func ServiceNamed(name string) (Service, bool) {
 // Registry is every audience and the scopes it checks: the ledger
 // services, scoring, and the console a person logs in to.
 func Registry() auth.Registry {
-	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}, auth.AudienceConsole: {auth.ScopeConsoleRead, auth.ScopeSagasOperate}}
+	r := auth.Registry{scoringapi.Audience: {scoringapi.ScopeRead}, auth.AudienceConsole: {auth.ScopeConsoleRead, auth.ScopeSagasOperate}, payloadcodec.Audience: {payloadcodec.ScopeDecode, payloadcodec.ScopeEncode}}
 	for _, s := range Services() {
 		r[s.Name] = s.Scopes
 	}

@@ -44,6 +44,9 @@ type WorkerConfig struct {
 	// AutoRetry is the slow automatic retry of parked sagas; the zero value
 	// turns it off.
 	AutoRetry workflows.AutoRetry
+	// CodecKeyFile is the payload codec's key file (--codec-key-file); ""
+	// keeps payloads in clear.
+	CodecKeyFile string
 }
 
 // Validate reports every missing setting at once.
@@ -91,7 +94,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 		if err != nil {
 			return err
 		}
-		tc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, tp, logger)
+		tc, _, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, cfg.CodecKeyFile, tp, logger)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,11 @@ func FreeUDPPort(host string) (int, error) {
 	return conn.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
+// FillTCPPorts replaces every zero among ports with a distinct free TCP
+// port, for a part that must be told another's port before that one starts
+// (the Temporal UI is told the codec server's).
+func FillTCPPorts(host string, ports ...*int) error { return fillTCPPorts(host, ports...) }
+
 // fillTCPPorts replaces every zero among ports with a distinct free TCP port.
 func fillTCPPorts(host string, ports ...*int) error {
 	var zero []*int

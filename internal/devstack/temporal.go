@@ -42,6 +42,9 @@ type TemporalOptions struct {
 	// never heard of sagatrace, to test that the worker registers the
 	// saga's search attributes (DTID, SagaStatus).
 	WithoutSearchAttributes bool
+	// UICodecEndpoint is the remote codec endpoint the Web UI decodes
+	// payloads with (--ui-codec-endpoint); "" for none.
+	UICodecEndpoint string
 }
 
 // Temporal is a running Temporal dev server (`temporal server start-dev`),
@@ -101,6 +104,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(opts.UIPort))
 		t.uiURL = "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.UIPort))
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	}
 	if opts.DBFile != "" {
 		args = append(args, "--db-filename", opts.DBFile)

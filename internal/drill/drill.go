@@ -24,6 +24,7 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	// Auth is where the drill's tokens come from (read scopes for its
 	// checks); its worker process is given the same key or token file.
 	Auth auth.ClientConfig
+	// CodecKeyFile is the payload codec's key file, the stack's, for the
+	// drill's client and its worker process; "" keeps payloads in clear.
+	CodecKeyFile string
 	// Progress receives human-readable progress; Logger the SDK's logs.
 	Progress io.Writer
 	Logger   *slog.Logger
@@ -125,7 +129,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return Report{}, err
 	}
 	defer telemetry.Shutdown(tp, 5*time.Second)
-	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Address: o.TemporalAddress, Namespace: o.Namespace, TracerProvider: tp, Logger: o.Logger})
+	topts := temporalclient.Options{Address: o.TemporalAddress, Namespace: o.Namespace, TracerProvider: tp, Logger: o.Logger}
+	if o.CodecKeyFile != "" {
+		if topts.Codec, err = payloadcodec.LoadCodec(o.CodecKeyFile); err != nil {
+			return Report{}, err
+		}
+	}
+	tc, err := temporalclient.Dial(ctx, topts)
 	if err != nil {
 		return Report{}, err
 	}

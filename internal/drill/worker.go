@@ -60,7 +60,8 @@ func (d *driver) startWorker(ctx context.Context, spec workerSpec) (*workerProce
 		"--temporal-address", d.o.TemporalAddress, "--namespace", d.o.Namespace,
 		"--payment-url", paymentURL, "--order-url", d.o.OrderURL, "--nats-url", natsURL, "--nats-nkey", d.o.NATSSeedFile,
 		"--otlp-endpoint", d.o.OTLPEndpoint, "--faults", "--log-level", "info",
-		"--auth-key", d.o.Auth.KeyFile, "--auth-token-file", d.o.Auth.TokenFile, "--auth-issuer", d.o.Auth.Issuer}
+		"--auth-key", d.o.Auth.KeyFile, "--auth-token-file", d.o.Auth.TokenFile, "--auth-issuer", d.o.Auth.Issuer,
+		"--codec-key-file", d.o.CodecKeyFile}
 	// Not CommandContext: the drill kills it on purpose, and stops it
 	// gracefully otherwise; a cancelled drill must not leave it SIGKILLed
 	// half-way through a hop either.

@@ -52,13 +52,27 @@ Next steps (in another terminal, from the repository root):
 
   curl -s '%s/api/traces?service=payment&tags=%%7B%%22dtid%%22%%3A%%22<DTID>%%22%%7D'
 
+%s
 Press Ctrl-C to stop everything.
 `,
 		s.Console.URL(), loginURL, ConsoleLoginTTL, s.ConsoleLoginFile, s.Temporal.HostPort(), s.Temporal.UIURL(), jaeger, s.Jaeger.OTLPHTTPEndpoint(), s.Jaeger.OTLPGRPCEndpoint(),
 		s.NATS.ClientURL(), filepath.Dir(s.NATSContext), s.serviceLines(), s.Scoring.URL(), s.cfg.DataDir,
 		s.Keys.PrivateKeyFile, s.Keys.PublicKeyFile,
 		s.Temporal.HostPort(), s.NATSContext,
-		s.Keys.PrivateKeyFile, s.Service(paymentapi.Audience).URL(), s.Keys.PrivateKeyFile, s.Scoring.URL(), jaeger)
+		s.Keys.PrivateKeyFile, s.Service(paymentapi.Audience).URL(), s.Keys.PrivateKeyFile, s.Scoring.URL(), jaeger, s.codecLines())
+}
+
+// codecLines tell how to read the encrypted payloads, when they are.
+func (s *Stack) codecLines() string {
+	if s.Codec == nil {
+		return "  # saga payloads are stored in clear (--payload-encryption=false)\n"
+	}
+	return fmt.Sprintf(`  # saga payloads are encrypted (keys in %s); the Temporal UI decodes them through
+  # the codec server %s, and so does the temporal CLI given the endpoint and a token:
+  export TEMPORAL_CODEC_ENDPOINT=%s
+  export TEMPORAL_CODEC_AUTH="Bearer $(go run ./cmd/sagatrace token --key %s --aud codec --scope payloads:decode,payloads:encode)"
+  go tool -modfile=tools/go.mod temporal workflow show --address %s --workflow-id order-saga-<DTID>
+`, s.CodecKeyFile, s.Codec.URL(), s.Codec.URL(), s.Keys.PrivateKeyFile, s.Temporal.HostPort())
 }
 
 // serviceLines lists each ledger service's API, one banner line each.

@@ -25,6 +25,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/operator"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -48,6 +49,10 @@ type Config struct {
 	FaultsEnabled bool
 	// TracingDisabled keeps spans but exports none.
 	TracingDisabled bool
+	// PayloadEncryption encrypts every saga payload Temporal stores with
+	// the keys of CodecKeyFile (made on first start) and serves the codec
+	// server the Temporal UI and CLI decode with (`sagatrace dev`'s default).
+	PayloadEncryption bool
 	// TemporalPragmas tune the Temporal dev server's SQLite file; nil means
 	// DefaultTemporalPragmas.
 	TemporalPragmas []string
@@ -62,6 +67,8 @@ type Ports struct {
 	JaegerQuery, JaegerQueryGRPC, OTLPGRPC, OTLPHTTP    int
 	JaegerThriftHTTP, JaegerCompactUDP                  int
 	NATS, Scoring, Console                              int
+	// Codec is the payload codec server's (with PayloadEncryption).
+	Codec int
 	// Services holds the port of each ledger service (component.Services),
 	// by name; a missing one is 0.
 	Services map[string]int
@@ -79,7 +86,7 @@ func DefaultPorts() Ports {
 		Temporal: 7233, TemporalUI: 8233, TemporalHTTP: 7243,
 		JaegerQuery: 16686, JaegerQueryGRPC: 16685, OTLPGRPC: 4317, OTLPHTTP: 4318,
 		JaegerThriftHTTP: 14268, JaegerCompactUDP: 6831,
-		NATS: 4222, Scoring: 8083, Console: 8080, Services: servicePorts(),
+		NATS: 4222, Scoring: 8083, Console: 8080, Codec: 8084, Services: servicePorts(),
 	}
 }
 
@@ -102,6 +109,13 @@ type Stack struct {
 	Scoring  *component.Running
 	Worker   *component.Running
 	Console  *component.Running
+	// Codec is the payload codec server; nil without PayloadEncryption.
+	Codec *component.Running
+	// CodecUIEndpoint is the codec endpoint the Temporal UI is configured
+	// with: a capability URL that decodes without a token for the UI's
+	// origin only ("" without PayloadEncryption).
+	CodecUIEndpoint string
+	codecUISecret   string
 	// Keys is the issuer key pair in the data dir that every part's
 	// tokens are minted and checked with.
 	Keys auth.KeyPair
@@ -114,7 +128,10 @@ type Stack struct {
 	// ConsoleLoginFile holds the token, minted at start, that logs in to
 	// the console as the OS user (ConsoleLoginURL).
 	ConsoleLoginFile string
-	stops            []func(context.Context) error
+	// CodecKeyFile holds the payload codec's keys; "" when payloads are
+	// kept in clear (PayloadEncryption off).
+	CodecKeyFile string
+	stops        []func(context.Context) error
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -172,6 +189,11 @@ func (s *Stack) start(ctx context.Context) error {
 		return err
 	}
 
+	if cfg.PayloadEncryption {
+		if err := s.planCodecServer(); err != nil {
+			return err
+		}
+	}
 	if err := s.startProcesses(ctx, tools); err != nil {
 		return err
 	}
@@ -199,7 +221,7 @@ func (s *Stack) startProcesses(ctx context.Context, tools devstack.Tools) error 
 	tc, jc := make(chan result, 1), make(chan result, 1)
 	go func() {
 		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
-			Binary: tools.Temporal, Host: cfg.Host, Port: cfg.Ports.Temporal, UIPort: cfg.Ports.TemporalUI,
+			Binary: tools.Temporal, Host: cfg.Host, Port: cfg.Ports.Temporal, UIPort: cfg.Ports.TemporalUI, UICodecEndpoint: s.CodecUIEndpoint,
 			HTTPPort: cfg.Ports.TemporalHTTP, MetricsPort: cfg.Ports.TemporalMetrics,
 			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), SQLitePragmas: cfg.TemporalPragmas,
 			Stdout: temporalLog, Stderr: temporalLog,
@@ -243,6 +265,14 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		return fmt.Errorf("auth keys: %w", err)
 	}
 	s.Keys = keys
+	if cfg.PayloadEncryption {
+		// Made once and kept, like the issuer key: sagas encrypted with it
+		// must still decrypt after a restart.
+		s.CodecKeyFile = CodecKeyFile(cfg.DataDir)
+		if _, err := payloadcodec.EnsureKeyFile(s.CodecKeyFile); err != nil {
+			return fmt.Errorf("payload codec keys: %w", err)
+		}
+	}
 	serviceAuth := component.ServiceAuth{PublicKeyFile: keys.PublicKeyFile}
 	clientAuth := auth.ClientConfig{KeyFile: keys.PrivateKeyFile}
 	db := func(name string) string { return filepath.Join(cfg.DataDir, name+".db") }
@@ -275,6 +305,7 @@ func (s *Stack) startComponents(ctx context.Context) error {
 	if s.Worker, err = component.StartWorker(ctx, component.WorkerConfig{
 		Common: common, TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		ServiceURLs: serviceURLs, NATSURL: s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker], Auth: clientAuth,
+		CodecKeyFile: s.CodecKeyFile,
 		// The stack's one worker is the build being run: it takes the
 		// sagas of the build that ran on this data dir before.
 		Deployment: component.WorkerDeployment{Name: operator.DeploymentName, BuildID: cmp.Or(cfg.BuildID, operator.DefaultBuildID()), MakeCurrent: component.MakeCurrentAlways},
@@ -292,10 +323,14 @@ func (s *Stack) startComponents(ctx context.Context) error {
 		JaegerURL: s.Jaeger.QueryURL(), TemporalUIURL: s.Temporal.UIURL(),
 		PaymentURL: serviceURLs[paymentapi.Audience], OrderURL: serviceURLs[orderapi.Audience], ScoringURL: s.Scoring.URL(),
 		Login: serviceAuth, TokenFile: consoleToken, CheckHost: true,
+		CodecKeyFile: s.CodecKeyFile,
 	}); err != nil {
 		return err
 	}
 	s.onStop(s.Console.Stop)
+	if cfg.PayloadEncryption {
+		return s.startCodecServer(ctx, common, serviceAuth)
+	}
 	return nil
 }
 

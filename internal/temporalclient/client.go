@@ -15,10 +15,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -35,6 +37,10 @@ type Options struct {
 	DTIDOfWorkflow func(workflowID string) string
 	// TLS is the client's mTLS material; zero: plaintext.
 	TLS TLS
+	// Codec encrypts every payload the client sends and decrypts what it
+	// reads (payloadcodec.Codec), failure messages included; nil sends
+	// payloads in clear. Every client of one namespace needs the same keys.
+	Codec converter.PayloadCodec
 }
 
 // Dial connects to Temporal and checks that the frontend answers.
@@ -51,13 +57,18 @@ func Dial(ctx context.Context, opts Options) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.DialContext(ctx, client.Options{
+	copts := client.Options{
 		HostPort:          opts.Address,
 		Namespace:         opts.Namespace,
 		Logger:            tlog.NewStructuredLogger(opts.Logger),
 		Interceptors:      []interceptor.ClientInterceptor{tracingInterceptor},
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compression(opts.Address), TLS: tlsConfig},
-	})
+	}
+	if opts.Codec != nil {
+		copts.DataConverter = payloadcodec.DataConverter(opts.Codec)
+		copts.FailureConverter = payloadcodec.FailureConverter(copts.DataConverter)
+	}
+	c, err := client.DialContext(ctx, copts)
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal at %s (namespace %s): %w; is the server running? `sagatrace dev` starts one", opts.Address, opts.Namespace, err)
 	}

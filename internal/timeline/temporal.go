@@ -26,6 +26,10 @@ type Temporal struct {
 	// QueryTimeout bounds one saga_state query, which needs a worker to
 	// answer; 0 means 5 s.
 	QueryTimeout time.Duration
+	// DataConverter decodes the payloads of the history, the Client's own
+	// (payloadcodec.DataConverter when payloads are encrypted); nil means
+	// Temporal's default.
+	DataConverter converter.DataConverter
 }
 
 // Saga finds the workflow of dtid and reads it: its history (input,
@@ -51,7 +55,11 @@ func (t *Temporal) Saga(ctx context.Context, dtid string) (*Saga, error) {
 	if info.GetCloseTime() != nil {
 		s.Close = info.GetCloseTime().AsTime()
 	}
-	r := historyReader{dc: converter.GetDefaultDataConverter(), saga: s}
+	dc := t.DataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	r := historyReader{dc: dc, saga: s}
 	it := t.Client.GetWorkflowHistory(ctx, s.WorkflowID, s.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
