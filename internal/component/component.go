@@ -24,8 +24,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/sagatrace/sagatrace/internal/httpserver"
-	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
+	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
