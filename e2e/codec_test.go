@@ -27,6 +27,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/stack"
@@ -307,7 +308,7 @@ func TestSagaPayloadsAreEncryptedInTemporal(t *testing.T) {
 				Scenarios: []string{scenario}, Sagas: 2, Concurrency: 2, SagaTimeout: 3 * time.Minute,
 				TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 				PaymentURL: s.Service(paymentapi.Audience).URL(), OrderURL: s.Service(orderapi.Audience).URL(), ScoringURL: s.Scoring.URL(),
-				JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
+				JaegerURL: s.Jaeger.QueryURL(), NATSURL: s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker], OTLPEndpoint: "http://" + s.Jaeger.OTLPHTTPEndpoint(),
 				WorkerBinary: bin, Progress: &progress, Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile}, CodecKeyFile: s.CodecKeyFile,
 			})
 			if err != nil {
