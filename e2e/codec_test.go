@@ -28,6 +28,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
+	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/stack"
@@ -456,7 +457,11 @@ func restartWorker(t *testing.T, s *stack.Stack) {
 		Common:          component.Common{Logger: slog.New(slog.DiscardHandler), TracingDisabled: true, FaultsEnabled: true},
 		TemporalAddress: s.Temporal.HostPort(), Namespace: "default",
 		ServiceURLs: map[string]string{paymentapi.Audience: s.Service(paymentapi.Audience).URL(), orderapi.Audience: s.Service(orderapi.Audience).URL()},
-		NATSURL:     s.NATS.ClientURL(), Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile}, CodecKeyFile: s.CodecKeyFile,
+		NATSURL:     s.NATS.ClientURL(), NATSSeedFile: s.NATSKeys.Seeds[natsauth.Worker],
+		Auth: auth.ClientConfig{KeyFile: s.Keys.PrivateKeyFile}, CodecKeyFile: s.CodecKeyFile,
+		// The stack's build, as the stack runs it: while a version of the
+		// deployment is current, an unversioned worker gets no saga.
+		Deployment: component.WorkerDeployment{Name: operator.DeploymentName, BuildID: operator.DefaultBuildID(), MakeCurrent: component.MakeCurrentAlways},
 	})
 	if err != nil {
 		t.Fatal(err)
