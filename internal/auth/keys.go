@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
 // Key files are PEM: the private key PKCS #8 ("PRIVATE KEY", what
@@ -98,24 +100,10 @@ func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("private key %s: %w", path, err)
 	}
-	if err := CheckOwnerOnly(path, "private key"); err != nil {
+	if err := secretfile.Check(path, "private key"); err != nil {
 		return nil, err
 	}
 	return k, nil
-}
-
-// CheckOwnerOnly refuses a secret file (what names it, e.g. "private
-// key") that its group or others may read or change, as ssh refuses such a
-// key.
-func CheckOwnerOnly(path, what string) error {
-	info, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s %s has mode %04o: others than its owner may read or change it; run `chmod 600 %s`", what, path, perm, path)
-	}
-	return nil
 }
 
 // WriteSecretFile writes a secret (a key file) readable by its owner only

@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/secretfile"
+
 	"github.com/sagatrace/sagatrace/internal/auth"
 )
 
@@ -76,7 +78,7 @@ func LoadKeyFile(path string) (KeySet, error) {
 	if err != nil {
 		return KeySet{}, fmt.Errorf("read codec key file: %w", err)
 	}
-	if err := auth.CheckOwnerOnly(path, "codec key file"); err != nil {
+	if err := secretfile.Check(path, "codec key file"); err != nil {
 		return KeySet{}, err
 	}
 	var s KeySet
