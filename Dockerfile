@@ -26,6 +26,11 @@ COPY --from=build --chown=65532:65532 /out/nats-scoring /etc/sagatrace/nats-scor
 COPY --from=build --chown=65532:65532 /out/nats-operator /etc/sagatrace/nats-operator
 COPY --from=build --chown=65532:65532 /out/nats-users /etc/sagatrace/nats-users
 COPY --from=build --chown=65532:65532 /out/temporal-certs /etc/sagatrace/temporal-certs
+# The saga worker's --build-id (its version in the Worker Deployment): the
+# build context has no .git, so the revision comes as an argument
+# (compose.yaml passes SAGATRACE_BUILD_ID from the shell).
+ARG SAGATRACE_BUILD_ID=unstamped
+ENV SAGATRACE_BUILD_ID=${SAGATRACE_BUILD_ID}
 USER 65532:65532
 ENTRYPOINT ["/sagatrace"]
 CMD ["--help"]
