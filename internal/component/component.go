@@ -202,10 +202,20 @@ func newRunning(name string) *Running {
 	return &Running{Name: name, Registry: reg, done: make(chan error, 1)}
 }
 
-// startOrCleanup runs start; when it fails, whatever it had started is
-// stopped again, so a failed start leaves nothing behind.
-func startOrCleanup(ctx context.Context, r *Running, start func() error) (*Running, error) {
-	if err := start(); err != nil {
+// start starts the component name: it gives it its logger and tracer
+// provider (observe), then lets build start the rest, registering on r
+// what to stop. When either fails, whatever had started is stopped again,
+// so a failed start leaves nothing behind.
+func start(ctx context.Context, name string, c Common, build func(*Running, *slog.Logger, *sdktrace.TracerProvider) error) (*Running, error) {
+	r := newRunning(name)
+	err := func() error {
+		logger, tp, err := c.observe(ctx, r)
+		if err != nil {
+			return err
+		}
+		return build(r, logger, tp)
+	}()
+	if err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		return nil, errors.Join(err, r.Stop(stopCtx))
