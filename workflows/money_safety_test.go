@@ -46,9 +46,7 @@ func TestOrderSagaDropsACompensationOnlyOnProof(t *testing.T) {
 			if tt.as != "" {
 				f.refuseAs[tt.refuse] = tt.as
 			}
-			env := newEnv(t, f)
-			env.ExecuteWorkflow(OrderSaga, validInput())
-			requireCompensated(t, env)
+			requireCompensated(t, runSaga(t, f))
 			if got := f.calledOps(); !slices.Equal(got, tt.wantCalls) {
 				t.Errorf("calls = %v, want %v", got, tt.wantCalls)
 			}
@@ -101,9 +99,7 @@ func TestOrderSagaRefusesADTIDItDoesNotOwn(t *testing.T) {
 func TestOrderSagaEventIDIsRandomAndStableAcrossRetries(t *testing.T) {
 	f := newFake()
 	f.flaky["scoring.publish"] = 2
-	env := newEnv(t, f)
-	env.ExecuteWorkflow(OrderSaga, validInput())
-	res := requireCompleted(t, env)
+	res := requireCompleted(t, runSaga(t, f))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.eventIDs) != 3 || f.eventIDs[0] != f.eventIDs[1] || f.eventIDs[1] != f.eventIDs[2] {

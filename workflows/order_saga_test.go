@@ -39,12 +39,17 @@ func newEnv(t *testing.T, f *fakeActivities) *testsuite.TestWorkflowEnvironment 
 	return env
 }
 
-func TestOrderSagaCompletes(t *testing.T) {
-	f := newFake()
+// runSaga runs OrderSaga on validInput against f, to its end.
+func runSaga(t *testing.T, f *fakeActivities) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
 	env := newEnv(t, f)
 	env.ExecuteWorkflow(OrderSaga, validInput())
+	return env
+}
 
-	res := requireCompleted(t, env)
+func TestOrderSagaCompletes(t *testing.T) {
+	f := newFake()
+	res := requireCompleted(t, runSaga(t, f))
 	if want := []string{"payment.charge", "order.create", "scoring.publish"}; !slices.Equal(f.calledOps(), want) {
 		t.Errorf("calls = %v, want %v", f.calledOps(), want)
 	}
@@ -82,10 +87,7 @@ func TestOrderSagaCompensatesEarlierStepsInReverse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
 			f.refuse[tt.refuse] = true
-			env := newEnv(t, f)
-			env.ExecuteWorkflow(OrderSaga, validInput())
-
-			res := requireCompensated(t, env)
+			res := requireCompensated(t, runSaga(t, f))
 			if !slices.Equal(f.calledOps(), tt.wantCalls) {
 				t.Errorf("calls = %v, want %v", f.calledOps(), tt.wantCalls)
 			}
@@ -118,10 +120,7 @@ func TestOrderSagaCompensatesEarlierStepsInReverse(t *testing.T) {
 func TestOrderSagaUndoesAStepThatMayHaveApplied(t *testing.T) {
 	f := newFake()
 	f.flaky["order.create"] = 100
-	env := newEnv(t, f)
-	env.ExecuteWorkflow(OrderSaga, validInput())
-
-	requireCompensated(t, env)
+	requireCompensated(t, runSaga(t, f))
 	calls := f.calledOps()
 	if got := calls[len(calls)-2:]; !slices.Equal(got, []string{"order.cancel", "payment.refund"}) {
 		t.Errorf("last calls = %v, want order.cancel then payment.refund", got)
@@ -139,9 +138,7 @@ func TestOrderSagaOutlastsAScoringOutage(t *testing.T) {
 	const outage = 9
 	f := newFake()
 	f.flaky["scoring.publish"] = outage
-	env := newEnv(t, f)
-	env.ExecuteWorkflow(OrderSaga, validInput())
-	res := requireCompleted(t, env)
+	res := requireCompleted(t, runSaga(t, f))
 	calls := f.calledOps()
 	if n := countOf(calls, "scoring.publish"); n != outage+1 {
 		t.Errorf("scoring.publish attempted %d times, want %d", n, outage+1)
@@ -158,10 +155,7 @@ func TestOrderSagaRetriesTransientFailures(t *testing.T) {
 	f := newFake()
 	f.flaky["payment.charge"] = 2
 	f.flaky["scoring.publish"] = 1
-	env := newEnv(t, f)
-	env.ExecuteWorkflow(OrderSaga, validInput())
-
-	requireCompleted(t, env)
+	requireCompleted(t, runSaga(t, f))
 	if len(f.charges) != 1 {
 		t.Errorf("charged %d times, want once", len(f.charges))
 	}
@@ -221,9 +215,7 @@ func TestOrderSagaRejectsInvalidInputBeforeAnyActivity(t *testing.T) {
 func TestOrderSagaSameDTIDTwiceChargesOnce(t *testing.T) {
 	f := newFake()
 	for range 2 {
-		env := newEnv(t, f)
-		env.ExecuteWorkflow(OrderSaga, validInput())
-		requireCompleted(t, env)
+		requireCompleted(t, runSaga(t, f))
 	}
 	if len(f.charges) != 1 {
 		t.Errorf("two runs of one DTID made %d charges, want 1", len(f.charges))

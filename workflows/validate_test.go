@@ -44,9 +44,7 @@ func TestDTIDOwnedByAnotherSagaIsRefused(t *testing.T) {
 	f := newFake()
 	dtid := validInput().DTID
 	f.owners = map[string]string{dtid: dtid} // a saga with the DTID as its workflow ID
-	env := newEnv(t, f)                      // this one runs as WorkflowID(dtid)
-	env.ExecuteWorkflow(OrderSaga, validInput())
-	err := env.GetWorkflowError()
+	err := runSaga(t, f).GetWorkflowError()  // this one runs as WorkflowID(dtid)
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != ErrTypeInvalidInput || !strings.Contains(app.Error(), "already belongs to the saga of workflow "+dtid) {
 		t.Fatalf("error = %v, want %s naming the other saga", err, ErrTypeInvalidInput)

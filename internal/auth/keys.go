@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
@@ -56,49 +57,40 @@ func EncodePublicKey(key ed25519.PublicKey) ([]byte, error) {
 
 // ParsePrivateKey reads an Ed25519 private key from PEM.
 func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, errors.New(`not a PEM "PRIVATE KEY" block (PKCS #8)`)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("a %T, not an Ed25519 private key", k)
-	}
-	return priv, nil
+	return parseKey[ed25519.PrivateKey](data, "PRIVATE KEY", "PKCS #8", x509.ParsePKCS8PrivateKey)
 }
 
 // ParsePublicKey reads an Ed25519 public key from PEM.
 func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
+	return parseKey[ed25519.PublicKey](data, "PUBLIC KEY", "PKIX", x509.ParsePKIXPublicKey)
+}
+
+// parseKey decodes the PEM block of blockType ("PRIVATE KEY") in data
+// with parse, for the syntax it names, and requires an Ed25519 key: the
+// private and the public key differ only in these.
+func parseKey[K ed25519.PrivateKey | ed25519.PublicKey](data []byte, blockType, syntax string, parse func([]byte) (any, error)) (K, error) {
 	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, errors.New(`not a PEM "PUBLIC KEY" block (PKIX)`)
+	if block == nil || block.Type != blockType {
+		return nil, fmt.Errorf("not a PEM %q block (%s)", blockType, syntax)
 	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	k, err := parse(block.Bytes)
 	if err != nil {
 		return nil, err
 	}
-	pub, ok := k.(ed25519.PublicKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, fmt.Errorf("a %T, not an Ed25519 public key", k)
+		return nil, fmt.Errorf("a %T, not an Ed25519 %s", k, strings.ToLower(blockType))
 	}
-	return pub, nil
+	return key, nil
 }
 
 // LoadPrivateKey reads the issuer's private key file. A file that its
 // group or others may read or write is refused, as ssh refuses such a key:
 // whoever reads it mints any token.
 func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
+	k, err := loadKey(path, "private key", ParsePrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("read private key: %w", err)
-	}
-	k, err := ParsePrivateKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("private key %s: %w", path, err)
+		return nil, err
 	}
 	if err := secretfile.Check(path, "private key"); err != nil {
 		return nil, err
@@ -112,13 +104,19 @@ func WriteSecretFile(path string, data []byte) error { return writeFile(path, da
 
 // LoadPublicKey reads the issuer's public key file.
 func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	return loadKey(path, "public key", ParsePublicKey)
+}
+
+// loadKey reads the key file at path with parse; what names the key in
+// errors.
+func loadKey[K ed25519.PrivateKey | ed25519.PublicKey](path, what string, parse func([]byte) (K, error)) (K, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read public key: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	k, err := ParsePublicKey(data)
+	k, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("public key %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return k, nil
 }

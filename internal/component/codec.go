@@ -3,6 +3,9 @@ package component
 import (
 	"context"
 	"fmt"
+	"log/slog"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
@@ -37,12 +40,7 @@ func StartCodec(ctx context.Context, cfg CodecConfig) (*Running, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := newRunning("codec")
-	return startOrCleanup(ctx, r, func() error {
-		logger, _, err := cfg.observe(ctx, r)
-		if err != nil {
-			return err
-		}
+	return start(ctx, "codec", cfg.Common, func(r *Running, logger *slog.Logger, _ *sdktrace.TracerProvider) error {
 		codec, err := payloadcodec.LoadCodec(cfg.KeyFile)
 		if err != nil {
 			return fmt.Errorf("codec: --codec-key-file: %w", err)

@@ -26,6 +26,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
+	"github.com/sagatrace/sagatrace/internal/shutdown"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -64,7 +65,7 @@ type Running struct {
 	Addr string
 	// Registry holds the component's metrics, served on /metrics.
 	Registry *prometheus.Registry
-	stops    []func(context.Context) error
+	stops    shutdown.Funcs
 	done     chan error
 	stopOnce sync.Once
 	stopErr  error
@@ -86,14 +87,7 @@ func (r *Running) Stop(ctx context.Context) error {
 }
 
 func (r *Running) stop(ctx context.Context) error {
-	var errs []error
-	for i := len(r.stops) - 1; i >= 0; i-- {
-		if err := r.stops[i](ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	r.stops = nil
-	if err := errors.Join(errs...); err != nil {
+	if err := r.stops.Run(ctx); err != nil {
 		return fmt.Errorf("stop %s: %w", r.Name, err)
 	}
 	return nil
@@ -107,7 +101,7 @@ func (r *Running) fail(err error) {
 	}
 }
 
-func (r *Running) onStop(f func(context.Context) error) { r.stops = append(r.stops, f) }
+func (r *Running) onStop(f func(context.Context) error) { r.stops.Add(f) }
 
 // observe gives the component r its logger, which names it, and its own
 // tracer provider and service.name, whose shutdown r's stop runs so the
@@ -202,10 +196,20 @@ func newRunning(name string) *Running {
 	return &Running{Name: name, Registry: reg, done: make(chan error, 1)}
 }
 
-// startOrCleanup runs start; when it fails, whatever it had started is
-// stopped again, so a failed start leaves nothing behind.
-func startOrCleanup(ctx context.Context, r *Running, start func() error) (*Running, error) {
-	if err := start(); err != nil {
+// start starts the component name: it gives it its logger and tracer
+// provider (observe), then lets build start the rest, registering on r
+// what to stop. When either fails, whatever had started is stopped again,
+// so a failed start leaves nothing behind.
+func start(ctx context.Context, name string, c Common, build func(*Running, *slog.Logger, *sdktrace.TracerProvider) error) (*Running, error) {
+	r := newRunning(name)
+	err := func() error {
+		logger, tp, err := c.observe(ctx, r)
+		if err != nil {
+			return err
+		}
+		return build(r, logger, tp)
+	}()
+	if err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		return nil, errors.Join(err, r.Stop(stopCtx))

@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 
@@ -103,12 +106,7 @@ func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := newRunning("console")
-	return startOrCleanup(ctx, r, func() error {
-		logger, tp, err := cfg.observe(ctx, r)
-		if err != nil {
-			return err
-		}
+	return start(ctx, "console", cfg.Common, func(r *Running, logger *slog.Logger, tp *sdktrace.TracerProvider) error {
 		tc, dc, err := dialTemporal(ctx, r, cfg.TemporalAddress, cfg.Namespace, cfg.TemporalTLS, cfg.CodecKeyFile, tp, logger)
 		if err != nil {
 			return err

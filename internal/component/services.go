@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
@@ -215,12 +216,7 @@ func (svc Service) peer(ctx context.Context, up Upstream, ac auth.Config, tp tra
 // and serves it.
 func startService(ctx context.Context, name string, cfg ServiceConfig,
 	build func(*Running, *sql.DB, trace.TracerProvider, *slog.Logger) (http.Handler, error)) (*Running, error) {
-	r := newRunning(name)
-	return startOrCleanup(ctx, r, func() error {
-		logger, tp, err := cfg.observe(ctx, r)
-		if err != nil {
-			return err
-		}
+	return start(ctx, name, cfg.Common, func(r *Running, logger *slog.Logger, tp *sdktrace.TracerProvider) error {
 		db, err := database.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

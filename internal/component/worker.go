@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
@@ -83,12 +85,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
 	if cfg.TaskQueue == "" {
 		cfg.TaskQueue = workflows.TaskQueue
 	}
-	r := newRunning("saga-worker")
-	return startOrCleanup(ctx, r, func() error {
-		logger, tp, err := cfg.observe(ctx, r)
-		if err != nil {
-			return err
-		}
+	return start(ctx, "saga-worker", cfg.Common, func(r *Running, logger *slog.Logger, tp *sdktrace.TracerProvider) error {
 		prop := telemetry.Propagator()
 		js, err := connectJetStream(r, cfg.NATSURL, cfg.NATSSeedFile)
 		if err != nil {

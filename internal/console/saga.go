@@ -23,16 +23,12 @@ import (
 
 // sagaView is the saga page.
 type sagaView struct {
-	TL    timeline.Timeline
-	Hops  []hopView
-	Ticks []tick
-	// ByCorrelation names the hop of a correlation ID, for the service rows.
-	ByCorrelation map[string]string
-	JaegerURL     string
-	Payments      []paymentapi.Payment
-	PaymentsError string
-	Orders        []orderapi.Order
-	OrdersError   string
+	TL        timeline.Timeline
+	Hops      []hopView
+	Ticks     []tick
+	JaegerURL string
+	// Rows are the payment and the order service's rows of the DTID.
+	Rows []rowsView
 	// Orchestration is the saga's own trace, drawn below the hops.
 	Orchestration *traceView
 	// JaegerUI is the Jaeger UI's base URL when it serves one, else "".
@@ -43,18 +39,13 @@ type sagaView struct {
 	Resolved  bool
 }
 
-// showSaga draws one DTID's timeline, its state and its service rows. It
-// reads Jaeger once, without waiting for stragglers: a reload shows more.
+// showSaga draws one DTID's timeline, its state and its service rows.
 func (s *Server) showSaga(w http.ResponseWriter, r *http.Request) error {
-	dtid, err := dtidOf(r)
+	tl, err := s.timelineOf(r)
 	if err != nil {
 		return err
 	}
-	tl, err := s.cfg.Sagas.Fetch(r.Context(), dtid, 0)
-	if err != nil {
-		return err
-	}
-	v := sagaView{TL: tl, Hops: hopViews(tl), Ticks: ticks(tl.Duration), ByCorrelation: hopIndex(tl), JaegerURL: s.cfg.Sagas.Links.JaegerURL,
+	v := sagaView{TL: tl, Hops: hopViews(tl), Ticks: ticks(tl.Duration), JaegerURL: s.cfg.Sagas.Links.JaegerURL,
 		CanRetry:  tl.Status == string(workflows.StatusCompensationFailed),
 		Signalled: r.URL.Query().Get("signalled") == "1", Resolved: r.URL.Query().Get("resolved") == "1"}
 	v.Orchestration = expandHops(v.Hops, tl)
@@ -64,29 +55,36 @@ func (s *Server) showSaga(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Sagas.Links.JaegerUI {
 		v.JaegerUI = s.cfg.Sagas.Links.JaegerURL
 	}
-	s.serviceRows(r.Context(), dtid, &v)
-	return s.render(w, http.StatusOK, "saga", layoutData{Title: "Saga " + dtid, Section: "sagas", Page: v})
+	v.Rows = s.serviceRows(r.Context(), tl, hopIndex(tl))
+	return s.render(w, http.StatusOK, "saga", layoutData{Title: "Saga " + tl.DTID, Section: "sagas", Page: v})
 }
 
 // serviceRows reads the DTID's payments and orders side by side; a
 // service that does not answer is said on the page, not fatal to it.
-func (s *Server) serviceRows(ctx context.Context, dtid string, v *sagaView) {
+// byCorrelation names the saga's hop that wrote an audit row.
+func (s *Server) serviceRows(ctx context.Context, tl timeline.Timeline, byCorrelation map[string]string) []rowsView {
+	payments := rowsView{ID: "payments", Title: "payment", None: "no payment for this DTID"}
+	orders := rowsView{ID: "orders", Title: "order", None: "no order for this DTID"}
+	if tl.Status == string(workflows.StatusCompensated) {
+		orders.None += " (a refused order writes nothing)"
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		page, err := s.cfg.Payments.List(ctx, paymentapi.ListFilter{DTID: dtid, Limit: 50})
-		v.Payments = page.Items
-		if err != nil {
-			v.PaymentsError = err.Error()
+		page, err := s.cfg.Payments.List(ctx, paymentapi.ListFilter{DTID: tl.DTID, Limit: 50})
+		for _, p := range page.Items {
+			payments.Entities = append(payments.Entities, entityOf(p.PaymentID, p.State, p.AmountCents, p.Currency, p.History, byCorrelation))
 		}
+		payments.setError(err)
 	})
 	wg.Go(func() {
-		page, err := s.cfg.Orders.List(ctx, orderapi.ListFilter{DTID: dtid, Limit: 50})
-		v.Orders = page.Items
-		if err != nil {
-			v.OrdersError = err.Error()
+		page, err := s.cfg.Orders.List(ctx, orderapi.ListFilter{DTID: tl.DTID, Limit: 50})
+		for _, o := range page.Items {
+			orders.Entities = append(orders.Entities, entityOf(o.OrderID, o.State, o.AmountCents, o.Currency, o.History, byCorrelation))
 		}
+		orders.setError(err)
 	})
 	wg.Wait()
+	return []rowsView{payments, orders}
 }
 
 // retryCompensation retries the failing compensation of a saga waiting in
@@ -155,15 +153,21 @@ func (s *Server) act(ctx context.Context, dtid, workflowID, update string, req w
 
 // sagaJSON is the timeline as `sagatrace trace --json` prints it.
 func (s *Server) sagaJSON(w http.ResponseWriter, r *http.Request) error {
-	dtid, err := dtidOf(r)
-	if err != nil {
-		return err
-	}
-	tl, err := s.cfg.Sagas.Fetch(r.Context(), dtid, 0)
+	tl, err := s.timelineOf(r)
 	if err != nil {
 		return asHTTPError(err)
 	}
 	return httpserver.WriteJSON(w, http.StatusOK, tl)
+}
+
+// timelineOf reads the timeline of the request's DTID. It reads Jaeger
+// once, without waiting for stragglers: a reload shows more.
+func (s *Server) timelineOf(r *http.Request) (timeline.Timeline, error) {
+	dtid, err := dtidOf(r)
+	if err != nil {
+		return timeline.Timeline{}, err
+	}
+	return s.cfg.Sagas.Fetch(r.Context(), dtid, 0)
 }
 
 func dtidOf(r *http.Request) (string, error) {

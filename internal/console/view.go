@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -18,7 +19,6 @@ var funcs = template.FuncMap{
 	"clock":       func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
 	"amount":      formatAmount,
 	"statusClass": statusClass,
-	"auditRow":    auditRow,
 	"inc":         func(i int) int { return i + 1 },
 	"traceHref":   TraceHref,
 	"linkLabel":   func(kind string) string { return linkLabels[kind][0] },
@@ -144,9 +144,40 @@ type auditView struct {
 	At            time.Time
 }
 
-// auditRow is a template function: the service types differ (paymentapi.State,
-// orderapi.State), the row does not.
-func auditRow(v sagaView, state any, correlationID string, at time.Time) auditView {
-	return auditView{State: fmt.Sprint(state), CorrelationID: correlationID, At: at,
-		TraceURL: TraceHref(correlationID, ""), Hop: v.ByCorrelation[correlationID]}
+// rowsView is one service's rows of the DTID on the saga page: each
+// payment (or order) with its audit trail.
+type rowsView struct {
+	ID    string // the section's element id: "payments"
+	Title string // its heading: "payment"
+	// Error says why the service's rows are missing: it did not answer.
+	Error    string
+	Entities []entityView
+	// None is said when the service answered that it holds no row.
+	None string
+}
+
+func (v *rowsView) setError(err error) {
+	if err != nil {
+		v.Error = err.Error()
+	}
+}
+
+// entityView is one payment or order.
+type entityView struct {
+	ID          string
+	State       string
+	AmountCents int64
+	Currency    string
+	History     []auditView
+}
+
+// entityOf draws a payment or an order, whose state types differ and whose
+// rows do not; byCorrelation names the saga's hop that wrote an audit row.
+func entityOf[S ~string](id string, state S, amountCents int64, currency string, history []httpapi.StateChange[S], byCorrelation map[string]string) entityView {
+	e := entityView{ID: id, State: string(state), AmountCents: amountCents, Currency: currency}
+	for _, c := range history {
+		e.History = append(e.History, auditView{State: string(c.State), CorrelationID: c.CorrelationID, At: c.At,
+			TraceURL: TraceHref(c.CorrelationID, ""), Hop: byCorrelation[c.CorrelationID]})
+	}
+	return e
 }

@@ -79,15 +79,9 @@ func StartJaeger(ctx context.Context, opts JaegerOptions) (*Jaeger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start jaeger: %w", err)
 	}
-
-	p, err := startProcess("jaeger", opts.Binary, []string{"--config", config}, opts.Stdout, opts.Stderr)
+	j.Process, err = startReady(ctx, "jaeger", opts.Binary, []string{"--config", config}, opts.Stdout, opts.Stderr, opts.StartTimeout, j.probe)
 	if err != nil {
 		return nil, err
-	}
-	j.Process = p
-	if err := p.waitReady(ctx, opts.StartTimeout, j.probe); err != nil {
-		p.stopAfterFailedStart()
-		return nil, fmt.Errorf("start jaeger: %w", err)
 	}
 	return j, nil
 }

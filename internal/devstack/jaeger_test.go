@@ -10,19 +10,14 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/sagatrace/sagatrace/internal/devstack"
+	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
 
 func TestJaeger(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	j := startServer(t, func(tools devstack.Tools) (*devstack.Jaeger, error) {
-		return devstack.StartJaeger(ctx, devstack.JaegerOptions{Binary: tools.Jaeger, ConfigDir: t.TempDir()})
-	})
+	j := devstacktest.Jaeger(t)
 	t.Logf("jaeger query %s", j.QueryURL())
 
 	const service, dtid = "devstack-test", "dtid-42"
@@ -54,14 +49,7 @@ func TestJaeger(t *testing.T) {
 func sendSpan(t *testing.T, endpoint, service, dtid string) string {
 	t.Helper()
 	ctx := t.Context()
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSyncer(exp),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
-	)
+	tp := devstacktest.TracerProvider(t, endpoint, service)
 	_, span := tp.Tracer("devstack_test").Start(ctx, "hop")
 	span.SetAttributes(attribute.String("dtid", dtid))
 	span.End()

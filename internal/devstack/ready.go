@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -10,6 +11,21 @@ const (
 	readyPollInterval = 100 * time.Millisecond
 	probeTimeout      = 2 * time.Second
 )
+
+// startReady starts binary as startProcess does and waits until probe
+// succeeds, for at most timeout; a server that is not ready by then is
+// stopped again.
+func startReady(ctx context.Context, name, binary string, args []string, stdout, stderr io.Writer, timeout time.Duration, probe func(context.Context) error) (*Process, error) {
+	p, err := startProcess(name, binary, args, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitReady(ctx, timeout, probe); err != nil {
+		p.stopAfterFailedStart()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	return p, nil
+}
 
 // waitReady calls probe until it succeeds. It gives up when the process exits
 // (no point waiting for a dead server), when timeout passes or when ctx ends;

@@ -114,16 +114,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 			args = append(args, "--sqlite-pragma", p)
 		}
 	}
-
-	p, err := startProcess("temporal", opts.Binary, args, opts.Stdout, opts.Stderr)
+	p, err := startReady(ctx, "temporal", opts.Binary, args, opts.Stdout, opts.Stderr, opts.StartTimeout, t.probe)
 	if err != nil {
 		return nil, err
 	}
 	t.Process = p
-	if err := p.waitReady(ctx, opts.StartTimeout, t.probe); err != nil {
-		p.stopAfterFailedStart()
-		return nil, fmt.Errorf("start temporal: %w", err)
-	}
 	return t, nil
 }
 

@@ -23,9 +23,7 @@ import (
 func TestTemporal(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	srv := startServer(t, func(tools devstack.Tools) (*devstack.Temporal, error) {
-		return devstack.StartTemporal(ctx, devstack.TemporalOptions{Binary: tools.Temporal})
-	})
+	srv := devstacktest.Temporal(t, devstack.TemporalOptions{})
 	t.Logf("temporal at %s, UI %s", srv.HostPort(), srv.UIURL())
 
 	c, err := client.DialContext(ctx, client.Options{
@@ -100,7 +98,7 @@ func TestTemporalReportsEarlyExit(t *testing.T) {
 		Port:     taken.Addr().(*net.TCPAddr).Port,
 	})
 	if err == nil {
-		stopOnCleanup(t, srv)
+		devstacktest.StopOnCleanup(t, srv)
 		t.Fatal("StartTemporal on a taken port succeeded, want an error")
 	}
 	if !strings.Contains(err.Error(), "exited before it was ready") {

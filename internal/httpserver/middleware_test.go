@@ -40,7 +40,8 @@ func newRecorderProvider(t *testing.T) (*sdktrace.TracerProvider, *tracetest.Spa
 	return tp, rec
 }
 
-// startServer serves one echo route through Handle and AccessLog.
+// startServer serves one echo route and one failing route through Handle
+// and AccessLog; any other path is RouteNotFound's problem.
 func startServer(t *testing.T, tp trace.TracerProvider, logs *bytes.Buffer) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -54,10 +55,31 @@ func startServer(t *testing.T, tp trace.TracerProvider, logs *bytes.Buffer) *htt
 	Handle(mux, "GET /v1/fail", HandlerFunc(func(http.ResponseWriter, *http.Request) error {
 		return errors.New("disk on fire")
 	}), tp, telemetry.Propagator())
+	mux.Handle("/", RouteNotFound())
 	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(logs, nil)))
 	srv := httptest.NewServer(AccessLog(logger, mux))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// post POSTs {} to url, with header set to value unless value is "". The
+// body closes when the test ends.
+func post(t *testing.T, url, header, value string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if value != "" {
+		req.Header.Set(header, value)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
 }
 
 func TestHandleCarriesHopIdentities(t *testing.T) {
@@ -126,15 +148,7 @@ func TestHandleCorrelationIDFallbacks(t *testing.T) {
 	srv := startServer(t, noop.NewTracerProvider(), &logs)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/echo/1", strings.NewReader(`{}`))
-			if tt.header != "" {
-				req.Header.Set(ids.HeaderCorrelationID, tt.header)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp := post(t, srv.URL+"/v1/echo/1", ids.HeaderCorrelationID, tt.header)
 			var got seen
 			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 func TestWriteErrorMapsKindOnce(t *testing.T) {
@@ -81,13 +81,8 @@ func TestWriteErrorMapsKindOnce(t *testing.T) {
 // dtid), a path ID (a 404 whose detail does not echo it and whose
 // instance is redacted), or a detail quoting a value.
 func TestProblemsNeverRepeatACardNumber(t *testing.T) {
-	mux := http.NewServeMux()
-	Handle(mux, "POST /v1/echo/{id}", HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
-		return WriteJSON(w, http.StatusOK, struct{}{})
-	}), noop.NewTracerProvider(), telemetry.Propagator())
-	mux.Handle("/", RouteNotFound())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	var logs bytes.Buffer
+	srv := startServer(t, noop.NewTracerProvider(), &logs)
 	for _, sp := range cardtest.Spellings() {
 		for _, door := range []struct {
 			name       string
@@ -99,19 +94,7 @@ func TestProblemsNeverRepeatACardNumber(t *testing.T) {
 			{name: "path_id", path: "/v1/nothing/" + url.PathEscape(sp.Value), wantStatus: http.StatusNotFound},
 		} {
 			t.Run(door.name+"/"+sp.Name, func(t *testing.T) {
-				req, err := http.NewRequest(http.MethodPost, srv.URL+door.path, strings.NewReader("{}"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				req.Header.Set("Content-Type", "application/json")
-				if door.header != "" {
-					req.Header.Set(ids.HeaderDTID, door.header)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
+				resp := post(t, srv.URL+door.path, ids.HeaderDTID, door.header)
 				body, _ := io.ReadAll(resp.Body)
 				var p httpapi.Problem
 				if resp.StatusCode != door.wantStatus || json.Unmarshal(body, &p) != nil {

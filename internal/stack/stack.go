@@ -26,6 +26,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
+	"github.com/sagatrace/sagatrace/internal/shutdown"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
@@ -131,7 +132,7 @@ type Stack struct {
 	// CodecKeyFile holds the payload codec's keys; "" when payloads are
 	// kept in clear (PayloadEncryption off).
 	CodecKeyFile string
-	stops        []func(context.Context) error
+	stops        shutdown.Funcs
 }
 
 // Start builds the tools if needed and starts every part, waiting until each
@@ -425,7 +426,7 @@ func (s *Stack) ConsoleLoginURL() (string, error) {
 // component.Services), or nil.
 func (s *Stack) Service(name string) *component.Running { return s.services[name] }
 
-func (s *Stack) onStop(f func(context.Context) error) { s.stops = append(s.stops, f) }
+func (s *Stack) onStop(f func(context.Context) error) { s.stops.Add(f) }
 
 func (s *Stack) logFile(name string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(s.cfg.DataDir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -438,13 +439,4 @@ func (s *Stack) logFile(name string) (*os.File, error) {
 
 // Stop stops everything in reverse order of start: the worker first, so no
 // new hop begins, then the services, then the infrastructure.
-func (s *Stack) Stop(ctx context.Context) error {
-	var errs []error
-	for i := len(s.stops) - 1; i >= 0; i-- {
-		if err := s.stops[i](ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	s.stops = nil
-	return errors.Join(errs...)
-}
+func (s *Stack) Stop(ctx context.Context) error { return s.stops.Run(ctx) }

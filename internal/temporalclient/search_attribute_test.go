@@ -1,10 +1,8 @@
 package temporalclient_test
 
 import (
-	"context"
 	"log/slog"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/trace/noop"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -19,18 +17,7 @@ import (
 // attributes: the worker's start-up adds them once, and a second call
 // finds them.
 func TestEnsureSearchAttributesOnAClusterWithoutThem(t *testing.T) {
-	tools := devstacktest.Tools(t)
-	srv, err := devstack.StartTemporal(t.Context(), devstack.TemporalOptions{
-		Binary: tools.Temporal, Headless: true, WithoutSearchAttributes: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
+	srv := devstacktest.Temporal(t, devstack.TemporalOptions{Headless: true, WithoutSearchAttributes: true})
 	c, err := temporalclient.Dial(t.Context(), temporalclient.Options{
 		Address: srv.HostPort(), Namespace: "default", TracerProvider: noop.NewTracerProvider(), Logger: slog.New(slog.DiscardHandler),
 	})

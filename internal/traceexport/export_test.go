@@ -2,7 +2,6 @@ package traceexport_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,12 +12,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/traceexport"
@@ -31,9 +26,8 @@ import (
 // that Jaeger's v1 API must then answer every trace with the same spans
 // the Jaeger-format export holds.
 func TestExportLoadsIntoAnotherJaeger(t *testing.T) {
-	tools := devstacktest.Tools(t)
-	source := startJaeger(t, tools)
-	target := startJaeger(t, tools)
+	source := devstacktest.Jaeger(t)
+	target := devstacktest.Jaeger(t)
 
 	const dtid = "export-test-dtid"
 	traceIDs := sendTransaction(t, source.OTLPHTTPEndpoint(), dtid)
@@ -109,31 +103,12 @@ func spanKeys(tr jaegerquery.Trace) []string {
 	return out
 }
 
-func startJaeger(t *testing.T, tools devstack.Tools) *devstack.Jaeger {
-	t.Helper()
-	j, err := devstack.StartJaeger(t.Context(), devstack.JaegerOptions{Binary: tools.Jaeger, ConfigDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = j.Stop(ctx)
-	})
-	return j
-}
-
 // sendTransaction exports two traces of one DTID, as a saga makes them: an
 // orchestration trace and a hop trace whose root links to it.
 func sendTransaction(t *testing.T, endpoint, dtid string) []string {
 	t.Helper()
 	ctx := t.Context()
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "saga-worker"))))
+	tp := devstacktest.TracerProvider(t, endpoint, "saga-worker")
 	tr := tp.Tracer("export_test")
 	tag := trace.WithAttributes(attribute.String("dtid", dtid))
 	octx, run := tr.Start(ctx, "RunWorkflow:OrderSaga", tag)

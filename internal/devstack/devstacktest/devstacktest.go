@@ -4,10 +4,16 @@
 package devstacktest
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/sagatrace/sagatrace/internal/devstack"
 )
@@ -60,4 +66,67 @@ func Tools(t *testing.T) devstack.Tools {
 		t.Fatal(err)
 	}
 	return tools
+}
+
+// Temporal starts Temporal's dev server from the real binary (opts.Binary
+// is set here) and stops it when the test ends, if the test did not.
+func Temporal(t *testing.T, opts devstack.TemporalOptions) *devstack.Temporal {
+	t.Helper()
+	opts.Binary = Tools(t).Temporal
+	return started(t, func() (*devstack.Temporal, error) { return devstack.StartTemporal(t.Context(), opts) })
+}
+
+// Jaeger starts Jaeger from the real binary, on free ports, and stops it
+// when the test ends, if the test did not.
+func Jaeger(t *testing.T) *devstack.Jaeger {
+	t.Helper()
+	opts := devstack.JaegerOptions{Binary: Tools(t).Jaeger, ConfigDir: t.TempDir()}
+	return started(t, func() (*devstack.Jaeger, error) { return devstack.StartJaeger(t.Context(), opts) })
+}
+
+// stopper is what Temporal and Jaeger have in common for the tests.
+type stopper interface {
+	Stop(ctx context.Context) error
+}
+
+// started runs start, stops what it started when the test ends, and logs
+// how long it took to be ready.
+func started[S stopper](t *testing.T, start func() (S, error)) S {
+	t.Helper()
+	began := time.Now()
+	s, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	StopOnCleanup(t, s)
+	t.Logf("%T ready in %s", s, time.Since(began).Round(time.Millisecond))
+	return s
+}
+
+// StopOnCleanup stops s when the test ends, in case an assertion failed
+// before the test stopped it itself (Stop is idempotent), and fails the
+// test if it does not stop.
+func StopOnCleanup(t testing.TB, s stopper) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// TracerProvider exports each span, as it ends, over OTLP/HTTP to
+// endpoint (a Jaeger's OTLPHTTPEndpoint) as service, the way sagatrace's
+// components do; the test shuts it down.
+func TracerProvider(t testing.TB, endpoint, service string) *sdktrace.TracerProvider {
+	t.Helper()
+	exp, err := otlptracehttp.New(t.Context(), otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdktrace.NewTracerProvider(
+		sdktrace.WithSyncer(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
+	)
 }
