@@ -253,7 +253,7 @@ type payments struct {
 }
 
 func newPayments(t *testing.T, backend dbtest.Backend) *payments {
-	e, client := servicetest.ServePayment(t, backend.URL(t), ledger.Config{})
+	e, client := servicetest.ReadPayments(t, backend.URL(t))
 	return &payments{url: e.URL, client: client, paid: map[string]string{}}
 }
 

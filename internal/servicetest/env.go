@@ -2,8 +2,10 @@
 // order): one service on a real database (a SQLite file or PostgreSQL, see
 // internal/database/dbtest), served by httptest and reached through its
 // real Client, with the spans of both sides recorded and its log captured.
-// Each service's tests add only what is its own: how to build the
-// server, its Client, its audit-row query. Requests carry a bearer token
+// The rig builds the payment and order services as their components do
+// (services.go), so the order service reads payments the same way in every
+// test; each service's tests add only what is their own: their Client and
+// their audit-row query. Requests carry a bearer token
 // holding every scope of every service (a service built with AuthConfig
 // accepts it), unless a test sends its own.
 package servicetest

@@ -44,3 +44,11 @@ func ServePayment(t testing.TB, dbURL string, cfg ledger.Config) (*Env, *payment
 	e := New(t, "payment", dbURL, Payment(t, cfg))
 	return e, paymentapi.NewClient(e.URL, e.HTTPClient)
 }
+
+// ReadPayments serves, on the database at dbURL, the payment service that
+// a service reading payments (order) is tested against: with faults
+// enabled, so that a test can have a charge declined.
+func ReadPayments(t testing.TB, dbURL string) (*Env, *paymentapi.Client) {
+	t.Helper()
+	return ServePayment(t, dbURL, ledger.Config{FaultsEnabled: true})
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
-	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/services/order"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
@@ -53,8 +52,7 @@ func eachEnv(t *testing.T, cfg order.Config, test func(t *testing.T, e *env)) {
 // fresh database of backend, the order service reading payments from it.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 	t.Helper()
-	// Faults enabled, so a test can have a charge declined.
-	pe, pay := servicetest.ServePayment(t, backend.URL(t), ledger.Config{FaultsEnabled: true})
+	pe, pay := servicetest.ReadPayments(t, backend.URL(t))
 	e := newOrderEnv(t, backend, cfg, pe.URL)
 	e.payment, e.pay = pe, pay
 	return e
