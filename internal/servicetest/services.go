@@ -36,9 +36,8 @@ func Order(t testing.TB, cfg ledger.Config, paymentURL string) Build {
 	})
 }
 
-// ServePayment serves the payment service with cfg on the database at dbURL,
-// for a test of a service that reads payments (order), and returns it
-// with its client.
+// ServePayment serves the payment service with cfg on the database at
+// dbURL and returns it with its client.
 func ServePayment(t testing.TB, dbURL string, cfg ledger.Config) (*Env, *paymentapi.Client) {
 	t.Helper()
 	e := New(t, "payment", dbURL, Payment(t, cfg))
