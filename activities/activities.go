@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 
@@ -68,11 +69,13 @@ type CompensationInput struct {
 }
 
 // compensate runs one compensation hop of step: call compensates the DTID
-// at the service.
-func (h Hops) compensate(ctx context.Context, in CompensationInput, step string, op ids.Operation,
-	call func(ctx context.Context, key, dtid string) error) (HopResult, error) {
+// at the service (a ledger service's compensation by DTID, such as
+// RefundDTID). What it compensated is not the saga's business: the hop's
+// result is.
+func compensate[T any](ctx context.Context, h Hops, in CompensationInput, step string, op ids.Operation,
+	call func(ctx context.Context, key, dtid string) (httpapi.Voided[T], error)) (HopResult, error) {
 	ctx, hop := h.startHop(ctx, hopSpec{dtid: in.DTID, step: step, operation: op, compensation: true,
 		faults: in.Faults, priorAttempts: in.PriorAttempts, compensates: in.Compensates})
-	err := call(ctx, in.IdempotencyKey, in.DTID)
+	_, err := call(ctx, in.IdempotencyKey, in.DTID)
 	return hop.result(), hop.end(ctx, err)
 }

@@ -50,8 +50,5 @@ func (a *OrderActivities) CreateOrder(ctx context.Context, in CreateOrderInput) 
 // CancelOrder is the compensation of CreateOrder: it cancels every order
 // of the DTID and voids it at the order service.
 func (a *OrderActivities) CancelOrder(ctx context.Context, in CompensationInput) (HopResult, error) {
-	return a.compensate(ctx, in, "order", orderapi.OpCancel, func(ctx context.Context, key, dtid string) error {
-		_, err := a.Orders.CancelDTID(ctx, key, dtid)
-		return err
-	})
+	return compensate(ctx, a.Hops, in, "order", orderapi.OpCancel, a.Orders.CancelDTID)
 }

@@ -56,8 +56,5 @@ func (a *PaymentActivities) ChargePayment(ctx context.Context, in ChargeInput) (
 // payment of the DTID and voids it at the payment service. Refunding twice
 // is a no-op there.
 func (a *PaymentActivities) RefundPayment(ctx context.Context, in CompensationInput) (HopResult, error) {
-	return a.compensate(ctx, in, "payment", paymentapi.OpRefund, func(ctx context.Context, key, dtid string) error {
-		_, err := a.Payments.RefundDTID(ctx, key, dtid)
-		return err
-	})
+	return compensate(ctx, a.Hops, in, "payment", paymentapi.OpRefund, a.Payments.RefundDTID)
 }

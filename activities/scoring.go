@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // ScoreEvents is what the saga needs of the scoring stream.

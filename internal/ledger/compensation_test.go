@@ -70,51 +70,48 @@ func TestCompensation(t *testing.T) {
 // The compensation that changed the entity crashes; its retry finds it
 // compensated, with one row for the change.
 func TestCompensationCrashAfterCommit(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
+	eachEnv(t, ledger.Config{FaultsEnabled: true}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		made, ctx, _ := e.createOne(t, dtid)
-		key := ids.IdempotencyKey(dtid, svc.name+"."+svc.compensation)
-		ctx = faults.WithPlan(ctx, string(svc.faultCompensate)+"=crash-after-commit")
+		key := ids.IdempotencyKey(dtid, e.svc.name+"."+e.svc.compensation)
+		ctx = faults.WithPlan(ctx, string(e.svc.faultCompensate)+"=crash-after-commit")
 		_, err := e.client.compensate(ctx, key, made.ID)
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 500 {
-			t.Fatalf("first %s: err = %v, want 500", svc.compensation, err)
+			t.Fatalf("first %s: err = %v, want 500", e.svc.compensation, err)
 		}
 		again, err := e.client.compensate(ctx, key, made.ID)
-		if err != nil || again.State != svc.compensated {
-			t.Fatalf("retried %s = %+v, %v; want %s", svc.compensation, again, err, svc.compensated)
+		if err != nil || again.State != e.svc.compensated {
+			t.Fatalf("retried %s = %+v, %v; want %s", e.svc.compensation, again, err, e.svc.compensated)
 		}
-		if got, want := statesOf(again.History), append(slices.Clone(svc.created), svc.compensated); !slices.Equal(got, want) {
+		if got, want := statesOf(again.History), append(slices.Clone(e.svc.created), e.svc.compensated); !slices.Equal(got, want) {
 			t.Errorf("history = %v, want %v", got, want)
 		}
 	})
 }
 
 func TestUnknownEntityIsNotFound(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		ctx, _ := e.Hop(t, ids.NewDTID())
 		missing := ids.NewUUID()
 		for name, call := range map[string]func() error{
-			svc.compensation: func() error { _, err := e.client.compensate(ctx, "k-1", missing); return err },
-			"get":            func() error { _, err := e.client.get(ctx, missing); return err },
+			e.svc.compensation: func() error { _, err := e.client.compensate(ctx, "k-1", missing); return err },
+			"get":              func() error { _, err := e.client.get(ctx, missing); return err },
 		} {
 			var pe *httpapi.ProblemError
-			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != svc.notFound {
-				t.Errorf("%s: err = %v, want 404 %s", name, err, svc.notFound)
+			if err := call(); !errors.As(err, &pe) || pe.Status != 404 || pe.Type != e.svc.notFound {
+				t.Errorf("%s: err = %v, want 404 %s", name, err, e.svc.notFound)
 			}
 		}
-		if n := e.Count(t, svc.events); n != 0 {
+		if n := e.Count(t, e.svc.events); n != 0 {
 			t.Errorf("%d rows written", n)
 		}
 	})
 }
 
 func TestCompensationRequiresIdempotencyKey(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
-		if status, _, body := e.Raw(t, "POST", e.path(ids.NewUUID(), svc.compensation), nil, ""); status != 400 {
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
+		if status, _, body := e.Raw(t, "POST", e.path(ids.NewUUID(), e.svc.compensation), nil, ""); status != 400 {
 			t.Errorf("status %d, want 400: %s", status, body)
 		}
 	})

@@ -21,15 +21,14 @@ import (
 // A create writes each state it enters with the correlation ID of the hop,
 // and every span of the request stays in the hop's trace.
 func TestCreateWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		made, _, traceID := e.createOne(t, dtid)
-		if made.State != svc.created[len(svc.created)-1] || made.DTID != dtid || made.ID == "" {
-			t.Fatalf("%s = %+v", svc.name, made)
+		if made.State != e.svc.created[len(e.svc.created)-1] || made.DTID != dtid || made.ID == "" {
+			t.Fatalf("%s = %+v", e.svc.name, made)
 		}
 		var want []event
-		for _, s := range svc.created {
+		for _, s := range e.svc.created {
 			want = append(want, event{dtid, s, traceID})
 		}
 		if got := e.events(t, made.ID); !slices.Equal(got, want) {
@@ -40,7 +39,7 @@ func TestCreateWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 				t.Errorf("history entry %+v does not carry correlation ID %s", c, traceID)
 			}
 		}
-		if got := statesOf(made.History); !slices.Equal(got, svc.created) {
+		if got := statesOf(made.History); !slices.Equal(got, e.svc.created) {
 			t.Errorf("history = %v", got)
 		}
 
@@ -57,7 +56,7 @@ func TestCreateWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 			if s.SpanContext().TraceID().String() != traceID {
 				t.Errorf("server span %q is in trace %s, want %s", s.Name(), s.SpanContext().TraceID(), traceID)
 			}
-			if !strings.HasPrefix(s.Name(), svc.name+".store.") {
+			if !strings.HasPrefix(s.Name(), e.svc.name+".store.") {
 				continue
 			}
 			storeSpans++
@@ -65,12 +64,12 @@ func TestCreateWritesEachStateWithTheHopsCorrelationID(t *testing.T) {
 			for _, a := range s.Attributes() {
 				attrs[string(a.Key)] = a.Value.Emit()
 			}
-			if attrs["dtid"] != dtid || attrs["db.system.name"] != map[string]string{"sqlite": "sqlite", "postgres": "postgresql"}[backend.Name] {
+			if attrs["dtid"] != dtid || attrs["db.system.name"] != map[string]string{"sqlite": "sqlite", "postgres": "postgresql"}[e.backend.Name] {
 				t.Errorf("store span %q attributes = %v", s.Name(), attrs)
 			}
 		}
-		if storeSpans != svc.storeSpansOfCreate {
-			t.Errorf("store spans = %d, want %d", storeSpans, svc.storeSpansOfCreate)
+		if storeSpans != e.svc.storeSpansOfCreate {
+			t.Errorf("store spans = %d, want %d", storeSpans, e.svc.storeSpansOfCreate)
 		}
 	})
 }
@@ -131,8 +130,7 @@ func TestCreateReplay(t *testing.T) {
 }
 
 func TestCreateReplayStatusCodes(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		body := e.body(t, ids.NewDTID())
 		for i, want := range []int{201, 200, 200} {
 			status, hdr, resp := e.Post(t, e.path(), "k-status", body)
@@ -149,10 +147,9 @@ func TestCreateReplayStatusCodes(t *testing.T) {
 // Twenty identical creates released at once, as a saga's retries and a
 // double start of one DTID could send them, make one entity.
 func TestConcurrentCreatesWithOneKeyCreateOne(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
-		key := ids.IdempotencyKey(dtid, svc.name)
+		key := ids.IdempotencyKey(dtid, e.svc.name)
 		const n = 20
 		results := make([]entity, n)
 		errs := make([]error, n)
@@ -160,29 +157,28 @@ func TestConcurrentCreatesWithOneKeyCreateOne(t *testing.T) {
 			ctx, _ := e.Hop(t, dtid)
 			results[i], errs[i] = e.client.create(ctx, key, e.svc.request(dtid))
 		})
-		final := svc.created[len(svc.created)-1]
+		final := e.svc.created[len(e.svc.created)-1]
 		for i := range n {
 			if errs[i] != nil || results[i].ID != results[0].ID || results[i].State != final {
 				t.Errorf("create %d = %s %s, %v; want %s %s", i, results[i].ID, results[i].State, errs[i], results[0].ID, final)
 			}
 		}
-		if got := e.Count(t, svc.table); got != 1 {
-			t.Errorf("%s = %d, want 1", svc.table, got)
+		if got := e.Count(t, e.svc.table); got != 1 {
+			t.Errorf("%s = %d, want 1", e.svc.table, got)
 		}
-		if got := e.Count(t, svc.events); got != len(svc.created) {
-			t.Errorf("audit rows = %d, want %d (one per state)", got, len(svc.created))
+		if got := e.Count(t, e.svc.events); got != len(e.svc.created) {
+			t.Errorf("audit rows = %d, want %d (one per state)", got, len(e.svc.created))
 		}
 	})
 }
 
 func TestCreateFaultsIgnoredWhenDisabled(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: false})
+	eachEnv(t, ledger.Config{FaultsEnabled: false}, func(t *testing.T, e *env) {
 		for range 2 {
 			dtid := ids.NewDTID()
 			ctx, _ := e.Hop(t, dtid)
-			made, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=error"), ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
-			if want := svc.created[len(svc.created)-1]; err != nil || made.State != want {
+			made, err := e.client.create(faults.WithPlan(ctx, string(e.svc.faultCreate)+"=error"), ids.IdempotencyKey(dtid, e.svc.name), e.svc.request(dtid))
+			if want := e.svc.created[len(e.svc.created)-1]; err != nil || made.State != want {
 				t.Fatalf("create = %+v, %v; want %s", made, err, want)
 			}
 		}
@@ -268,11 +264,10 @@ func TestCreateFaultKinds(t *testing.T) {
 // A transient fault without the attempt number cannot be applied: the
 // request is refused as malformed instead of guessing.
 func TestTransientFaultNeedsTheAttempt(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
+	eachEnv(t, ledger.Config{FaultsEnabled: true}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
-		_, err := e.client.create(faults.WithPlan(ctx, string(svc.faultCreate)+"=transient:1"), ids.IdempotencyKey(dtid, svc.name), e.svc.request(dtid))
+		_, err := e.client.create(faults.WithPlan(ctx, string(e.svc.faultCreate)+"=transient:1"), ids.IdempotencyKey(dtid, e.svc.name), e.svc.request(dtid))
 		var pe *httpapi.ProblemError
 		if !errors.As(err, &pe) || pe.Status != 400 || pe.Type != httpapi.TypeInvalidFaults {
 			t.Fatalf("err = %v, want 400 %s", err, httpapi.TypeInvalidFaults)
@@ -284,28 +279,27 @@ func TestTransientFaultNeedsTheAttempt(t *testing.T) {
 // faults enabled; without it the create runs as if there were no plan,
 // and the server says why once.
 func TestFaultsNeedTheFaultsInjectScope(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
+	eachEnv(t, ledger.Config{FaultsEnabled: true}, func(t *testing.T, e *env) {
 		scoped := func(scopes ...string) string {
-			return servicetest.Bearer(t, auth.Grant{Subject: "tester", Audience: []string{svc.audience}, Scopes: scopes})
+			return servicetest.Bearer(t, auth.Grant{Subject: "tester", Audience: []string{e.svc.audience}, Scopes: scopes})
 		}
-		final := `"state":"` + svc.created[len(svc.created)-1] + `"`
+		final := `"state":"` + e.svc.created[len(e.svc.created)-1] + `"`
 		tests := []struct {
 			name       string
 			auth       string
 			wantStatus int
 			want       string
 		}{
-			{name: "without_faults_inject_the_plan_is_ignored", auth: scoped(svc.write), wantStatus: 201, want: final},
-			{name: "again_without_warning_twice", auth: scoped(svc.write), wantStatus: 201, want: final},
-			{name: "with_faults_inject_the_create_is_refused", auth: scoped(svc.write, auth.ScopeFaultsInject), wantStatus: 422, want: svc.refusedType},
+			{name: "without_faults_inject_the_plan_is_ignored", auth: scoped(e.svc.write), wantStatus: 201, want: final},
+			{name: "again_without_warning_twice", auth: scoped(e.svc.write), wantStatus: 201, want: final},
+			{name: "with_faults_inject_the_create_is_refused", auth: scoped(e.svc.write, auth.ScopeFaultsInject), wantStatus: 422, want: e.svc.refusedType},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				dtid := ids.NewDTID()
-				h := servicetest.JSONHeaders(ids.IdempotencyKey(dtid, svc.name))
+				h := servicetest.JSONHeaders(ids.IdempotencyKey(dtid, e.svc.name))
 				h["Authorization"] = tt.auth
-				h[ids.HeaderFaults] = string(svc.faultCreate) + "=error"
+				h[ids.HeaderFaults] = string(e.svc.faultCreate) + "=error"
 				status, _, answer := e.Raw(t, http.MethodPost, e.path(), h, e.body(t, dtid))
 				if status != tt.wantStatus || !strings.Contains(answer, tt.want) {
 					t.Errorf("%d %s, want %d with %s", status, answer, tt.wantStatus, tt.want)

@@ -7,16 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"github.com/sagatrace/sagatrace/internal/auth"
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/ratelimit"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // tokens mints the Authorization headers the auth tests send.
@@ -79,12 +77,11 @@ func (k tokens) otherAudience() string {
 // them, the only rows are those of the one entity made with a good token
 // first, which the right scope then compensates.
 func TestAuthRefusesBeforeTheStore(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{FaultsEnabled: true})
-		k := tokens{t, svc}
+	eachEnv(t, ledger.Config{FaultsEnabled: true}, func(t *testing.T, e *env) {
+		k := tokens{t, e.svc}
 		dtid := ids.NewDTID()
 		made, _, _ := e.createOne(t, dtid)
-		create, compensation, one := e.path(), e.path(made.ID, svc.compensation), e.path(made.ID)
+		create, compensation, one := e.path(), e.path(made.ID, e.svc.compensation), e.path(made.ID)
 		body := func() string { return e.body(t, ids.NewDTID()) }
 		tests := []struct {
 			name, method, path, auth, body string
@@ -98,13 +95,13 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 			{name: "create_expired", method: "POST", path: create, auth: k.expired(), body: body(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "create_wrong_issuer", method: "POST", path: create, auth: k.otherIssuer(), body: body(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "create_wrong_audience", method: "POST", path: create, auth: k.otherAudience(), body: body(), wantStatus: 401, wantType: auth.TypeInvalidToken},
-			{name: "create_read_scope", method: "POST", path: create, auth: k.scoped(svc.read), body: body(), wantStatus: 403, wantType: auth.TypeInsufficientScope},
-			{name: "create_compensate_scope", method: "POST", path: create, auth: k.scoped(svc.compensate), body: `{not json`, wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "create_read_scope", method: "POST", path: create, auth: k.scoped(e.svc.read), body: body(), wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "create_compensate_scope", method: "POST", path: create, auth: k.scoped(e.svc.compensate), body: `{not json`, wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "compensate_missing_token", method: "POST", path: compensation, wantStatus: 401, wantType: auth.TypeMissingToken},
-			{name: "compensate_write_scope", method: "POST", path: compensation, auth: k.scoped(svc.write), wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "compensate_write_scope", method: "POST", path: compensation, auth: k.scoped(e.svc.write), wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "compensate_expired", method: "POST", path: compensation, auth: k.expired(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "list_missing_token", method: "GET", path: create, wantStatus: 401, wantType: auth.TypeMissingToken},
-			{name: "list_write_scopes", method: "GET", path: create, auth: k.scoped(svc.write, svc.compensate), wantStatus: 403, wantType: auth.TypeInsufficientScope},
+			{name: "list_write_scopes", method: "GET", path: create, auth: k.scoped(e.svc.write, e.svc.compensate), wantStatus: 403, wantType: auth.TypeInsufficientScope},
 			{name: "get_bad_signature", method: "GET", path: one, auth: k.otherKey(), wantStatus: 401, wantType: auth.TypeInvalidToken},
 			{name: "get_missing_token", method: "GET", path: one, wantStatus: 401, wantType: auth.TypeMissingToken},
 		}
@@ -116,18 +113,18 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 				if status != tt.wantStatus || header.Get("Content-Type") != httpapi.ContentTypeProblem || !strings.Contains(answer, tt.wantType) {
 					t.Errorf("%d %s %s, want %d problem %s", status, header.Get("Content-Type"), answer, tt.wantStatus, tt.wantType)
 				}
-				if www := header.Get("WWW-Authenticate"); !strings.HasPrefix(www, `Bearer realm="`+svc.audience+`"`) {
+				if www := header.Get("WWW-Authenticate"); !strings.HasPrefix(www, `Bearer realm="`+e.svc.audience+`"`) {
 					t.Errorf("WWW-Authenticate = %q", www)
 				}
 			})
 		}
-		if n, m := e.Count(t, svc.table), e.Count(t, svc.events); n != 1 || m != len(svc.created) {
-			t.Errorf("%s %d, audit rows %d after the refusals, want only the first's 1 and %d (not compensated)", svc.table, n, m, len(svc.created))
+		if n, m := e.Count(t, e.svc.table), e.Count(t, e.svc.events); n != 1 || m != len(e.svc.created) {
+			t.Errorf("%s %d, audit rows %d after the refusals, want only the first's 1 and %d (not compensated)", e.svc.table, n, m, len(e.svc.created))
 		}
 		status, _, answer := e.Raw(t, http.MethodPost, compensation, map[string]string{
-			ids.HeaderIdempotencyKey: "k-compensation", "Authorization": k.scoped(svc.compensate)}, "")
-		if status != 200 || !strings.Contains(answer, `"state":"`+svc.compensated+`"`) {
-			t.Errorf("%s with %s: %d %s", svc.compensation, svc.compensate, status, answer)
+			ids.HeaderIdempotencyKey: "k-compensation", "Authorization": k.scoped(e.svc.compensate)}, "")
+		if status != 200 || !strings.Contains(answer, `"state":"`+e.svc.compensated+`"`) {
+			t.Errorf("%s with %s: %d %s", e.svc.compensation, e.svc.compensate, status, answer)
 		}
 	})
 }
@@ -135,14 +132,13 @@ func TestAuthRefusesBeforeTheStore(t *testing.T) {
 // Each caller (token subject) has its own bucket for writes: past it, 429
 // with Retry-After, and nothing is written; another caller and reads go on.
 func TestWritesAreRateLimitedPerCaller(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{Limits: ratelimit.Config{Rate: 1, Burst: 2}})
+	eachEnv(t, ledger.Config{Limits: ratelimit.Config{Rate: 1, Burst: 2}}, func(t *testing.T, e *env) {
 		as := func(subject string) string {
-			return servicetest.Bearer(t, auth.Grant{Subject: subject, Audience: []string{svc.audience}, Scopes: []string{svc.write, svc.read}})
+			return servicetest.Bearer(t, auth.Grant{Subject: subject, Audience: []string{e.svc.audience}, Scopes: []string{e.svc.write, e.svc.read}})
 		}
 		create := func(subject string) (int, http.Header, string) {
 			dtid := ids.NewDTID()
-			h := servicetest.JSONHeaders(ids.IdempotencyKey(dtid, svc.name))
+			h := servicetest.JSONHeaders(ids.IdempotencyKey(dtid, e.svc.name))
 			h["Authorization"] = as(subject)
 			return e.Raw(t, http.MethodPost, e.path(), h, e.body(t, dtid))
 		}
@@ -155,8 +151,8 @@ func TestWritesAreRateLimitedPerCaller(t *testing.T) {
 		if status != 429 || header.Get("Retry-After") != "1" || header.Get("Content-Type") != httpapi.ContentTypeProblem || !strings.Contains(answer, ratelimit.TypeRateLimited) {
 			t.Fatalf("create over the burst: %d Retry-After %q %s, want a 429 rate-limited problem with Retry-After 1", status, header.Get("Retry-After"), answer)
 		}
-		if n := e.Count(t, svc.table); n != 2 {
-			t.Errorf("%s = %d, want 2: the limited create wrote nothing", svc.table, n)
+		if n := e.Count(t, e.svc.table); n != 2 {
+			t.Errorf("%s = %d, want 2: the limited create wrote nothing", e.svc.table, n)
 		}
 		if status, _, answer := create("quiet"); status != 201 {
 			t.Errorf("another caller: %d %s, want 201", status, answer)
@@ -170,8 +166,7 @@ func TestWritesAreRateLimitedPerCaller(t *testing.T) {
 // Every write route bounds its body, declared or streamed: 413
 // problem+json, and nothing is written.
 func TestWriteBodiesAreBounded(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{MaxBodyBytes: 512})
+	eachEnv(t, ledger.Config{MaxBodyBytes: 512}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		made, _, _ := e.createOne(t, dtid)
 		big := `{"dtid":"` + ids.NewDTID() + `","customer_id":"` + strings.Repeat("x", 1024) + `"}`
@@ -181,8 +176,8 @@ func TestWriteBodiesAreBounded(t *testing.T) {
 		}{
 			{name: "create_declared_length", path: e.path()},
 			{name: "create_streamed", path: e.path(), chunked: true},
-			{name: "compensate_declared_length", path: e.path(made.ID, svc.compensation)},
-			{name: "compensate_streamed", path: e.path(made.ID, svc.compensation), chunked: true},
+			{name: "compensate_declared_length", path: e.path(made.ID, e.svc.compensation)},
+			{name: "compensate_streamed", path: e.path(made.ID, e.svc.compensation), chunked: true},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -209,8 +204,8 @@ func TestWriteBodiesAreBounded(t *testing.T) {
 				}
 			})
 		}
-		if n, m := e.Count(t, svc.table), e.Count(t, svc.events); n != 1 || m != len(svc.created) {
-			t.Errorf("%s %d, audit rows %d, want the first's 1 and %d (not compensated)", svc.table, n, m, len(svc.created))
+		if n, m := e.Count(t, e.svc.table), e.Count(t, e.svc.events); n != 1 || m != len(e.svc.created) {
+			t.Errorf("%s %d, audit rows %d, want the first's 1 and %d (not compensated)", e.svc.table, n, m, len(e.svc.created))
 		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ledger"
@@ -15,13 +14,12 @@ import (
 )
 
 func TestListByDTIDPaginates(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		dtid, other := ids.NewDTID(), ids.NewDTID()
 		var want []string
 		for i := range 5 {
 			ctx, _ := e.Hop(t, dtid)
-			made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, svc.name+"-"+string(rune('a'+i))), e.svc.request(dtid))
+			made, err := e.client.create(ctx, ids.IdempotencyKey(dtid, e.svc.name+"-"+string(rune('a'+i))), e.svc.request(dtid))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -29,7 +27,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		}
 		for i := range 2 {
 			ctx, _ := e.Hop(t, other)
-			if _, err := e.client.create(ctx, ids.IdempotencyKey(other, svc.name+"-"+string(rune('a'+i))), e.svc.request(other)); err != nil {
+			if _, err := e.client.create(ctx, ids.IdempotencyKey(other, e.svc.name+"-"+string(rune('a'+i))), e.svc.request(other)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -38,7 +36,7 @@ func TestListByDTIDPaginates(t *testing.T) {
 		items, sizes := servicetest.ListAll(t, e.client.list, httpapi.ListQuery{DTID: dtid, Limit: 2})
 		var got []string
 		for _, it := range items {
-			if it.DTID != dtid || len(it.History) != len(svc.created) {
+			if it.DTID != dtid || len(it.History) != len(e.svc.created) {
 				t.Errorf("item %s: dtid %s, %d history rows", it.ID, it.DTID, len(it.History))
 			}
 			got = append(got, it.ID)
@@ -53,15 +51,14 @@ func TestListByDTIDPaginates(t *testing.T) {
 			t.Errorf("unfiltered list: %d items, cursor %q, %v", len(all.Items), all.NextCursor, err)
 		}
 		one, err := e.client.get(ctx, want[0])
-		if err != nil || one.ID != want[0] || len(one.History) != len(svc.created) {
+		if err != nil || one.ID != want[0] || len(one.History) != len(e.svc.created) {
 			t.Errorf("get = %+v, %v", one, err)
 		}
 	})
 }
 
 func TestListRejectsBadParameters(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		tests := []struct {
 			name string
 			q    httpapi.ListQuery
@@ -91,8 +88,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 }
 
 func TestUnknownRouteIsAProblem(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		status, h, _ := e.Raw(t, "GET", "/v2/nothing", nil, "")
 		if status != 404 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
 			t.Errorf("status %d, Content-Type %q", status, h.Get("Content-Type"))

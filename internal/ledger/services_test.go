@@ -2,27 +2,19 @@ package ledger_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"os"
 	"sync"
 	"testing"
 
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
-	"github.com/sagatrace/sagatrace/services/order"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
@@ -162,7 +154,7 @@ var services = []service{
 			"different_customer_is_refused": {"customer_id": "c-2"},
 		},
 		serve: func(t testing.TB, cfg ledger.Config, _ *payments) servicetest.Build {
-			return servicetest.Ledger(t, cfg, payment.NewHandler)
+			return servicetest.Payment(t, cfg)
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := paymentapi.NewClient(baseURL, hc)
@@ -189,11 +181,7 @@ var services = []service{
 		},
 		readsPayment: true,
 		serve: func(t testing.TB, cfg ledger.Config, pay *payments) servicetest.Build {
-			read := servicetest.Issuer(t).Source(auth.Grant{Subject: orderapi.Audience, Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}})
-			return servicetest.Ledger(t, cfg, func(ctx context.Context, db *sql.DB, cfg ledger.Config, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-				hc := auth.Client(httpclient.NewHTTPClient(tp, telemetry.Propagator()), read)
-				return order.Handler(paymentapi.NewClient(pay.url, hc))(ctx, db, cfg, tp, logger)
-			})
+			return servicetest.Order(t, cfg, pay.url)
 		},
 		newClient: func(baseURL string, hc *http.Client) client {
 			c := orderapi.NewClient(baseURL, hc)
@@ -205,8 +193,9 @@ var services = []service{
 // env is one service under test on the shared rig.
 type env struct {
 	*servicetest.Env
-	svc    service
-	client client
+	svc     service
+	backend dbtest.Backend // the zero Backend for an env opened on a given database
+	client  client
 }
 
 // eachService runs test for every service on every backend, as the
@@ -219,6 +208,12 @@ func eachService(t *testing.T, test func(t *testing.T, svc service, backend dbte
 	}
 }
 
+// eachEnv runs test for every service on every backend, each served with
+// cfg on a fresh database: the head of every test of one server.
+func eachEnv(t *testing.T, cfg ledger.Config, test func(t *testing.T, e *env)) {
+	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) { test(t, newEnv(t, svc, backend, cfg)) })
+}
+
 // newEnv serves svc with cfg on a fresh database of backend.
 func newEnv(t *testing.T, svc service, backend dbtest.Backend, cfg ledger.Config) *env {
 	t.Helper()
@@ -226,7 +221,9 @@ func newEnv(t *testing.T, svc service, backend dbtest.Backend, cfg ledger.Config
 	if svc.readsPayment {
 		pay = newPayments(t, backend)
 	}
-	return openEnv(t, svc, backend.URL(t), cfg, pay)
+	e := openEnv(t, svc, backend.URL(t), cfg, pay)
+	e.backend = backend
+	return e
 }
 
 // openEnv serves svc with cfg on the database at dbURL, reading pay.
@@ -256,8 +253,8 @@ type payments struct {
 }
 
 func newPayments(t *testing.T, backend dbtest.Backend) *payments {
-	e := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, ledger.Config{}, payment.NewHandler))
-	return &payments{url: e.URL, client: paymentapi.NewClient(e.URL, e.HTTPClient), paid: map[string]string{}}
+	e, client := servicetest.ReadPayments(t, backend.URL(t))
+	return &payments{url: e.URL, client: client, paid: map[string]string{}}
 }
 
 // paymentFor returns the ID of the completed payment of req's DTID.

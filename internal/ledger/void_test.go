@@ -91,8 +91,7 @@ func TestVoidedDTIDTakesNoCreate(t *testing.T) {
 // which they reach the database, no entity of a compensated DTID is left
 // uncompensated — it was compensated, or never written.
 func TestCreateRacingVoidLeavesNothingLive(t *testing.T) {
-	eachService(t, func(t *testing.T, svc service, backend dbtest.Backend) {
-		e := newEnv(t, svc, backend, ledger.Config{})
+	eachEnv(t, ledger.Config{}, func(t *testing.T, e *env) {
 		const dtids, creates = 12, 3
 		for i := range dtids {
 			dtid := ids.NewDTID()
@@ -119,8 +118,8 @@ func TestCreateRacingVoidLeavesNothingLive(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, it := range page.Items {
-				if it.State != svc.compensated {
-					t.Errorf("round %d: %s %s is %s after its DTID was compensated", i, svc.name, it.ID, it.State)
+				if it.State != e.svc.compensated {
+					t.Errorf("round %d: %s %s is %s after its DTID was compensated", i, e.svc.name, it.ID, it.State)
 				}
 			}
 		}

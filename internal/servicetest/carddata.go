@@ -8,7 +8,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/carddata"
 	"github.com/sagatrace/sagatrace/internal/carddata/cardtest"
-	"github.com/sagatrace/sagatrace/internal/httpapi"
 )
 
 // CardDoor is one place of a request where a client may put a card
@@ -50,11 +49,7 @@ func (e *Env) RefusesCardNumbers(t *testing.T, doors []CardDoor) {
 				if d.Body != nil {
 					body = d.Body(string(quoted))
 				}
-				status, h, resp := e.Raw(t, d.Method, d.Path(url.PathEscape(sp.Value)), headers, body)
-				var p httpapi.Problem
-				if status != d.Status || h.Get("Content-Type") != httpapi.ContentTypeProblem || json.Unmarshal([]byte(resp), &p) != nil {
-					t.Fatalf("answer %d %q %s, want a %d problem", status, h.Get("Content-Type"), resp, d.Status)
-				}
+				p, resp := e.Problem(t, d.Status, d.Method, d.Path(url.PathEscape(sp.Value)), headers, body)
 				if !strings.Contains(p.Detail, d.Detail) {
 					t.Errorf("detail %q does not contain %q", p.Detail, d.Detail)
 				}

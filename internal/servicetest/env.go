@@ -2,8 +2,10 @@
 // order): one service on a real database (a SQLite file or PostgreSQL, see
 // internal/database/dbtest), served by httptest and reached through its
 // real Client, with the spans of both sides recorded and its log captured.
-// Each service's tests add only what is its own: how to build the
-// server, its Client, its audit-row query. Requests carry a bearer token
+// The rig builds the payment and order services as their components do
+// (services.go), so the order service reads payments the same way in every
+// test; each service's tests add only what is their own: their Client and
+// their audit-row query. Requests carry a bearer token
 // holding every scope of every service (a service built with AuthConfig
 // accepts it), unless a test sends its own.
 package servicetest
@@ -19,14 +21,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sagatrace/sagatrace/internal/httpclient"
-
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )

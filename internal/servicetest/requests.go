@@ -2,6 +2,7 @@ package servicetest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -44,6 +45,19 @@ func (e *Env) Raw(t testing.TB, method, path string, headers map[string]string, 
 	}
 	resp, body := Do(t, http.DefaultClient, req)
 	return resp.StatusCode, resp.Header, body
+}
+
+// Problem sends a hand-made request as Raw does and fails t unless the
+// answer is a problem of status; it returns the problem and the answer's
+// body, for the test to check what the problem says and repeats.
+func (e *Env) Problem(t testing.TB, status int, method, path string, headers map[string]string, body string) (httpapi.Problem, string) {
+	t.Helper()
+	got, h, resp := e.Raw(t, method, path, headers, body)
+	var p httpapi.Problem
+	if got != status || h.Get("Content-Type") != httpapi.ContentTypeProblem || json.Unmarshal([]byte(resp), &p) != nil {
+		t.Fatalf("answer %d %q %s, want a %d problem", got, h.Get("Content-Type"), resp, status)
+	}
+	return p, resp
 }
 
 // Do sends req with c and returns the answer with its whole body, failing

@@ -12,12 +12,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/sagatrace/sagatrace/internal/httpclient"
-	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpclient"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"

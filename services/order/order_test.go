@@ -2,31 +2,24 @@ package order_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-	"github.com/sagatrace/sagatrace/internal/httpclient"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/order"
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
@@ -49,32 +42,26 @@ var backends dbtest.Backends
 
 func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 
+// eachEnv runs test on every backend, each with an env served with cfg on
+// fresh databases: the head of every test of one env.
+func eachEnv(t *testing.T, cfg order.Config, test func(t *testing.T, e *env)) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) { test(t, newEnv(t, backend, cfg)) })
+}
+
 // newEnv serves the payment service and the order service, each on a
 // fresh database of backend, the order service reading payments from it.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg order.Config) *env {
 	t.Helper()
-	// Faults enabled, so a test can have a charge declined.
-	pe := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, payment.Config{FaultsEnabled: true}, payment.NewHandler))
+	pe, pay := servicetest.ReadPayments(t, backend.URL(t))
 	e := newOrderEnv(t, backend, cfg, pe.URL)
-	e.payment, e.pay = pe, paymentapi.NewClient(pe.URL, pe.HTTPClient)
+	e.payment, e.pay = pe, pay
 	return e
 }
 
-// newOrderEnv serves the order service reading payments from paymentURL,
-// as its component does: through the payment contract's client, traced by
-// the order service's tracer provider, with a token holding only
-// payments:read.
+// newOrderEnv serves the order service reading payments from paymentURL.
 func newOrderEnv(t *testing.T, backend dbtest.Backend, cfg order.Config, paymentURL string) *env {
 	t.Helper()
-	if cfg.Auth.Keys.Len() == 0 {
-		cfg.Auth = servicetest.AuthConfig(t)
-	}
-	read := servicetest.Issuer(t).Source(auth.Grant{Subject: orderapi.Audience, Audience: []string{paymentapi.Audience}, Scopes: []string{paymentapi.ScopeRead}})
-	build := func(ctx context.Context, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {
-		hc := auth.Client(httpclient.NewHTTPClient(tp, telemetry.Propagator()), read)
-		return order.Handler(paymentapi.NewClient(paymentURL, hc))(ctx, db, cfg, tp, logger)
-	}
-	e := servicetest.New(t, "order", backend.URL(t), build)
+	e := servicetest.New(t, "order", backend.URL(t), servicetest.Order(t, cfg, paymentURL))
 	return &env{Env: e, client: orderapi.NewClient(e.URL, e.HTTPClient)}
 }
 
@@ -102,8 +89,7 @@ func (e *env) paid(t *testing.T, req orderapi.CreateRequest) orderapi.CreateRequ
 }
 
 func TestCreateRejectedByFaultWritesNothing(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, order.Config{FaultsEnabled: true})
+	eachEnv(t, order.Config{FaultsEnabled: true}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		key := ids.IdempotencyKey(dtid, "order")
 		ctx, traceID := e.Hop(t, dtid)
@@ -130,8 +116,7 @@ func TestCreateRejectedByFaultWritesNothing(t *testing.T) {
 // An order keeps what was asked, its items among them, and every read
 // gives them back (the ledger's own tests cover states and audit rows).
 func TestCreateKeepsTheRequest(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, order.Config{})
+	eachEnv(t, order.Config{}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
 		want := e.paid(t, createReq(dtid))
@@ -149,7 +134,7 @@ func TestCreateKeepsTheRequest(t *testing.T) {
 }
 
 func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+	eachEnv(t, order.Config{}, func(t *testing.T, e *env) {
 		body := func(fields string) string {
 			return `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"USD",` + fields + `}`
 		}
@@ -177,17 +162,9 @@ func TestCreateRejectsBadRequestsWithoutWriting(t *testing.T) {
 			{name: "bad_currency", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","payment_id":"p-1","currency":"BTC","amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]}`, detail: `currency "BTC"`},
 			{name: "missing_payment_id", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","currency":"USD","amount_cents":1,"items":[{"sku":"s","qty":1,"price_cents":1}]}`, detail: "payment_id is required"},
 		}
-		e := newEnv(t, backend, order.Config{})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				status, h, resp := e.Raw(t, "POST", "/v1/orders", tt.headers, tt.body)
-				if status != 400 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
-					t.Fatalf("status %d, Content-Type %q, want 400 problem+json: %s", status, h.Get("Content-Type"), resp)
-				}
-				var p httpapi.Problem
-				if err := json.Unmarshal([]byte(resp), &p); err != nil {
-					t.Fatal(err)
-				}
+				p, _ := e.Problem(t, 400, "POST", "/v1/orders", tt.headers, tt.body)
 				if !strings.Contains(p.Detail, tt.detail) {
 					t.Errorf("detail %q does not contain %q", p.Detail, tt.detail)
 				}
@@ -217,8 +194,7 @@ func (e *env) confirmed(t *testing.T) (orderapi.Order, orderapi.CreateRequest, s
 // customer, amount and currency; anything else is refused (422
 // payment-not-usable, naming the reason) and writes nothing.
 func TestCreateChecksThePayment(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, order.Config{})
+	eachEnv(t, order.Config{}, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		// paidFor names a payment for the order changed by change.
 		paidFor := func(change func(other *orderapi.CreateRequest)) func(*testing.T, orderapi.CreateRequest) orderapi.CreateRequest {
@@ -315,8 +291,7 @@ func TestCreateChecksThePayment(t *testing.T) {
 // request's DTID and correlation ID, with a token the payment service
 // accepts.
 func TestCreateReadsThePaymentWithTheHopsIdentities(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, order.Config{})
+	eachEnv(t, order.Config{}, func(t *testing.T, e *env) {
 		_, req, traceID := e.confirmed(t)
 		dtid := req.DTID
 		for _, s := range e.payment.ServerSpans.Ended() {
@@ -376,8 +351,7 @@ func TestCreateWithoutThePaymentServiceIsRetryable(t *testing.T) {
 // without reading the payment again: the check ran when it was created,
 // and a refund since is the compensation's business.
 func TestCreateReplayIsNotCheckedAgain(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, order.Config{})
+	eachEnv(t, order.Config{}, func(t *testing.T, e *env) {
 		made, req, _ := e.confirmed(t)
 		dtid, key := req.DTID, ids.IdempotencyKey(req.DTID, "order")
 		if p, err := e.pay.Refund(context.Background(), "refund-"+dtid, req.PaymentID); err != nil || p.State != paymentapi.StateRefunded {
@@ -409,8 +383,7 @@ func TestHandlerNeedsPayments(t *testing.T) {
 // path's DTID or order ID — in every spelling the detector knows, and no
 // answer or log line repeats it.
 func TestCardNumbersAreRefusedAtEveryDoor(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, order.Config{})
+	eachEnv(t, order.Config{}, func(t *testing.T, e *env) {
 		orders := func(string) string { return "/v1/orders" }
 		body := func(field string) func(string) string {
 			return func(card string) string {

@@ -2,7 +2,6 @@ package payment_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"slices"
@@ -32,11 +31,17 @@ var backends dbtest.Backends
 
 func TestMain(m *testing.M) { os.Exit(backends.Run(m)) }
 
+// eachEnv runs test on every backend, each with an env served with cfg on
+// fresh databases: the head of every test of one env.
+func eachEnv(t *testing.T, cfg payment.Config, test func(t *testing.T, e *env)) {
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) { test(t, newEnv(t, backend, cfg)) })
+}
+
 // newEnv serves the service on a fresh database of backend.
 func newEnv(t *testing.T, backend dbtest.Backend, cfg payment.Config) *env {
 	t.Helper()
-	e := servicetest.New(t, "payment", backend.URL(t), servicetest.Ledger(t, cfg, payment.NewHandler))
-	return &env{Env: e, client: paymentapi.NewClient(e.URL, e.HTTPClient)}
+	e, client := servicetest.ServePayment(t, backend.URL(t), cfg)
+	return &env{Env: e, client: client}
 }
 
 // event is an audit row as stored; a local type, so tests write it unkeyed.
@@ -69,8 +74,7 @@ func states(h []paymentapi.StateChange) []paymentapi.State {
 // The processor's decline is a final answer: 422, not retryable, with the
 // hop's identities, and a replay answers the same without writing.
 func TestChargeDeclinedByProcessor(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{FaultsEnabled: true})
+	eachEnv(t, payment.Config{FaultsEnabled: true}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		key := ids.IdempotencyKey(dtid, "payment")
 		for attempt := range 2 { // the replay answers the same and writes nothing
@@ -152,8 +156,7 @@ func TestChargeReplayResumesAfterCrash(t *testing.T) {
 // payment and read back by every read; a charge that names no card has
 // them empty.
 func TestChargeStoresTheCardTokenAndLast4(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
+	eachEnv(t, payment.Config{}, func(t *testing.T, e *env) {
 		dtid := ids.NewDTID()
 		ctx, _ := e.Hop(t, dtid)
 		req := chargeReq(dtid)
@@ -256,7 +259,7 @@ func TestRefund(t *testing.T) {
 }
 
 func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+	eachEnv(t, payment.Config{}, func(t *testing.T, e *env) {
 		const valid = `{"dtid":"d-1","customer_id":"c-1","amount_cents":1299,"currency":"USD"}`
 		jsonKey := servicetest.JSONHeaders("k-1")
 		with := func(extra map[string]string) map[string]string {
@@ -298,17 +301,9 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 			{name: "token_without_last4", headers: jsonKey, body: `{"dtid":"d-1","customer_id":"c-1","amount_cents":1,"currency":"USD","card_token":"tok_abcd"}`, detail: "send both or neither"},
 			{name: "every_problem_at_once", headers: jsonKey, body: `{"amount_cents":-1,"currency":"X"}`, detail: "dtid: dtid is empty; customer_id is required; amount_cents must be greater than 0"},
 		}
-		e := newEnv(t, backend, payment.Config{})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				status, h, body := e.Raw(t, "POST", "/v1/payments", tt.headers, tt.body)
-				if status != 400 || h.Get("Content-Type") != httpapi.ContentTypeProblem {
-					t.Fatalf("status %d, Content-Type %q, want 400 problem+json: %s", status, h.Get("Content-Type"), body)
-				}
-				var p httpapi.Problem
-				if err := json.Unmarshal([]byte(body), &p); err != nil {
-					t.Fatal(err)
-				}
+				p, body := e.Problem(t, 400, "POST", "/v1/payments", tt.headers, tt.body)
 				if p.Status != 400 || !strings.Contains(p.Detail, tt.detail) || p.CorrelationID == "" {
 					t.Errorf("problem = %+v, want detail containing %q", p, tt.detail)
 				}
@@ -328,8 +323,7 @@ func TestChargeRejectsBadRequestsWithoutWriting(t *testing.T) {
 // or payment ID — in every spelling the detector knows, and no answer or
 // log line repeats it.
 func TestCardNumbersAreRefusedAtEveryDoor(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		e := newEnv(t, backend, payment.Config{})
+	eachEnv(t, payment.Config{}, func(t *testing.T, e *env) {
 		charges := func(string) string { return "/v1/payments" }
 		body := func(dtid, customer, token string) func(string) string {
 			return func(card string) string {
