@@ -31,14 +31,11 @@ const deploymentExample = `  sagatrace deployment describe
   sagatrace deployment set-current --build-id 3f9c2e1d4b5a`
 
 func runDeployment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet("deployment describe|set-current [flags]", deploymentSynopsis, deploymentExample, stderr)
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		return usageError{"name a subcommand: describe or set-current; see `sagatrace deployment --help`"}
+	sub, args, err := subcommand(newFlagSet("deployment describe|set-current [flags]", deploymentSynopsis, deploymentExample, stderr), args,
+		"name a subcommand: describe or set-current; see `sagatrace deployment --help`")
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	switch sub {
 	case "describe":
 		return runDeploymentDescribe(ctx, args, stdout, stderr)
