@@ -50,13 +50,11 @@ func runDeploymentDescribe(ctx context.Context, args []string, stdout, stderr io
 	fs := newFlagSet("deployment describe [flags]", deploymentSynopsis, "  sagatrace deployment describe\n  sagatrace deployment describe --json | jq -r .current_build_id", stderr)
 	name := fs.String("deployment-name", operator.DeploymentName, "the Worker Deployment of the saga workers")
 	asJSON := fs.Bool("json", false, "print as JSON, for scripts")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
+	tf := defineTemporalConnection(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, codecOff) // no payloads: versions only
+	tc, err := dialForOperator(ctx, tf)
 	if err != nil {
 		return err
 	}
@@ -89,16 +87,14 @@ func runDeploymentSetCurrent(ctx context.Context, args []string, stdout, stderr 
 	buildID := fs.String("build-id", "", "the build to make current (required; its workers must poll already)")
 	wait := fs.Duration("wait", 10*time.Second, "how long to retry while the server has not seen the build's workers poll yet")
 	who := fs.String("operator", osUser(), "who acts, recorded by Temporal as the deployment's last modifier")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
+	tf := defineTemporalConnection(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*buildID) == "" {
 		return usageError{"--build-id is required: the build to make current (sagatrace deployment describe lists them)"}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, codecOff) // no payloads: versions only
+	tc, err := dialForOperator(ctx, tf)
 	if err != nil {
 		return err
 	}
