@@ -125,10 +125,7 @@ func processesMentioning(t *testing.T, dir string) []string {
 }
 
 func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "sagatrace")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
-		t.Fatalf("build sagatrace: %v\n%s", err, out)
-	}
+	bin := buildSagatrace(t)
 	dataDir := t.TempDir()
 	input := `{"customer_id":"c-1","profile_id":"p-dev","amount_cents":500,"currency":"EUR","items":[{"sku":"s","qty":1,"price_cents":500}]}`
 
