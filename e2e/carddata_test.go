@@ -88,10 +88,9 @@ func TestCardNumbersAreStoredLoggedAndTracedNowhere(t *testing.T) {
 	if _, err := runSaga(t, in); err != nil {
 		t.Fatalf("saga with a card token: %v", err)
 	}
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+in.DTID, &page)
-	if len(page.Items) != 1 || page.Items[0].CardLast4 != "4242" || page.Items[0].CardToken != "tok_visa_4242" {
-		t.Errorf("payments = %+v, want one with card tok_visa_4242 / 4242", page.Items)
+	payments := paymentsOf(t, in.DTID)
+	if len(payments) != 1 || payments[0].CardLast4 != "4242" || payments[0].CardToken != "tok_visa_4242" {
+		t.Errorf("payments = %+v, want one with card tok_visa_4242 / 4242", payments)
 	}
 
 	// Through NATS: as a profile, and inside an unknown field.
@@ -192,26 +191,4 @@ func assertNoCardInJaeger(t *testing.T) {
 			t.Errorf("a span of service %s exported a card number", svc)
 		}
 	}
-}
-
-// postJSON posts body to url with an Idempotency-Key and returns the
-// status and the answer.
-func postJSON(t *testing.T, url, key, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(answer)
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -44,19 +42,11 @@ func TestSagaFromTemporalCLIUsesWorkflowIDAsDTID(t *testing.T) {
 	if err := startFromCLI(t, wfID, in); err != nil {
 		t.Fatalf("saga started from the CLI failed: %v", err)
 	}
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+wfID, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("payments of dtid %s = %d, want 1", wfID, len(page.Items))
+	payments := paymentsOf(t, wfID)
+	if len(payments) != 1 {
+		t.Fatalf("payments of dtid %s = %d, want 1", wfID, len(payments))
 	}
-	query := fmt.Sprintf("%s=%q", "DTID", wfID)
-	eventually(t, 20*time.Second, func() (bool, string) {
-		resp, err := shared.temporal.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
-		if err != nil {
-			return false, err.Error()
-		}
-		return len(resp.Executions) == 1, fmt.Sprintf("visibility query %s found %d workflows", query, len(resp.Executions))
-	})
+	query := awaitOneWorkflowOfDTID(t, wfID)
 	out := temporalCLI(t, "workflow", "list", "--query", query)
 	if !strings.Contains(out, wfID) {
 		t.Errorf("temporal workflow list --query %s does not show %s:\n%s", query, wfID, out)
@@ -79,12 +69,11 @@ func TestSecondWorkflowCannotUndoAnotherSagasDTID(t *testing.T) {
 	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput || !strings.Contains(app.Error(), "does not belong to workflow ID") {
 		t.Fatalf("second workflow: err = %v, want %s naming the workflow ID", err, workflows.ErrTypeInvalidInput)
 	}
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateCompleted {
-		t.Fatalf("payments of the DTID = %+v, want the first saga's one, still completed", page.Items)
+	payments := paymentsOf(t, dtid)
+	if len(payments) != 1 || payments[0].State != paymentapi.StateCompleted {
+		t.Fatalf("payments of the DTID = %+v, want the first saga's one, still completed", payments)
 	}
-	if n := len(page.Items[0].History); n != 3 {
+	if n := len(payments[0].History); n != 3 {
 		t.Errorf("payment history has %d rows, want 3 (the second workflow wrote none)", n)
 	}
 
@@ -96,9 +85,9 @@ func TestSecondWorkflowCannotUndoAnotherSagasDTID(t *testing.T) {
 	if !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput || !strings.Contains(app.Error(), "already belongs to the saga of workflow "+workflows.WorkflowID(dtid)) {
 		t.Fatalf("workflow %s: err = %v, want %s naming the first saga", dtid, err, workflows.ErrTypeInvalidInput)
 	}
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateCompleted || len(page.Items[0].History) != 3 {
-		t.Errorf("payments of the DTID after the third workflow = %+v, want the first saga's one, untouched", page.Items)
+	payments = paymentsOf(t, dtid)
+	if len(payments) != 1 || payments[0].State != paymentapi.StateCompleted || len(payments[0].History) != 3 {
+		t.Errorf("payments of the DTID after the third workflow = %+v, want the first saga's one, untouched", payments)
 	}
 }
 
@@ -117,10 +106,9 @@ func TestInvalidInputFailsBeforeAnyService(t *testing.T) {
 			t.Errorf("error %q does not name %s", app.Error(), field)
 		}
 	}
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 0 {
-		t.Errorf("invalid saga wrote payments: %+v", page.Items)
+	payments := paymentsOf(t, dtid)
+	if len(payments) != 0 {
+		t.Errorf("invalid saga wrote payments: %+v", payments)
 	}
 }
 
@@ -144,10 +132,9 @@ func TestMalformedCLIInputFailsNamingTheField(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantField) {
 				t.Fatalf("workflow error = %v, want a failure naming %s", err, tt.wantField)
 			}
-			var page paymentapi.Page
-			getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+wfID, &page)
-			if len(page.Items) != 0 {
-				t.Errorf("malformed input reached the payment service: %+v", page.Items)
+			payments := paymentsOf(t, wfID)
+			if len(payments) != 0 {
+				t.Errorf("malformed input reached the payment service: %+v", payments)
 			}
 		})
 	}

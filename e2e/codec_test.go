@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -209,10 +208,7 @@ func TestSagaPayloadsAreEncryptedInTemporal(t *testing.T) {
 		}
 	})
 
-	bin := filepath.Join(t.TempDir(), "sagatrace")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
-		t.Fatalf("build sagatrace: %v\n%s", err, out)
-	}
+	bin := buildSagatrace(t)
 	t.Run("operator_commands_decrypt", func(t *testing.T) {
 		// trace reads the input from the raw history (the amount) and the
 		// operator's list asks each saga's state: both decrypt.

@@ -33,6 +33,7 @@ var (
 	paymentLine  = regexp.MustCompile(`payment\s+(http://127\.0\.0\.1:\d+)/v1/payments`)
 	keyLine      = regexp.MustCompile(`auth key\s+(\S+)`)
 	loginLine    = regexp.MustCompile(`log in\s+(http://127\.0\.0\.1:\d+/login#token=\S+)`)
+	portFlagLine = regexp.MustCompile(`(?m)^\s+-([a-z-]+-port) int$`)
 )
 
 // startDev runs the built binary with every port free and waits for its
@@ -40,9 +41,7 @@ var (
 func startDev(t *testing.T, bin, dataDir string) *devRun {
 	t.Helper()
 	args := []string{"dev", "--data-dir", dataDir}
-	for _, p := range []string{"temporal-port", "temporal-ui-port", "temporal-http-port", "jaeger-port", "jaeger-grpc-port",
-		"otlp-grpc-port", "otlp-http-port", "jaeger-thrift-port", "jaeger-compact-port", "nats-port",
-		"payment-port", "order-port", "scoring-port", "console-port"} {
+	for _, p := range devPortFlags(t, bin) {
 		args = append(args, "--"+p, "0")
 	}
 	cmd := exec.Command(bin, args...)
@@ -79,6 +78,25 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 		t.Fatalf("sagatrace dev printed no banner within 2 minutes; its stderr:\n%s", stderr.String())
 	}
 	return nil
+}
+
+// devPortFlags are the --*-port flags `sagatrace dev --help` lists: a
+// list written here missed --codec-port, so the test's stack took the
+// default 8084 and failed wherever another stack held it.
+func devPortFlags(t *testing.T, bin string) []string {
+	t.Helper()
+	help, err := exec.CommandContext(t.Context(), bin, "dev", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sagatrace dev --help: %v\n%s", err, help)
+	}
+	var flags []string
+	for _, m := range portFlagLine.FindAllStringSubmatch(string(help), -1) {
+		flags = append(flags, m[1])
+	}
+	if len(flags) == 0 {
+		t.Fatalf("sagatrace dev --help lists no --*-port flag:\n%s", help)
+	}
+	return flags
 }
 
 // interrupt sends Ctrl-C and requires the process to exit within 10 s
@@ -125,10 +143,7 @@ func processesMentioning(t *testing.T, dir string) []string {
 }
 
 func TestDevStopsOnCtrlCAndKeepsSagasAcrossRestarts(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "sagatrace")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
-		t.Fatalf("build sagatrace: %v\n%s", err, out)
-	}
+	bin := buildSagatrace(t)
 	dataDir := t.TempDir()
 	input := `{"customer_id":"c-1","profile_id":"p-dev","amount_cents":500,"currency":"EUR","items":[{"sku":"s","qty":1,"price_cents":500}]}`
 

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,10 +22,7 @@ import (
 // flight to kill. The others run side by side: the slowest
 // (order-times-out, five 10 s timeouts) sets the pace.
 func TestDrillEveryScenarioKeepsItsInvariants(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "sagatrace")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
-		t.Fatalf("build sagatrace (worker-killed runs its worker): %v\n%s", err, out)
-	}
+	bin := buildSagatrace(t) // worker-killed runs its worker
 	t.Run("worker-killed", func(t *testing.T) { runDrill(t, "worker-killed", bin) })
 	t.Run("faults", func(t *testing.T) {
 		for _, sc := range drill.Scenarios() {

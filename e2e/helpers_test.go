@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/nats-io/nats.go"
@@ -19,6 +23,8 @@ import (
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -76,6 +82,72 @@ func getJSON(t *testing.T, url string, out any) string {
 		t.Fatalf("GET %s: %v: %s", url, err, raw)
 	}
 	return string(raw)
+}
+
+// postJSON posts body to url with an Idempotency-Key and returns the
+// status and the answer.
+func postJSON(t *testing.T, url, key, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(answer)
+}
+
+// buildSagatrace builds the CLI as a user runs it.
+func buildSagatrace(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sagatrace")
+	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
+		t.Fatalf("build sagatrace: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// paymentsOf lists the payments of dtid, as the shared stack's payment API
+// answers them.
+func paymentsOf(t *testing.T, dtid string) []paymentapi.Payment {
+	t.Helper()
+	var page paymentapi.Page
+	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
+	return page.Items
+}
+
+// ordersOf lists the orders of dtid, as the shared stack's order API
+// answers them.
+func ordersOf(t *testing.T, dtid string) []orderapi.Order {
+	t.Helper()
+	var page orderapi.Page
+	getJSON(t, shared.stack.Service(orderapi.Audience).URL()+"/v1/orders?dtid="+dtid, &page)
+	return page.Items
+}
+
+// awaitOneWorkflowOfDTID waits until Temporal's visibility, which indexes
+// a moment after a start, finds exactly one workflow whose DTID search
+// attribute is dtid, and returns that query.
+func awaitOneWorkflowOfDTID(t *testing.T, dtid string) (query string) {
+	t.Helper()
+	query = fmt.Sprintf("%s=%q", "DTID", dtid)
+	eventually(t, 20*time.Second, func() (bool, string) {
+		resp, err := shared.temporal.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(resp.Executions) == 1, fmt.Sprintf("visibility query %s found %d workflows", query, len(resp.Executions))
+	})
+	return query
 }
 
 // eventually polls cond until it reports done or the timeout passes; the

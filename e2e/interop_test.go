@@ -67,12 +67,11 @@ func TestLegacyJaegerClientCallerJoinsThePaymentTrace(t *testing.T) {
 		t.Errorf("payment's server span %+v is not a child of the caller's span %s", serverSpan.References, callerSpan.SpanID)
 	}
 
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 {
-		t.Fatalf("payments of %s = %d, want 1", dtid, len(page.Items))
+	payments := paymentsOf(t, dtid)
+	if len(payments) != 1 {
+		t.Fatalf("payments of %s = %d, want 1", dtid, len(payments))
 	}
-	for _, h := range page.Items[0].History {
+	for _, h := range payments[0].History {
 		if h.CorrelationID != res.TraceID {
 			t.Errorf("audit row %s has correlation_id %s, want the legacy trace %s", h.State, h.CorrelationID, res.TraceID)
 		}

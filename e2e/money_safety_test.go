@@ -33,26 +33,14 @@ func TestLateChargeAfterCompensationIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := shared.stack.Service(paymentapi.Audience).URL()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/payments", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
+	status, answer := postJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments", "late-"+dtid, string(body))
+	var problem httpapi.Problem
+	if err := json.Unmarshal([]byte(answer), &problem); err != nil || status != http.StatusConflict || !strings.HasSuffix(problem.Type, httpapi.TypeDTIDVoided) {
+		t.Fatalf("late charge: %d %s, want 409 %s", status, answer, httpapi.TypeDTIDVoided)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", "late-"+dtid)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	problem := httpapi.DecodeProblem(resp)
-	if resp.StatusCode != http.StatusConflict || !strings.HasSuffix(problem.Type, httpapi.TypeDTIDVoided) {
-		t.Fatalf("late charge: %d %s (%s), want 409 %s", resp.StatusCode, problem.Type, problem.Detail, httpapi.TypeDTIDVoided)
-	}
-	var page paymentapi.Page
-	getJSON(t, base+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateRefunded {
-		t.Fatalf("payments of the DTID = %+v, want the saga's one, refunded, and nothing else", page.Items)
+	payments := paymentsOf(t, dtid)
+	if len(payments) != 1 || payments[0].State != paymentapi.StateRefunded {
+		t.Fatalf("payments of the DTID = %+v, want the saga's one, refunded, and nothing else", payments)
 	}
 }
 
@@ -109,12 +97,11 @@ func TestCancelMidChargeLeavesNothingCharged(t *testing.T) {
 		}
 		return false, "the payment service has not finished the charge request yet"
 	})
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	for _, p := range page.Items {
+	payments := paymentsOf(t, dtid)
+	for _, p := range payments {
 		if p.State != paymentapi.StateRefunded {
 			t.Errorf("payment %s of the cancelled saga is %s, want none or refunded", p.PaymentID, p.State)
 		}
 	}
-	t.Logf("payments of the cancelled saga: %d (the charge was refused after the void when 0)", len(page.Items))
+	t.Logf("payments of the cancelled saga: %d (the charge was refused after the void when 0)", len(payments))
 }

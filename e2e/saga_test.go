@@ -59,12 +59,11 @@ func TestSagaCompletesWithOneTracePerHop(t *testing.T) {
 	})
 
 	t.Run("order_row_carries_the_create_hop_correlation_id", func(t *testing.T) {
-		var page orderapi.Page
-		getJSON(t, shared.stack.Service(orderapi.Audience).URL()+"/v1/orders?dtid="+dtid, &page)
-		if len(page.Items) != 1 || page.Items[0].State != orderapi.StateConfirmed || page.Items[0].PaymentID != res.PaymentID {
-			t.Fatalf("orders of dtid = %+v, want one confirmed for payment %s", page.Items, res.PaymentID)
+		orders := ordersOf(t, dtid)
+		if len(orders) != 1 || orders[0].State != orderapi.StateConfirmed || orders[0].PaymentID != res.PaymentID {
+			t.Fatalf("orders of dtid = %+v, want one confirmed for payment %s", orders, res.PaymentID)
 		}
-		if h := page.Items[0].History; len(h) == 0 || h[len(h)-1].CorrelationID != create.CorrelationID {
+		if h := orders[0].History; len(h) == 0 || h[len(h)-1].CorrelationID != create.CorrelationID {
 			t.Errorf("order history %+v, want last correlation_id %s", h, create.CorrelationID)
 		}
 	})
@@ -148,19 +147,17 @@ func TestOrderFailureRefundsThePaymentInItsOwnTrace(t *testing.T) {
 	}
 	refund := res.Hops[2]
 
-	var page paymentapi.Page
-	getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-	if len(page.Items) != 1 || page.Items[0].State != paymentapi.StateRefunded {
-		t.Fatalf("payments = %+v, want one refunded", page.Items)
+	payments := paymentsOf(t, dtid)
+	if len(payments) != 1 || payments[0].State != paymentapi.StateRefunded {
+		t.Fatalf("payments = %+v, want one refunded", payments)
 	}
-	last := page.Items[0].History[len(page.Items[0].History)-1]
+	last := payments[0].History[len(payments[0].History)-1]
 	if last.State != paymentapi.StateRefunded || last.CorrelationID != refund.CorrelationID {
 		t.Errorf("last payment row = %+v, want refunded by correlation_id %s", last, refund.CorrelationID)
 	}
-	var orders orderapi.Page
-	getJSON(t, shared.stack.Service(orderapi.Audience).URL()+"/v1/orders?dtid="+dtid, &orders)
-	if len(orders.Items) != 0 {
-		t.Errorf("a refused order left rows: %+v", orders.Items)
+	orders := ordersOf(t, dtid)
+	if len(orders) != 0 {
+		t.Errorf("a refused order left rows: %+v", orders)
 	}
 
 	traces := tracesOf(t, dtid, refund.CorrelationID, res.Hops[0].CorrelationID)

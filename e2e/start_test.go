@@ -5,10 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
@@ -90,10 +88,9 @@ func TestStartTwiceWithOneDTIDIsReportedAsADuplicate(t *testing.T) {
 			if err := shared.temporal.GetWorkflow(t.Context(), wfID, runID).Get(t.Context(), nil); err != nil {
 				t.Fatalf("the first saga did not complete: %v", err)
 			}
-			var page paymentapi.Page
-			getJSON(t, shared.stack.Service(paymentapi.Audience).URL()+"/v1/payments?dtid="+dtid, &page)
-			if len(page.Items) != 1 || page.Items[0].AmountCents != 1299 {
-				t.Errorf("payments of dtid %s = %s, want one of 1299 (the second start's 99.00 never used)", dtid, describePayments(page.Items))
+			payments := paymentsOf(t, dtid)
+			if len(payments) != 1 || payments[0].AmountCents != 1299 {
+				t.Errorf("payments of dtid %s = %s, want one of 1299 (the second start's 99.00 never used)", dtid, describePayments(payments))
 			}
 		})
 	}
@@ -118,14 +115,7 @@ func TestStartOfADTIDTheTemporalCLIStartedIsADuplicate(t *testing.T) {
 	if err := startFromCLI(t, dtid, in); err != nil {
 		t.Fatalf("the saga the CLI started failed: %v", err)
 	}
-	query := fmt.Sprintf("%s=%q", "DTID", dtid)
-	eventually(t, 20*time.Second, func() (bool, string) {
-		resp, err := shared.temporal.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
-		if err != nil {
-			return false, err.Error()
-		}
-		return len(resp.Executions) == 1, fmt.Sprintf("visibility query %s found %d workflows", query, len(resp.Executions))
-	})
+	awaitOneWorkflowOfDTID(t, dtid)
 	stdout, stderr, code := sagatraceStart(t, bin, "--dtid", dtid, "--amount", "12.99")
 	if code != exitDuplicate || !strings.Contains(stderr, "workflow ID "+dtid) {
 		t.Fatalf("start of the CLI's DTID: exit %d, want %d naming workflow %s\n%s%s", code, exitDuplicate, dtid, stdout, stderr)

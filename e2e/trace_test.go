@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -56,16 +55,6 @@ func operations(hops []workflows.Hop) []string {
 		out[i] = h.Operation
 	}
 	return out
-}
-
-// buildSagatrace builds the CLI as a user runs it.
-func buildSagatrace(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sagatrace")
-	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/sagatrace").CombinedOutput(); err != nil {
-		t.Fatalf("build sagatrace: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // sagatraceTrace runs `sagatrace trace` against the shared stack, with

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/converter"
@@ -76,17 +75,14 @@ Temporal stores (AES-256-GCM; the file lists {kid, key}, the current key first).
 
 func runCodecKey(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	example := "  sagatrace codec-key init --key-file /keys/codec.json\n  sagatrace codec-key rotate\n  sagatrace codec-key list --key-file /keys/codec.json"
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet("codec-key init|rotate|list [flags]", codecKeySynopsis, example, stderr)
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		return usageError{"codec-key needs an action: init, rotate or list"}
+	action, args, err := subcommand(newFlagSet("codec-key init|rotate|list [flags]", codecKeySynopsis, example, stderr), args,
+		"codec-key needs an action: init, rotate or list")
+	if err != nil {
+		return err
 	}
-	action := args[0]
 	fs := newFlagSet("codec-key "+action+" [flags]", codecKeySynopsis, example, stderr)
 	path := fs.String("key-file", devCodecKeyFile, "`file` of the codec's keys")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch action {

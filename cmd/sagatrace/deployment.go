@@ -31,14 +31,11 @@ const deploymentExample = `  sagatrace deployment describe
   sagatrace deployment set-current --build-id 3f9c2e1d4b5a`
 
 func runDeployment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet("deployment describe|set-current [flags]", deploymentSynopsis, deploymentExample, stderr)
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		return usageError{"name a subcommand: describe or set-current; see `sagatrace deployment --help`"}
+	sub, args, err := subcommand(newFlagSet("deployment describe|set-current [flags]", deploymentSynopsis, deploymentExample, stderr), args,
+		"name a subcommand: describe or set-current; see `sagatrace deployment --help`")
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	switch sub {
 	case "describe":
 		return runDeploymentDescribe(ctx, args, stdout, stderr)
@@ -53,13 +50,11 @@ func runDeploymentDescribe(ctx context.Context, args []string, stdout, stderr io
 	fs := newFlagSet("deployment describe [flags]", deploymentSynopsis, "  sagatrace deployment describe\n  sagatrace deployment describe --json | jq -r .current_build_id", stderr)
 	name := fs.String("deployment-name", operator.DeploymentName, "the Worker Deployment of the saga workers")
 	asJSON := fs.Bool("json", false, "print as JSON, for scripts")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
+	tf := defineTemporalConnection(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, codecOff) // no payloads: versions only
+	tc, err := dialForOperator(ctx, tf)
 	if err != nil {
 		return err
 	}
@@ -92,16 +87,14 @@ func runDeploymentSetCurrent(ctx context.Context, args []string, stdout, stderr 
 	buildID := fs.String("build-id", "", "the build to make current (required; its workers must poll already)")
 	wait := fs.Duration("wait", 10*time.Second, "how long to retry while the server has not seen the build's workers poll yet")
 	who := fs.String("operator", osUser(), "who acts, recorded by Temporal as the deployment's last modifier")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
+	tf := defineTemporalConnection(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*buildID) == "" {
 		return usageError{"--build-id is required: the build to make current (sagatrace deployment describe lists them)"}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, codecOff) // no payloads: versions only
+	tc, err := dialForOperator(ctx, tf)
 	if err != nil {
 		return err
 	}

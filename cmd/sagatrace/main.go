@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -133,4 +134,18 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("unexpected argument %q; see `%s --help`", fs.Arg(0), fs.Name())}
 	}
 	return nil
+}
+
+// subcommand splits off the word args start with: serve's component,
+// deployment's or codec-key's action. Args that start with none (nothing,
+// or a flag) are parsed with fs, the command's own usage, so --help shows
+// it; otherwise they are the usage error missing.
+func subcommand(fs *flag.FlagSet, args []string, missing string) (name string, rest []string, err error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:], nil
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return "", nil, err
+	}
+	return "", nil, usageError{missing}
 }

@@ -43,6 +43,8 @@ func TestBadInvocationsExitTwoWithAReason(t *testing.T) {
 		{"bad_fault", []string{"start", "--fault", "order.create"}, "operation=kind"},
 		{"serve_without_component", []string{"serve"}, "needs a component"},
 		{"serve_unknown_component", []string{"serve", "ledger"}, "unknown component"},
+		{"deployment_without_subcommand", []string{"deployment"}, "name a subcommand"},
+		{"codec_key_without_action", []string{"codec-key"}, "needs an action"},
 		{"bad_partitions", []string{"serve", "scoring", "--partitions", "7-3"}, "--partitions"},
 		{"bad_log_level", []string{"serve", "payment", "--log-level", "loud"}, "--log-level"},
 	}

@@ -6,18 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/user"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/operator"
-	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 
@@ -38,10 +37,7 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	status := fs.String("status", string(workflows.StatusCompensationFailed), "saga status: running, compensating, compensation_failed, completed, compensated or invalid")
 	limit := fs.Int("limit", 100, "list at most this many sagas (each costs one query to its workflow)")
 	asJSON := fs.Bool("json", false, "print the list as JSON, for scripts")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
-	codecFlag := defineCodecKeyFile(fs)
+	tf := defineTemporalClient(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,12 +48,12 @@ func runSagas(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *limit < 1 || *limit > 1000 {
 		return usageError{fmt.Sprintf("--limit must be from 1 to 1000, got %d", *limit)}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, *codecFlag)
+	tc, err := dialForOperator(ctx, tf)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	sagas, err := operator.List(ctx, tc, namespace, st, *limit)
+	sagas, err := operator.List(ctx, tc, tf.namespace, st, *limit)
 	if err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -128,10 +124,7 @@ func runResolveCompensation(ctx context.Context, args []string, stdout, stderr i
 // one), one after another, with a progress line each.
 func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool, update string, reason *string, stdout io.Writer) error {
 	who := fs.String("operator", osUser(), "who acts, recorded in the saga")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
-	codecFlag := defineCodecKeyFile(fs)
+	tf := defineTemporalClient(fs)
 	dtids, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -152,7 +145,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 			return usageError{err.Error()}
 		}
 	}
-	tc, err := dialForOperator(ctx, temporalAddr, namespace, *temporalTLS, *codecFlag)
+	tc, err := dialForOperator(ctx, tf)
 	if err != nil {
 		return err
 	}
@@ -162,7 +155,7 @@ func actOnSagas(ctx context.Context, fs *flag.FlagSet, args []string, all *bool,
 		workflowIDs[i] = workflows.WorkflowID(d)
 	}
 	if allParked {
-		parked, err := operator.List(ctx, tc, namespace, workflows.StatusCompensationFailed, 1000)
+		parked, err := operator.List(ctx, tc, tf.namespace, workflows.StatusCompensationFailed, 1000)
 		if err != nil {
 			return exitError{code: 2, err: err}
 		}
@@ -203,24 +196,12 @@ func osUser() string {
 	return ""
 }
 
-// dialForOperator connects to Temporal for an operator command, which
-// records no spans of its own.
-func dialForOperator(ctx context.Context, address, namespace string, tlsFiles temporalclient.TLS, codecKeyFile string) (client.Client, error) {
-	codec, err := loadCodec(codecKeyFile)
+// dialForOperator connects to Temporal for an operator command, whose
+// client logs nothing: the command's output is its answer.
+func dialForOperator(ctx context.Context, tf *temporalFlags) (client.Client, error) {
+	opts, err := tf.options()
 	if err != nil {
 		return nil, err
 	}
-	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
-	defer cancel()
-	logger, err := newLogger(io.Discard, "error")
-	if err != nil {
-		return nil, err
-	}
-	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: address, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: tlsFiles, Codec: codec,
-	})
-	if err != nil {
-		return nil, exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", address, err)}
-	}
-	return tc, nil
+	return dialTemporal(ctx, opts, slog.New(slog.DiscardHandler))
 }

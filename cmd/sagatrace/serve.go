@@ -18,14 +18,11 @@ server the Temporal UI and CLI decode saga payloads with). Every flag can also b
 environment variable: --nats-url is SAGATRACE_NATS_URL (the command line wins).`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet("serve <component> [flags]", serveSynopsis, serveExample, stderr)
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		return usageError{"serve needs a component: payment, order, scoring, worker, console or codec"}
+	name, args, err := subcommand(newFlagSet("serve <component> [flags]", serveSynopsis, serveExample, stderr), args,
+		"serve needs a component: payment, order, scoring, worker, console or codec")
+	if err != nil {
+		return err
 	}
-	name, args := args[0], args[1:]
 	synopsis, example := serveSynopsis, serveExample
 	if name == "console" {
 		synopsis, example = consoleSynopsis, consoleExample

@@ -42,18 +42,14 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("start [flags]", "Starts an OrderSaga (payment → order → scoring) on Temporal and prints its DTID,\nits workflow ID and where to look, then waits for the outcome (--wait).\n\nA --dtid that already has a saga (running or closed) is not started again and\nnothing is charged twice: start says so, naming the existing workflow and run.\n\nExit codes: 0 completed, 3 compensated, 5 a saga for this DTID already exists,\n2 bad flags or input, 1 anything else (Temporal unreachable, no outcome in --wait).",
 		"  sagatrace start --customer c-1 --profile p-1 --amount 12.99\n  sagatrace start --customer c-1 --profile p-1 --amount 5 --fault order.create=error", stderr)
 	var (
-		in        workflows.Input
-		amount    string
-		sku       string
-		otlp      = fs.String("otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint for the CLI's own span (empty: OTEL_* variables)")
-		wait      = fs.Duration("wait", 2*time.Minute, "how long to wait for the outcome (0: do not wait)")
-		l         links
-		temporalA string
-		namespace string
+		in     workflows.Input
+		amount string
+		sku    string
+		otlp   = fs.String("otlp-endpoint", "http://127.0.0.1:4318", "OTLP/HTTP endpoint for the CLI's own span (empty: OTEL_* variables)")
+		wait   = fs.Duration("wait", 2*time.Minute, "how long to wait for the outcome (0: do not wait)")
+		l      links
+		tf     = defineTemporalClient(fs)
 	)
-	defineTemporal(fs, &temporalA, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
-	codecFlag := defineCodecKeyFile(fs)
 	fs.StringVar(&in.DTID, "dtid", "", "business transaction ID (default: a new UUIDv7)")
 	fs.StringVar(&in.CustomerID, "customer", "", "customer ID (required)")
 	fs.StringVar(&in.ProfileID, "profile", "", "scoring profile ID (required)")
@@ -93,11 +89,11 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.Validate(in.DTID); err != nil {
 		return usageError{"invalid saga: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	codec, err := loadCodec(*codecFlag)
+	opts, err := tf.options()
 	if err != nil {
 		return err
 	}
-	return startSaga(ctx, in, temporalclient.Options{Address: temporalA, Namespace: namespace, TLS: *temporalTLS, Codec: codec}, *otlp, *wait, l, stdout)
+	return startSaga(ctx, in, opts, *otlp, *wait, l, stdout)
 }
 
 // startSaga starts the saga on the Temporal that to locates (address,

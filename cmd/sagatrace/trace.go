@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/trace/noop"
-
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
@@ -24,7 +22,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
-	"github.com/sagatrace/sagatrace/internal/temporalclient"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/internal/traceexport"
 )
@@ -56,10 +53,6 @@ const traceExample = `  sagatrace trace 0193a6f0-7c1e-7d2a-9a51-3f0c2b6d8e41
   sagatrace trace my-first-saga --export - --format otlp > my-first-saga.otlp.json
   sagatrace trace my-first-saga --check --wait 1m`
 
-// temporalDialTimeout bounds the connection to Temporal: an inspection
-// command should say "unreachable" quickly, not hang.
-const temporalDialTimeout = 5 * time.Second
-
 func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace <dtid> [flags]", traceSynopsis, traceExample, stderr)
 	asJSON := fs.Bool("json", false, "print the timeline as JSON, for scripts")
@@ -74,10 +67,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var clientAuth auth.ClientConfig
 	defineClientAuth(fs, &clientAuth, devKeyFile)
 	logLevel := fs.String("log-level", "warn", "log level of the command's own logs (stderr): debug, info, warn or error")
-	var temporalAddr, namespace string
-	defineTemporal(fs, &temporalAddr, &namespace)
-	temporalTLS := defineTemporalTLS(fs)
-	codecFlag := defineCodecKeyFile(fs)
+	tf := defineTemporalClient(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -100,20 +90,15 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	links := timeline.Links{JaegerURL: strings.TrimRight(*jaegerURL, "/"), TemporalUIURL: strings.TrimRight(*uiURL, "/"), Namespace: namespace}
+	links := timeline.Links{JaegerURL: strings.TrimRight(*jaegerURL, "/"), TemporalUIURL: strings.TrimRight(*uiURL, "/"), Namespace: tf.namespace}
 
-	codec, err := loadCodec(*codecFlag)
+	opts, err := tf.options()
 	if err != nil {
 		return err
 	}
-	dialCtx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
-	defer cancel()
-	// Reading a saga is not a hop of it: the command records no spans.
-	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{
-		Address: temporalAddr, Namespace: namespace, TracerProvider: noop.NewTracerProvider(), Logger: logger, TLS: *temporalTLS, Codec: codec,
-	})
+	tc, err := dialTemporal(ctx, opts, logger)
 	if err != nil {
-		return exitError{code: 2, err: fmt.Errorf("Temporal at %s unreachable: %w", temporalAddr, err)}
+		return err
 	}
 	defer tc.Close()
 	jc := &jaegerquery.Client{BaseURL: links.JaegerURL, HTTP: &http.Client{Timeout: 10 * time.Second}}
@@ -124,7 +109,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		hc := &http.Client{Timeout: 10 * time.Second}
 		src := drill.DTIDSources{
-			Temporal: &timeline.Temporal{Client: tc, Namespace: namespace}, Jaeger: jc,
+			Temporal: &timeline.Temporal{Client: tc, Namespace: tf.namespace}, Jaeger: jc,
 			Payments: paymentapi.NewClient(*urls[paymentapi.Audience], creds.Client(hc, paymentapi.Audience, paymentapi.ScopeRead)),
 			Orders:   orderapi.NewClient(*urls[orderapi.Audience], creds.Client(hc, orderapi.Audience, orderapi.ScopeRead)),
 			Scores:   scoringapi.NewClient(*scoringURL, creds.Client(hc, scoringapi.Audience, scoringapi.ScopeRead)),
@@ -132,7 +117,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return checkDTID(ctx, src, dtid, *wait, *asJSON, stdout)
 	}
 	f := timeline.Fetcher{
-		Temporal: &timeline.Temporal{Client: tc, Namespace: namespace, DataConverter: payloadcodec.DataConverter(codec)},
+		Temporal: &timeline.Temporal{Client: tc, Namespace: tf.namespace, DataConverter: payloadcodec.DataConverter(opts.Codec)},
 		Jaeger:   jc, Links: links, Logger: logger,
 	}
 	tl, err := f.Fetch(ctx, dtid, *wait)
