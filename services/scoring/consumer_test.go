@@ -7,14 +7,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
 func TestConsumerStoresExactSums(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		const partitions = 4
-		r := newRigOn(t, backend, partitions)
+	const partitions = 4
+	eachRig(t, partitions, func(t *testing.T, r *rig) {
 		r.run(t, partitions)
 
 		want := map[string]int64{}
@@ -36,8 +33,7 @@ func TestConsumerStoresExactSums(t *testing.T) {
 }
 
 func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 1)
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		// A previous run committed up to sequence 2 but died before acking.
 		if err := r.store.CommitBatch(t.Context(), &Batch{Deltas: map[string]Delta{"p-1": {Score: 3, Events: 2}}, LastSeq: 2}); err != nil {
 			t.Fatal(err)
@@ -53,8 +49,7 @@ func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
 }
 
 func TestConsumerDeadLettersBadEvents(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 2)
+	eachRig(t, 2, func(t *testing.T, r *rig) {
 		r.run(t, 2)
 		bad := map[string]string{
 			ReasonNotJSON:      `like`,

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -89,12 +88,9 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: kills and restarts a scoring process several times")
 	}
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		nc, js := startJetStream(t, crashParts)
-		// The helpers open the same database; on PostgreSQL they connect to
-		// this process's cluster.
-		dbURL := backend.URL(t)
-
+	// The helpers open the rig's database; on PostgreSQL they connect to
+	// this process's cluster.
+	eachRig(t, crashParts, func(t *testing.T, r *rig) {
 		// The load: a known multiset of events, published while the crashes happen.
 		const events = 20_000
 		want := map[string]int64{}
@@ -104,7 +100,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 				profile := fmt.Sprintf("p-%d", i%97)
 				delta := int64(i%11 - 5)
 				want[profile] += delta
-				if _, err := js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
+				if _, err := r.js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
 					published <- err
 					return
 				}
@@ -113,7 +109,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 				}
 			}
 			select {
-			case <-js.PublishAsyncComplete():
+			case <-r.js.PublishAsyncComplete():
 				published <- nil
 			case <-time.After(30 * time.Second):
 				published <- fmt.Errorf("async publishes not acknowledged")
@@ -121,7 +117,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		}()
 
 		for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
-			cmd, lines := startHelper(t, nc.ConnectedUrl(), dbURL, point)
+			cmd, lines := startHelper(t, r.nc.ConnectedUrl(), r.url, point)
 			waitLine(t, lines, crashMarker, 60*time.Second)
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
@@ -132,9 +128,9 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		if err := <-published; err != nil {
 			t.Fatal(err)
 		}
-		_, lines := startHelper(t, nc.ConnectedUrl(), dbURL, "none")
+		_, lines := startHelper(t, r.nc.ConnectedUrl(), r.url, "none")
 		waitLine(t, lines, "READY", 30*time.Second)
 
-		(&rig{store: openStore(t, dbURL)}).waitForExactSums(t, want, events)
+		r.waitForExactSums(t, want, events)
 	})
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -137,13 +136,10 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs and kills three scoring processes")
 	}
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		nc, js := startJetStream(t, memberParts)
-		dbURL := backend.URL(t)
-		store := openStore(t, dbURL)
+	eachRig(t, memberParts, func(t *testing.T, r *rig) {
 		members := []*member{}
 		for range 3 {
-			members = append(members, startMember(t, nc.ConnectedUrl(), dbURL))
+			members = append(members, startMember(t, r.nc.ConnectedUrl(), r.url))
 		}
 		waitFor(t, 60*time.Second, "three instances sharing 8 partitions 3/3/2", func() bool { return balanced(members) })
 
@@ -160,19 +156,19 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 				delta := int64(i%11 - 5)
 				want[profile] += delta
 				msg := &nats.Msg{Subject: Subject(profile), Data: fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)}
-				if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID("e-"+strconv.Itoa(i))); err != nil {
+				if _, err := r.js.PublishMsgAsync(msg, jetstream.WithMsgID("e-"+strconv.Itoa(i))); err != nil {
 					published <- err
 					return
 				}
 				if i%1_000 == 999 {
-					<-js.PublishAsyncComplete()
+					<-r.js.PublishAsyncComplete()
 					time.Sleep(150 * time.Millisecond)
 				}
 				if i == events/3 {
 					close(killNow)
 				}
 			}
-			<-js.PublishAsyncComplete()
+			<-r.js.PublishAsyncComplete()
 			published <- nil
 		}()
 		<-killNow
@@ -189,7 +185,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 		// kill is then in, or never will be.
 		before := map[int]uint64{}
 		for _, p := range orphans {
-			before[p], _ = store.Offset(t.Context(), p)
+			before[p], _ = r.store.Offset(t.Context(), p)
 		}
 
 		// Taken over: each orphan is committed past where the victim left it.
@@ -199,7 +195,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 				if _, ok := takeover[p]; ok {
 					continue
 				}
-				if off, _ := store.Offset(t.Context(), p); off > before[p] {
+				if off, _ := r.store.Offset(t.Context(), p); off > before[p] {
 					takeover[p] = time.Since(killed)
 				}
 			}
@@ -215,7 +211,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 30*time.Second, "two survivors sharing 8 partitions 4/4", func() bool { return balanced(survivors) })
-		(&rig{store: store}).waitForExactSums(t, want, events)
+		r.waitForExactSums(t, want, events)
 		if worst > 4*memberTTL {
 			t.Errorf("takeover took %s, more than the stated bound of 4× the member TTL (%s)", worst, 4*memberTTL)
 		}

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
 // profileIn returns a profile ID that the stream puts in partition p of n.
@@ -128,8 +127,7 @@ func TestPoisonNeverStallsAPartition(t *testing.T) {
 // range) goes to scoring_poison with the reason; the rest of its batch and
 // the offset commit, and the partition goes on.
 func TestDataErrorsGoToThePoisonTableAndThePartitionMovesOn(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 1)
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		db := r.store.db // the rows the test plants and reads around the engine
 		if _, err := db.ExecContext(t.Context(), `INSERT INTO scores (profile_id, score, events, last_dtid, updated_at) VALUES ('p-full', $1, 1, '', $2)`, int64(math.MaxInt64-5), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 			t.Fatal(err)
@@ -160,8 +158,7 @@ func TestDataErrorsGoToThePoisonTableAndThePartitionMovesOn(t *testing.T) {
 // dropped) is retried; the retry finds the offset already moved — by
 // itself — and must not call that a conflict. A real conflict still is one.
 func TestAnAmbiguousCommitIsNotAConflict(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 1)
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		m, err := newMetrics(prometheus.NewRegistry())
 		if err != nil {
 			t.Fatal(err)

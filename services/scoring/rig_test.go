@@ -30,12 +30,16 @@ type rig struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	store *Store
+	url   string // the store's database, for helper processes to open
 }
 
-// newRigOn is a rig on a fresh database of backend.
-func newRigOn(t *testing.T, backend dbtest.Backend, partitions int) *rig {
+// eachRig runs test once per backend (dbtest.Backends.Each), on a rig of
+// partitions partitions with a fresh database of that backend.
+func eachRig(t *testing.T, partitions int, test func(t *testing.T, r *rig)) {
 	t.Helper()
-	return startRig(t, backend.URL(t), partitions)
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		test(t, startRig(t, backend.URL(t), partitions))
+	})
 }
 
 // newRig is a rig on a SQLite file, for tests about the engine rather than
@@ -51,7 +55,7 @@ func newBenchRig(t testing.TB, partitions int) *rig {
 func startRig(t testing.TB, dbURL string, partitions int) *rig {
 	t.Helper()
 	nc, js := startJetStream(t, partitions)
-	return &rig{nc: nc, js: js, store: openStore(t, dbURL)}
+	return &rig{nc: nc, js: js, store: openStore(t, dbURL), url: dbURL}
 }
 
 // openStore opens a fresh store at url until the test ends.
