@@ -3,7 +3,6 @@ package scoring
 import (
 	"database/sql"
 	"flag"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -23,27 +22,14 @@ var update = flag.Bool("update", false, "rewrite testdata/schema.golden from the
 // migration files scoring had before migrations.go declared its tables. A
 // database an older build migrated has them already and never runs those
 // versions again, so a fresh one must end up the same, to the name of
-// every index and trigger. A new migration adds to the golden file (go
-// test -run TestMigrationsMakeTheSchemaOfRecord -update); it never changes
-// a line already there.
+// every index and trigger (dbtest.Golden says how a new migration updates
+// the file).
 func TestMigrationsMakeTheSchemaOfRecord(t *testing.T) {
 	var got string
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		got += "== " + backend.Name + "\n" + backend.Schema(t, openStore(t, backend.URL(t)).db)
 	})
-	golden := filepath.Join("testdata", "schema.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("a fresh database's schema differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
+	dbtest.Golden(t, filepath.Join("testdata", "schema.golden"), got, *update)
 }
 
 // filesCommit is the last commit whose scoring schema was migration files
@@ -99,11 +85,7 @@ func TestStoreOpensADatabaseTheMigrationFilesMade(t *testing.T) {
 	old := migrationFiles(t)
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		ctx := t.Context()
-		db, err := database.Open(ctx, backend.URL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
+		db := openDB(t, backend.URL(t))
 		if err := database.Migrate(ctx, db, old, "scoring"); err != nil {
 			t.Fatal(err)
 		}

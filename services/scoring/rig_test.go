@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -61,16 +62,22 @@ func startRig(t testing.TB, dbURL string, partitions int) *rig {
 // openStore opens a fresh store at url until the test ends.
 func openStore(t testing.TB, url string) *Store {
 	t.Helper()
+	store, err := NewStore(t.Context(), openDB(t, url), noop.NewTracerProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// openDB opens the database at url until the test ends.
+func openDB(t testing.TB, url string) *sql.DB {
+	t.Helper()
 	db, err := database.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
+	return db
 }
 
 // startJetStream starts an in-process NATS server with JetStream on a

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"database/sql"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,4 +57,24 @@ func (b Backend) Schema(t testing.TB, db *sql.DB) string {
 		t.Fatal(err)
 	}
 	return out.String()
+}
+
+// Golden fails t unless got, the Schema of fresh databases, is the content
+// of the golden file at path; with update it rewrites the file first. A
+// new migration adds to the golden file (go test -run <the test> -update),
+// and its diff is what review reads; it never changes a line already there.
+func Golden(t *testing.T, path, got string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("a fresh database's schema differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }
