@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,10 +22,7 @@ func TestConsumerRedactsAndErasesCardNumbers(t *testing.T) {
 	const pan = "4111111111111111"
 	r := newRig(t, 1)
 	r.run(t, 1)
-	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlq := r.deadLetters(t)
 	ack, err := r.js.PublishMsg(t.Context(), &nats.Msg{
 		Subject: Subject("p-1"), Data: []byte(`{"profile_id":"` + pan + `","kind":"like","delta":1}`),
 		Header: nats.Header{"X-Card": {pan}},
@@ -34,9 +30,7 @@ func TestConsumerRedactsAndErasesCardNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":2}`)); err != nil {
-		t.Fatal(err)
-	}
+	r.publishLike(t, "p-1", 2)
 	r.waitForScores(t, map[string]int64{"p-1": 2})
 
 	m, err := dlq.Next(jetstream.FetchMaxWait(10 * time.Second))
@@ -51,13 +45,7 @@ func TestConsumerRedactsAndErasesCardNumbers(t *testing.T) {
 		t.Errorf("DLQ message = %q, want no payload and the header's card number redacted to its last four", dump)
 	}
 
-	stream, err := r.js.Stream(t.Context(), StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stream.GetMsg(t.Context(), ack.Sequence); !errors.Is(err, jetstream.ErrMsgNotFound) {
-		t.Errorf("stream message %d still readable (err %v), want it erased", ack.Sequence, err)
-	}
+	r.checkErased(t, "the event with a card number", ack.Sequence)
 }
 
 // A card number in any spelling the detector knows, in any door of a
@@ -104,10 +92,7 @@ func TestEveryCardSpellingInEveryDoorIsDeadLettered(t *testing.T) {
 
 	r := newRig(t, 1)
 	r.run(t, 1)
-	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlq := r.deadLetters(t)
 	var seqs []uint64
 	for i, m := range msgs {
 		ack, err := r.js.PublishMsg(t.Context(), m)
@@ -116,9 +101,7 @@ func TestEveryCardSpellingInEveryDoorIsDeadLettered(t *testing.T) {
 		}
 		seqs = append(seqs, ack.Sequence)
 	}
-	if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":2}`)); err != nil {
-		t.Fatal(err)
-	}
+	r.publishLike(t, "p-1", 2)
 	r.waitForScores(t, map[string]int64{"p-1": 2})
 
 	bySeq := map[string]string{}
@@ -138,10 +121,6 @@ func TestEveryCardSpellingInEveryDoorIsDeadLettered(t *testing.T) {
 			t.Errorf("dead letter of seq %s: %s with %d payload bytes, want %s and none", seq, m.Subject(), len(m.Data()), DLQPrefix+ReasonCardData)
 		}
 	}
-	stream, err := r.js.Stream(t.Context(), StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i, seq := range seqs {
 		dump, ok := bySeq[strconv.FormatUint(seq, 10)]
 		switch {
@@ -150,8 +129,6 @@ func TestEveryCardSpellingInEveryDoorIsDeadLettered(t *testing.T) {
 		case carddata.Contains(dump) || strings.Contains(dump, string(msgs[i].Data)) && len(msgs[i].Data) > 0:
 			t.Errorf("%s: the dead letter holds the card number or the payload:\n%s", sent[i], dump)
 		}
-		if _, err := stream.GetMsg(t.Context(), seq); !errors.Is(err, jetstream.ErrMsgNotFound) {
-			t.Errorf("%s: stream message %d still readable (err %v), want it erased", sent[i], seq, err)
-		}
+		r.checkErased(t, sent[i], seq)
 	}
 }

@@ -99,9 +99,7 @@ func TestFreshReadCountsABatchOnceWhileItCommits(t *testing.T) {
 		// In the stream before the consumer starts, so that one pull takes
 		// all three into the first batch.
 		for range 3 {
-			if _, err := r.js.Publish(t.Context(), Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
-				t.Fatal(err)
-			}
+			r.publishLike(t, "p-fresh", 5)
 		}
 		runConsumer(t, c)
 		url := serveScores(t, r.store, c)

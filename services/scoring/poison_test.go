@@ -61,10 +61,7 @@ func TestPoisonNeverStallsAPartition(t *testing.T) {
 	}
 	r := newRig(t, partitions)
 	r.run(t, partitions)
-	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dlq := r.deadLetters(t)
 	seqs := map[uint64]int{} // stream sequence → test case
 	for i, tt := range tests {
 		msg := &nats.Msg{Subject: tt.subject, Data: []byte(tt.data), Header: tt.header}
@@ -74,9 +71,7 @@ func TestPoisonNeverStallsAPartition(t *testing.T) {
 		}
 		seqs[ack.Sequence] = i
 	}
-	if _, err := r.js.Publish(t.Context(), Subject(good), []byte(`{"profile_id":"`+good+`","kind":"like","delta":7}`)); err != nil {
-		t.Fatal(err)
-	}
+	r.publishLike(t, good, 7)
 	r.waitForScores(t, map[string]int64{good: 7})
 
 	batch, err := dlq.Fetch(len(tests), jetstream.FetchMaxWait(10*time.Second))
@@ -200,9 +195,7 @@ func TestTransientDatabaseErrorsAreRetriedAndCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":2}`)); err != nil {
-		t.Fatal(err)
-	}
+	r.publishLike(t, "p-1", 2)
 	waitFor(t, 60*time.Second, "a retried flush", func() bool { return counterTotal(t, reg, "scoring_flush_retries_total") > 0 })
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)

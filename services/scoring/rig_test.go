@@ -3,6 +3,7 @@ package scoring
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -158,6 +159,38 @@ func (r *rig) startConsumer(t *testing.T, cfg ConsumerConfig, d consumerDeps) *C
 func (r *rig) run(t *testing.T, partitions int) *Consumer {
 	t.Helper()
 	return r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond}}, consumerDeps{})
+}
+
+// publishLike publishes a like event of delta to profile, and waits for
+// the stream to store it.
+func (r *rig) publishLike(t *testing.T, profile string, delta int64) {
+	t.Helper()
+	if _, err := r.js.Publish(t.Context(), Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"like","delta":%d}`, profile, delta)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deadLetters reads the dead-letter stream from its start, without acks.
+func (r *rig) deadLetters(t *testing.T) jetstream.Consumer {
+	t.Helper()
+	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dlq
+}
+
+// checkErased fails t unless message seq of the scoring stream, the event
+// what names, was erased.
+func (r *rig) checkErased(t *testing.T, what string, seq uint64) {
+	t.Helper()
+	stream, err := r.js.Stream(t.Context(), StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.GetMsg(t.Context(), seq); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		t.Errorf("%s: stream message %d still readable (err %v), want it erased", what, seq, err)
+	}
 }
 
 // scoreMismatch names the first profile whose stored score is not want's;
