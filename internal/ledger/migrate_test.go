@@ -1,7 +1,6 @@
 package ledger_test
 
 import (
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/ledger"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/schema.golden from the schemas the migrations make now")
 
 // TestMigrationsMakeTheSchemaOfRecord holds the schema a fresh database
 // gets to testdata/schema.golden, which was first written from the
@@ -28,5 +25,5 @@ func TestMigrationsMakeTheSchemaOfRecord(t *testing.T) {
 			fmt.Fprintf(&got, "== %s on %s\n%s", s.name, backend.Name, backend.Schema(t, e.DB))
 		})
 	}
-	dbtest.Golden(t, filepath.Join("testdata", "schema.golden"), got.String(), *update)
+	dbtest.Golden(t, filepath.Join("testdata", "schema.golden"), got.String())
 }

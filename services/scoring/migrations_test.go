@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"database/sql"
-	"flag"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -14,8 +13,6 @@ import (
 	"github.com/sagatrace/sagatrace/internal/database"
 	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/schema.golden from the schema the migrations make now")
 
 // TestMigrationsMakeTheSchemaOfRecord holds the schema a fresh database
 // gets to testdata/schema.golden, which was first written from the
@@ -29,7 +26,7 @@ func TestMigrationsMakeTheSchemaOfRecord(t *testing.T) {
 	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
 		got += "== " + backend.Name + "\n" + backend.Schema(t, openStore(t, backend.URL(t)).db)
 	})
-	dbtest.Golden(t, filepath.Join("testdata", "schema.golden"), got, *update)
+	dbtest.Golden(t, filepath.Join("testdata", "schema.golden"), got)
 }
 
 // filesCommit is the last commit whose scoring schema was migration files

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"database/sql"
+	"flag"
 	"os"
 	"regexp"
 	"strings"
@@ -59,13 +60,16 @@ func (b Backend) Schema(t testing.TB, db *sql.DB) string {
 	return out.String()
 }
 
+// update is the -update flag of every test binary that imports dbtest.
+var update = flag.Bool("update", false, "rewrite the golden files (dbtest.Golden) from what the tests get now")
+
 // Golden fails t unless got, the Schema of fresh databases, is the content
-// of the golden file at path; with update it rewrites the file first. A
+// of the golden file at path; with -update it rewrites the file first. A
 // new migration adds to the golden file (go test -run <the test> -update),
 // and its diff is what review reads; it never changes a line already there.
-func Golden(t *testing.T, path, got string, update bool) {
+func Golden(t *testing.T, path, got string) {
 	t.Helper()
-	if update {
+	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
