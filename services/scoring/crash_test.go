@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,10 +118,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
 			cmd, lines := startHelper(t, r.nc.ConnectedUrl(), r.url, point)
 			waitLine(t, lines, crashMarker, 60*time.Second)
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = cmd.Wait()
+			sigkill(t, cmd)
 			t.Logf("crash %d: SIGKILL %s", i+1, point)
 		}
 		if err := <-published; err != nil {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -177,10 +176,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 		victim, survivors := members[2], members[:2]
 		orphans, _ := victim.state()
 		killed := time.Now()
-		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = victim.cmd.Wait()
+		sigkill(t, victim.cmd)
 		// Read after the process is gone: a commit it had in flight at the
 		// kill is then in, or never will be.
 		before := map[int]uint64{}

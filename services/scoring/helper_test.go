@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -88,4 +89,14 @@ func spawnHelper(t *testing.T, natsURL, dbURL string, env ...string) (*exec.Cmd,
 		close(lines)
 	}()
 	return cmd, lines
+}
+
+// sigkill kills a helper process at once, as a crash would, and returns
+// once it is gone.
+func sigkill(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
 }
