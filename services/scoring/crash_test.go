@@ -10,11 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // The crash helper (see helper_test.go) consumes, and at the chosen point
@@ -29,10 +24,6 @@ const (
 
 func runCrashHelper() error {
 	ctx := context.Background()
-	js, store, err := helperDeps(ctx)
-	if err != nil {
-		return err
-	}
 	after, _ := strconv.Atoi(os.Getenv(envCrashAfter))
 	var flushes atomic.Int64
 	stop := func(point string) func(int) {
@@ -43,10 +34,10 @@ func runCrashHelper() error {
 			}
 		}
 	}
-	c, err := NewConsumer(js, store, ConsumerConfig{
+	c, err := helperConsumer(ctx, ConsumerConfig{
 		PartitionCount: crashParts, MaxLinks: 1,
 		Flush: FlushPolicy{Interval: 100 * time.Millisecond, MaxEvents: 500},
-	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // The member helper is this test binary run again as one scoring instance
@@ -33,14 +29,11 @@ const (
 
 func runMemberHelper() error {
 	ctx := context.Background()
-	js, store, err := helperDeps(ctx, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	c, err := NewConsumer(js, store, ConsumerConfig{
+	c, err := helperConsumer(ctx, ConsumerConfig{
 		PartitionCount: memberParts, MemberTTL: memberTTL, Replicas: 1,
 		Flush: FlushPolicy{Interval: 100 * time.Millisecond},
-	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), prometheus.NewRegistry())
+	}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		return err
 	}
