@@ -7,13 +7,11 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
 func TestAuditTableRoundTrip(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		db := openThings(t, backend)
+	eachDB(t, func(t *testing.T, db *sql.DB) {
+		createThings(t, db)
 		ctx := context.Background()
 		audit := AuditTable{Name: "thing_events", Ref: "thing"}
 		at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)

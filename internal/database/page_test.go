@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
-// openThings opens a fresh database of backend with a things table (public
-// id, dtid) and its audit trail, the shape every service's store has.
-func openThings(t *testing.T, backend dbtest.Backend) *sql.DB {
+// createThings gives db a things table (public id, dtid) and its audit
+// trail, the shape every service's store has.
+func createThings(t *testing.T, db *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db := openURL(t, backend.URL(t))
 	// The local id numbers itself, as in the services' schemas.
 	id := map[Dialect]string{
 		SQLite:   `INTEGER PRIMARY KEY`,
@@ -30,12 +27,11 @@ func openThings(t *testing.T, backend dbtest.Backend) *sql.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
 }
 
 func TestPageQueryPagesByKeyset(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		db := openThings(t, backend)
+	eachDB(t, func(t *testing.T, db *sql.DB) {
+		createThings(t, db)
 		ctx := context.Background()
 		// t-1..t-5 of d-1 interleaved with t-6, t-7 of d-2.
 		for i, dtid := range []string{"d-1", "d-2", "d-1", "d-1", "d-2", "d-1", "d-1"} {

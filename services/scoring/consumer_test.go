@@ -7,14 +7,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
 func TestConsumerStoresExactSums(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		const partitions = 4
-		r := newRigOn(t, backend, partitions)
+	const partitions = 4
+	eachRig(t, partitions, func(t *testing.T, r *rig) {
 		r.run(t, partitions)
 
 		want := map[string]int64{}
@@ -36,16 +33,13 @@ func TestConsumerStoresExactSums(t *testing.T) {
 }
 
 func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 1)
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		// A previous run committed up to sequence 2 but died before acking.
 		if err := r.store.CommitBatch(t.Context(), &Batch{Deltas: map[string]Delta{"p-1": {Score: 3, Events: 2}}, LastSeq: 2}); err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range []int{1, 2, 5} {
-			if _, err := r.js.Publish(t.Context(), Subject("p-1"), fmt.Appendf(nil, `{"profile_id":"p-1","kind":"like","delta":%d}`, d)); err != nil {
-				t.Fatal(err)
-			}
+		for _, d := range []int64{1, 2, 5} {
+			r.publishLike(t, "p-1", d)
 		}
 		r.run(t, 1)
 		r.waitForScores(t, map[string]int64{"p-1": 8}) // 3 committed + 5; 1 and 2 skipped
@@ -53,8 +47,7 @@ func TestConsumerSkipsWhatWasAlreadyCommitted(t *testing.T) {
 }
 
 func TestConsumerDeadLettersBadEvents(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 2)
+	eachRig(t, 2, func(t *testing.T, r *rig) {
 		r.run(t, 2)
 		bad := map[string]string{
 			ReasonNotJSON:      `like`,
@@ -66,10 +59,7 @@ func TestConsumerDeadLettersBadEvents(t *testing.T) {
 			// event at publish (TestStreamIsConfiguredDeliberately); the
 			// decoder's own check is in TestDecode.
 		}
-		dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-		if err != nil {
-			t.Fatal(err)
-		}
+		dlq := r.deadLetters(t)
 		for _, payload := range bad {
 			msg := &nats.Msg{Subject: Subject("p-1"), Data: []byte(payload), Header: nats.Header{"Dtid": {"d-bad"}}}
 			if _, err := r.js.PublishMsg(t.Context(), msg); err != nil {
@@ -77,9 +67,7 @@ func TestConsumerDeadLettersBadEvents(t *testing.T) {
 			}
 		}
 		// A good event after the bad ones proves they did not stall the shard.
-		if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":4}`)); err != nil {
-			t.Fatal(err)
-		}
+		r.publishLike(t, "p-1", 4)
 		r.waitForScores(t, map[string]int64{"p-1": 4})
 
 		batch, err := dlq.Fetch(len(bad), jetstream.FetchMaxWait(10*time.Second))

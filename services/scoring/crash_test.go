@@ -8,15 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // The crash helper (see helper_test.go) consumes, and at the chosen point
@@ -31,10 +24,6 @@ const (
 
 func runCrashHelper() error {
 	ctx := context.Background()
-	js, store, err := helperDeps(ctx)
-	if err != nil {
-		return err
-	}
 	after, _ := strconv.Atoi(os.Getenv(envCrashAfter))
 	var flushes atomic.Int64
 	stop := func(point string) func(int) {
@@ -45,10 +34,10 @@ func runCrashHelper() error {
 			}
 		}
 	}
-	c, err := NewConsumer(js, store, ConsumerConfig{
+	c, err := helperConsumer(ctx, ConsumerConfig{
 		PartitionCount: crashParts, MaxLinks: 1,
 		Flush: FlushPolicy{Interval: 100 * time.Millisecond, MaxEvents: 500},
-	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -89,12 +78,9 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: kills and restarts a scoring process several times")
 	}
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		nc, js := startJetStream(t, crashParts)
-		// The helpers open the same database; on PostgreSQL they connect to
-		// this process's cluster.
-		dbURL := backend.URL(t)
-
+	// The helpers open the rig's database; on PostgreSQL they connect to
+	// this process's cluster.
+	eachRig(t, crashParts, func(t *testing.T, r *rig) {
 		// The load: a known multiset of events, published while the crashes happen.
 		const events = 20_000
 		want := map[string]int64{}
@@ -104,7 +90,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 				profile := fmt.Sprintf("p-%d", i%97)
 				delta := int64(i%11 - 5)
 				want[profile] += delta
-				if _, err := js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
+				if _, err := r.js.PublishAsync(Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)); err != nil {
 					published <- err
 					return
 				}
@@ -113,7 +99,7 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 				}
 			}
 			select {
-			case <-js.PublishAsyncComplete():
+			case <-r.js.PublishAsyncComplete():
 				published <- nil
 			case <-time.After(30 * time.Second):
 				published <- fmt.Errorf("async publishes not acknowledged")
@@ -121,20 +107,17 @@ func TestScoresSurviveSIGKILLAtTheWorstMoments(t *testing.T) {
 		}()
 
 		for i, point := range []string{"after-swap", "after-commit", "after-swap", "after-commit"} {
-			cmd, lines := startHelper(t, nc.ConnectedUrl(), dbURL, point)
+			cmd, lines := startHelper(t, r.nc.ConnectedUrl(), r.url, point)
 			waitLine(t, lines, crashMarker, 60*time.Second)
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = cmd.Wait()
+			sigkill(t, cmd)
 			t.Logf("crash %d: SIGKILL %s", i+1, point)
 		}
 		if err := <-published; err != nil {
 			t.Fatal(err)
 		}
-		_, lines := startHelper(t, nc.ConnectedUrl(), dbURL, "none")
+		_, lines := startHelper(t, r.nc.ConnectedUrl(), r.url, "none")
 		waitLine(t, lines, "READY", 30*time.Second)
 
-		(&rig{store: openStore(t, dbURL)}).waitForExactSums(t, want, events)
+		r.waitForExactSums(t, want, events)
 	})
 }

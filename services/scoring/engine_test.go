@@ -18,13 +18,11 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 func TestCommitBatchRefusesAMovedOffset(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 1)
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		ctx := t.Context()
 		commit := func(after, last uint64, delta int64) error {
 			return r.store.CommitBatch(ctx, &Batch{After: after, LastSeq: last, Deltas: map[string]Delta{"p": {Score: delta, Events: 1}}})
@@ -50,8 +48,7 @@ func TestCommitBatchRefusesAMovedOffset(t *testing.T) {
 }
 
 func TestFreshScoresIncludeWhatIsNotCommittedYet(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 2)
+	eachRig(t, 2, func(t *testing.T, r *rig) {
 		c := r.startConsumer(t, ConsumerConfig{PartitionCount: 2, Flush: FlushPolicy{Interval: 10 * time.Second}}, consumerDeps{})
 		for range 3 {
 			if err := r.nc.Publish(Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
@@ -88,8 +85,7 @@ func TestFreshScoresIncludeWhatIsNotCommittedYet(t *testing.T) {
 // heard so (the flusher is held right after the commit) must count the
 // batch once: from the store, not again from cold.
 func TestFreshReadCountsABatchOnceWhileItCommits(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 1)
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		c := r.newConsumer(t, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 50 * time.Millisecond}}, consumerDeps{})
 		// Hold the first flush right after its commit.
 		committed, release := make(chan struct{}), make(chan struct{})
@@ -103,9 +99,7 @@ func TestFreshReadCountsABatchOnceWhileItCommits(t *testing.T) {
 		// In the stream before the consumer starts, so that one pull takes
 		// all three into the first batch.
 		for range 3 {
-			if _, err := r.js.Publish(t.Context(), Subject("p-fresh"), []byte(`{"profile_id":"p-fresh","kind":"like","delta":5}`)); err != nil {
-				t.Fatal(err)
-			}
+			r.publishLike(t, "p-fresh", 5)
 		}
 		runConsumer(t, c)
 		url := serveScores(t, r.store, c)
@@ -158,10 +152,9 @@ func get(t *testing.T, url string, out any) int {
 // A saga's event gets a consume span in the saga hop's trace, and the flush
 // span links to it; untraced events get no span.
 func TestTracedEventsAreLinkedFromTheFlush(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+	eachRig(t, 1, func(t *testing.T, r *rig) {
 		rec := tracetest.NewSpanRecorder()
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-		r := newRigOn(t, backend, 1)
 		r.startConsumer(t, ConsumerConfig{PartitionCount: 1, Flush: FlushPolicy{Interval: 50 * time.Millisecond}}, consumerDeps{tp: tp})
 
 		hopCtx, hop := tp.Tracer("test").Start(context.Background(), "scoring.publish")
@@ -211,9 +204,8 @@ func TestTracedEventsAreLinkedFromTheFlush(t *testing.T) {
 // Two instances that own disjoint halves of the partitions split the
 // stream between them and together count every event once.
 func TestInstancesOwningDisjointPartitionsSplitTheStream(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		const partitions = 4
-		r := newRigOn(t, backend, partitions)
+	const partitions = 4
+	eachRig(t, partitions, func(t *testing.T, r *rig) {
 		for _, owned := range [][]int{{0, 1}, {2, 3}} {
 			r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Partitions: owned, Flush: FlushPolicy{Interval: 100 * time.Millisecond}}, consumerDeps{})
 		}

@@ -10,17 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // The member helper is this test binary run again as one scoring instance
@@ -35,14 +29,11 @@ const (
 
 func runMemberHelper() error {
 	ctx := context.Background()
-	js, store, err := helperDeps(ctx, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	c, err := NewConsumer(js, store, ConsumerConfig{
+	c, err := helperConsumer(ctx, ConsumerConfig{
 		PartitionCount: memberParts, MemberTTL: memberTTL, Replicas: 1,
 		Flush: FlushPolicy{Interval: 100 * time.Millisecond},
-	}, noop.NewTracerProvider(), telemetry.Propagator(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), prometheus.NewRegistry())
+	}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		return err
 	}
@@ -137,13 +128,10 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs and kills three scoring processes")
 	}
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		nc, js := startJetStream(t, memberParts)
-		dbURL := backend.URL(t)
-		store := openStore(t, dbURL)
+	eachRig(t, memberParts, func(t *testing.T, r *rig) {
 		members := []*member{}
 		for range 3 {
-			members = append(members, startMember(t, nc.ConnectedUrl(), dbURL))
+			members = append(members, startMember(t, r.nc.ConnectedUrl(), r.url))
 		}
 		waitFor(t, 60*time.Second, "three instances sharing 8 partitions 3/3/2", func() bool { return balanced(members) })
 
@@ -160,19 +148,19 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 				delta := int64(i%11 - 5)
 				want[profile] += delta
 				msg := &nats.Msg{Subject: Subject(profile), Data: fmt.Appendf(nil, `{"profile_id":%q,"kind":"k","delta":%d}`, profile, delta)}
-				if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID("e-"+strconv.Itoa(i))); err != nil {
+				if _, err := r.js.PublishMsgAsync(msg, jetstream.WithMsgID("e-"+strconv.Itoa(i))); err != nil {
 					published <- err
 					return
 				}
 				if i%1_000 == 999 {
-					<-js.PublishAsyncComplete()
+					<-r.js.PublishAsyncComplete()
 					time.Sleep(150 * time.Millisecond)
 				}
 				if i == events/3 {
 					close(killNow)
 				}
 			}
-			<-js.PublishAsyncComplete()
+			<-r.js.PublishAsyncComplete()
 			published <- nil
 		}()
 		<-killNow
@@ -181,15 +169,12 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 		victim, survivors := members[2], members[:2]
 		orphans, _ := victim.state()
 		killed := time.Now()
-		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = victim.cmd.Wait()
+		sigkill(t, victim.cmd)
 		// Read after the process is gone: a commit it had in flight at the
 		// kill is then in, or never will be.
 		before := map[int]uint64{}
 		for _, p := range orphans {
-			before[p], _ = store.Offset(t.Context(), p)
+			before[p], _ = r.store.Offset(t.Context(), p)
 		}
 
 		// Taken over: each orphan is committed past where the victim left it.
@@ -199,7 +184,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 				if _, ok := takeover[p]; ok {
 					continue
 				}
-				if off, _ := store.Offset(t.Context(), p); off > before[p] {
+				if off, _ := r.store.Offset(t.Context(), p); off > before[p] {
 					takeover[p] = time.Since(killed)
 				}
 			}
@@ -215,7 +200,7 @@ func TestThreeInstancesShareThePartitionsAndSurviveASIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 30*time.Second, "two survivors sharing 8 partitions 4/4", func() bool { return balanced(survivors) })
-		(&rig{store: store}).waitForExactSums(t, want, events)
+		r.waitForExactSums(t, want, events)
 		if worst > 4*memberTTL {
 			t.Errorf("takeover took %s, more than the stated bound of 4× the member TTL (%s)", worst, 4*memberTTL)
 		}

@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
 // Helper processes are this test binary run again as a separate scoring
@@ -41,26 +45,27 @@ func TestMain(m *testing.M) {
 	os.Exit(backends.Run(m))
 }
 
-// helperDeps connects a helper process to the NATS server and opens the
-// store its test named.
-func helperDeps(ctx context.Context, opts ...nats.Option) (jetstream.JetStream, *Store, error) {
+// helperConsumer makes a helper process's consumer (untraced, with a
+// metrics registry of its own) on the NATS server and the store its test
+// named, connecting with opts.
+func helperConsumer(ctx context.Context, cfg ConsumerConfig, logger *slog.Logger, opts ...nats.Option) (*Consumer, error) {
 	nc, err := nats.Connect(os.Getenv(envNATS), opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	db, err := database.Open(ctx, os.Getenv(envDB))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	store, err := NewStore(ctx, db, noop.NewTracerProvider())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return js, store, nil
+	return NewConsumer(js, store, cfg, noop.NewTracerProvider(), telemetry.Propagator(), logger, prometheus.NewRegistry())
 }
 
 // spawnHelper runs a helper process with env (KEY=VALUE) on the test's NATS
@@ -88,4 +93,14 @@ func spawnHelper(t *testing.T, natsURL, dbURL string, env ...string) (*exec.Cmd,
 		close(lines)
 	}()
 	return cmd, lines
+}
+
+// sigkill kills a helper process at once, as a crash would, and returns
+// once it is gone.
+func sigkill(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
 }

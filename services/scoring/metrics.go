@@ -23,27 +23,13 @@ type metrics struct {
 // its own registry, so several can live in one process.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		eventsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scoring_events_in_total", Help: "Events taken from the stream, per partition (redeliveries excluded).",
-		}, []string{"partition"}),
-		eventsFlushed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scoring_events_flushed_total", Help: "Events whose batch was committed, per partition.",
-		}, []string{"partition"}),
-		redelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scoring_events_redelivered_total", Help: "Redelivered events skipped because they were already applied.",
-		}, []string{"partition"}),
-		dlq: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scoring_dlq_total", Help: "Events sent to scoring.dlq.<reason>.",
-		}, []string{"reason"}),
-		dlqFailed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "scoring_dlq_refused_total", Help: "Refused events the DLQ stream would not take even without payload; passed over and logged with their stream sequence.",
-		}),
-		flushRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scoring_flush_retries_total", Help: "Batch commits retried after a transient database error, per partition.",
-		}, []string{"partition"}),
-		poisoned: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "scoring_poisoned_rows_total", Help: "Profile rows the database refused for good, kept in scoring_poison.",
-		}),
+		eventsIn:      counterVec("scoring_events_in_total", "partition", "Events taken from the stream, per partition (redeliveries excluded)."),
+		eventsFlushed: counterVec("scoring_events_flushed_total", "partition", "Events whose batch was committed, per partition."),
+		redelivered:   counterVec("scoring_events_redelivered_total", "partition", "Redelivered events skipped because they were already applied."),
+		dlq:           counterVec("scoring_dlq_total", "reason", "Events sent to scoring.dlq.<reason>."),
+		dlqFailed:     counter("scoring_dlq_refused_total", "Refused events the DLQ stream would not take even without payload; passed over and logged with their stream sequence."),
+		flushRetries:  counterVec("scoring_flush_retries_total", "partition", "Batch commits retried after a transient database error, per partition."),
+		poisoned:      counter("scoring_poisoned_rows_total", "Profile rows the database refused for good, kept in scoring_poison."),
 		owned: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "scoring_partitions_running", Help: "Partitions this instance runs now.",
 		}),
@@ -65,4 +51,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// counterVec is a counter per value of label; counter one without labels.
+// The engine's counters differ only by name, label and help.
+func counterVec(name, label, help string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 	"github.com/sagatrace/sagatrace/internal/devstack/devstacktest"
 )
 
@@ -121,14 +120,13 @@ func connectVia(t testing.TB, url string) jetstream.JetStream {
 // be read again, never acknowledged or skipped: the stored scores are the
 // exact sums. Events are +1 each, so what is missing is the lost count.
 func TestExactSumsWhenTheConnectionLosesMessages(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		const (
-			partitions = 4
-			profiles   = 50
-			events     = 60_000
-			minResets  = 4
-		)
-		r := newRigOn(t, backend, partitions)
+	const (
+		partitions = 4
+		profiles   = 50
+		events     = 60_000
+		minResets  = 4
+	)
+	eachRig(t, partitions, func(t *testing.T, r *rig) {
 		proxy := startFlakyProxy(t, strings.TrimPrefix(r.nc.ConnectedUrl(), "nats://"))
 		stop := runConsumer(t, r.newConsumer(t, ConsumerConfig{PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond}},
 			consumerDeps{js: connectVia(t, proxy.URL())}))

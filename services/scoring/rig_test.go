@@ -2,6 +2,8 @@ package scoring
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -30,12 +32,16 @@ type rig struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	store *Store
+	url   string // the store's database, for helper processes to open
 }
 
-// newRigOn is a rig on a fresh database of backend.
-func newRigOn(t *testing.T, backend dbtest.Backend, partitions int) *rig {
+// eachRig runs test once per backend (dbtest.Backends.Each), on a rig of
+// partitions partitions with a fresh database of that backend.
+func eachRig(t *testing.T, partitions int, test func(t *testing.T, r *rig)) {
 	t.Helper()
-	return startRig(t, backend.URL(t), partitions)
+	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
+		test(t, startRig(t, backend.URL(t), partitions))
+	})
 }
 
 // newRig is a rig on a SQLite file, for tests about the engine rather than
@@ -51,22 +57,28 @@ func newBenchRig(t testing.TB, partitions int) *rig {
 func startRig(t testing.TB, dbURL string, partitions int) *rig {
 	t.Helper()
 	nc, js := startJetStream(t, partitions)
-	return &rig{nc: nc, js: js, store: openStore(t, dbURL)}
+	return &rig{nc: nc, js: js, store: openStore(t, dbURL), url: dbURL}
 }
 
 // openStore opens a fresh store at url until the test ends.
 func openStore(t testing.TB, url string) *Store {
+	t.Helper()
+	store, err := NewStore(t.Context(), openDB(t, url), noop.NewTracerProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// openDB opens the database at url until the test ends.
+func openDB(t testing.TB, url string) *sql.DB {
 	t.Helper()
 	db, err := database.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	store, err := NewStore(t.Context(), db, noop.NewTracerProvider())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
+	return db
 }
 
 // startJetStream starts an in-process NATS server with JetStream on a
@@ -147,6 +159,38 @@ func (r *rig) startConsumer(t *testing.T, cfg ConsumerConfig, d consumerDeps) *C
 func (r *rig) run(t *testing.T, partitions int) *Consumer {
 	t.Helper()
 	return r.startConsumer(t, ConsumerConfig{PartitionCount: partitions, Flush: FlushPolicy{Interval: 100 * time.Millisecond}}, consumerDeps{})
+}
+
+// publishLike publishes a like event of delta to profile, and waits for
+// the stream to store it.
+func (r *rig) publishLike(t *testing.T, profile string, delta int64) {
+	t.Helper()
+	if _, err := r.js.Publish(t.Context(), Subject(profile), fmt.Appendf(nil, `{"profile_id":%q,"kind":"like","delta":%d}`, profile, delta)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deadLetters reads the dead-letter stream from its start, without acks.
+func (r *rig) deadLetters(t *testing.T) jetstream.Consumer {
+	t.Helper()
+	dlq, err := r.js.CreateOrUpdateConsumer(t.Context(), DLQStreamName, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dlq
+}
+
+// checkErased fails t unless message seq of the scoring stream, the event
+// what names, was erased.
+func (r *rig) checkErased(t *testing.T, what string, seq uint64) {
+	t.Helper()
+	stream, err := r.js.Stream(t.Context(), StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.GetMsg(t.Context(), seq); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		t.Errorf("%s: stream message %d still readable (err %v), want it erased", what, seq, err)
+	}
 }
 
 // scoreMismatch names the first profile whose stored score is not want's;

@@ -9,8 +9,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/sagatrace/sagatrace/internal/database/dbtest"
 )
 
 // A graceful stop under load writes what hot and cold hold: every event
@@ -81,8 +79,7 @@ func TestGracefulStopCommitsEverythingApplied(t *testing.T) {
 // and a consumer stopping while one of its partitions started returned an
 // error from a graceful stop (seen once in a full test run).
 func TestAPartitionStoppedBeforeItStartsStopsCleanly(t *testing.T) {
-	backends.Each(t, func(t *testing.T, backend dbtest.Backend) {
-		r := newRigOn(t, backend, 4)
+	eachRig(t, 4, func(t *testing.T, r *rig) {
 		c := r.newConsumer(t, ConsumerConfig{PartitionCount: 4}, consumerDeps{})
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()

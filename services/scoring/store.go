@@ -3,10 +3,8 @@ package scoring
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"slices"
 	"strings"
@@ -22,11 +20,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/database"
 )
-
-// migrations holds a directory per dialect (see database.Migrate).
-//
-//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
-var migrations embed.FS
 
 // Delta is what a batch adds to one profile.
 type Delta struct {
@@ -103,11 +96,7 @@ func DatabaseURL(url string) string {
 
 // NewStore migrates db and returns a Store on it.
 func NewStore(ctx context.Context, db *sql.DB, tp trace.TracerProvider) (*Store, error) {
-	dir, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("scoring store: %w", err)
-	}
-	if err := database.Migrate(ctx, db, dir, "scoring"); err != nil {
+	if err := database.Migrate(ctx, db, nil, "scoring", migrations()...); err != nil {
 		return nil, fmt.Errorf("scoring store: %w", err)
 	}
 	d := database.DialectOf(db)

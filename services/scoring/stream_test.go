@@ -83,9 +83,7 @@ func TestAPartitionSaysWhenEventsExpiredBeforeTheyWereScored(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 6 {
-		if _, err := r.js.Publish(t.Context(), Subject("p-1"), []byte(`{"profile_id":"p-1","kind":"like","delta":1}`)); err != nil {
-			t.Fatal(err)
-		}
+		r.publishLike(t, "p-1", 1)
 	}
 	s, err := r.js.Stream(t.Context(), StreamName)
 	if err != nil {
