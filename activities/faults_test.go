@@ -9,16 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sagatrace/sagatrace/internal/faults"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // recorder fakes the payment service and the stream, remembering what each

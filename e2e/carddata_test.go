@@ -13,17 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

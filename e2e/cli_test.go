@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"github.com/sagatrace/sagatrace/examples/legacy-caller/caller"
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // A caller still on jaeger-client-go reports its span over thrift HTTP and

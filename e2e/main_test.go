@@ -14,10 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/client"
 
@@ -27,6 +23,9 @@ import (
 	"github.com/sagatrace/sagatrace/internal/stack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/internal/temporalclient"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // env is the stack shared by the tests of this package.

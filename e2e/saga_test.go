@@ -7,13 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"github.com/sagatrace/sagatrace/internal/ids"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // A plain `nats pub` (core NATS, no headers) of the operator, with the

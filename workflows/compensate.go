@@ -5,10 +5,9 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	tracing "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-
-	tracing "go.temporal.io/sdk/contrib/opentelemetry"
 
 	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"

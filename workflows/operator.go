@@ -7,9 +7,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"go.temporal.io/sdk/workflow"
-
 	tracing "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagatrace/sagatrace/internal/ids"
 )

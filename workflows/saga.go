@@ -6,10 +6,9 @@ import (
 	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
+	tracing "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-
-	tracing "go.temporal.io/sdk/contrib/opentelemetry"
 
 	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/ids"

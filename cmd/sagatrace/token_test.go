@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 )
 
 // keygen then token, as an operator would: the token verifies with the

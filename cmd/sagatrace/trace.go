@@ -13,10 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/ids"
@@ -24,6 +20,9 @@ import (
 	"github.com/sagatrace/sagatrace/internal/payloadcodec"
 	"github.com/sagatrace/sagatrace/internal/timeline"
 	"github.com/sagatrace/sagatrace/internal/traceexport"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 const traceSynopsis = `Prints one business transaction as one timeline: every hop attempt of the

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 func mustKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {

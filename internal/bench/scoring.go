@@ -20,8 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +29,7 @@ import (
 	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 	"github.com/sagatrace/sagatrace/services/scoring"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // ScoringOptions shape the end-to-end scoring benchmark.

@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"net/http"
 
-	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/traceexport"
 )
 

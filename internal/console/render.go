@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"github.com/sagatrace/sagatrace/internal/timeline"
 )
 

@@ -9,9 +9,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/operator"
 	"github.com/sagatrace/sagatrace/internal/timeline"

@@ -11,9 +11,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"github.com/sagatrace/sagatrace/internal/httpserver"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // ScoringClient reads what the scoring page shows: the leaderboard from

@@ -12,14 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/timeline"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

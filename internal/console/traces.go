@@ -7,9 +7,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
 	"github.com/sagatrace/sagatrace/internal/timeline"

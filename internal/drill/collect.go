@@ -9,9 +9,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

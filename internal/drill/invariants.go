@@ -3,13 +3,11 @@ package drill
 import (
 	"fmt"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-
 	"github.com/sagatrace/sagatrace/activities"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/services/order/orderapi"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

@@ -3,10 +3,9 @@ package drill
 import (
 	"strings"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/jaegerquery"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 

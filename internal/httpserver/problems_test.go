@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-
 	"github.com/sagatrace/sagatrace/internal/ids"
 )
 

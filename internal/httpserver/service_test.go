@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/sagatrace/sagatrace/internal/httpapi"
-
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 

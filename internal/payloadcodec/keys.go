@@ -12,9 +12,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/sagatrace/sagatrace/internal/secretfile"
-
 	"github.com/sagatrace/sagatrace/internal/auth"
+	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
 // KeySize is the length of an AES-256 key in bytes.

@@ -9,15 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
 	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
+	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // The scores API answers only tokens for audience scoring with

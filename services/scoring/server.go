@@ -7,15 +7,13 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
-
-	"github.com/sagatrace/sagatrace/internal/httpserver"
-
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/httpapi"
+	"github.com/sagatrace/sagatrace/internal/httpserver"
+	"github.com/sagatrace/sagatrace/services/scoring/scoringapi"
 )
 
 // PendingSource answers what is applied but not yet committed for a
