@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -47,25 +45,16 @@ func startDev(t *testing.T, bin, dataDir string) *devRun {
 	cmd := exec.Command(bin, args...)
 	var stderr servicetest.LockedBuffer
 	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := servicetest.StartLines(t, cmd)
 	ready := make(chan string, 1)
 	go func() {
 		var banner strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			banner.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "Press Ctrl-C") {
+		for line := range lines { // to the end, so that dev never waits on a full pipe
+			banner.WriteString(line + "\n")
+			if strings.Contains(line, "Press Ctrl-C") {
 				ready <- banner.String()
 			}
 		}
-		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	select {
 	case banner := <-ready:

@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sagatrace/sagatrace/internal/database"
+	"github.com/sagatrace/sagatrace/internal/servicetest"
 	"github.com/sagatrace/sagatrace/internal/telemetry"
 )
 
@@ -76,22 +76,7 @@ func spawnHelper(t *testing.T, natsURL, dbURL string, env ...string) (*exec.Cmd,
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), envNATS+"="+natsURL, envDB+"="+dbURL), env...)
 	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := servicetest.StartLines(t, cmd)
 	return cmd, lines
 }
 
