@@ -23,7 +23,6 @@ import (
 
 	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/component"
-	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/drill"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/natsauth"
@@ -42,25 +41,7 @@ import (
 // as a stack upgraded from before the codec does).
 func codecStack(t *testing.T) *stack.Stack {
 	t.Helper()
-	root, err := devstack.FindRepoRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := stack.Start(t.Context(), stack.Config{
-		RepoRoot: root, DataDir: t.TempDir(), Host: "127.0.0.1", Ports: stack.Ports{}, FaultsEnabled: true,
-		PayloadEncryption: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := s.Stop(ctx); err != nil {
-			t.Errorf("stop the codec stack: %v", err)
-		}
-	})
-	return s
+	return startOwnStack(t, ownStackConfig{payloadEncryption: true, traced: true}).stack
 }
 
 // codecClient dials s's Temporal with the codec of keyFile, as every

@@ -43,7 +43,7 @@ const (
 // a compensated saga is refunded, every completed saga's order confirmed.
 func TestRollingUpgradeMovesParkedAndInFlightSagasToTheNewBuild(t *testing.T) {
 	bin := buildSagatrace(t)
-	up := startOwnStack(t, t.TempDir(), buildA)
+	up := startOwnStack(t, ownStackConfig{buildID: buildA})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	start := func(in workflows.Input) client.WorkflowRun {
@@ -225,7 +225,7 @@ func workflowTasks(ctx context.Context, t *testing.T, c client.Client, wfID stri
 // startWorkerProcess runs `sagatrace serve worker` of build buildID
 // against up's stack, not made current, until the test ends; it returns
 // once the server lists the build in the deployment (its workers polled).
-func startWorkerProcess(t *testing.T, bin string, up *upgradedStack, buildID string) {
+func startWorkerProcess(t *testing.T, bin string, up *ownStack, buildID string) {
 	t.Helper()
 	s := up.stack
 	logPath := filepath.Join(t.TempDir(), "worker-"+buildID+".log")

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,19 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/client"
 	_ "modernc.org/sqlite" // the services' SQLite driver, to read a schema version
 
-	"github.com/sagatrace/sagatrace/internal/auth"
-	"github.com/sagatrace/sagatrace/internal/component"
-	"github.com/sagatrace/sagatrace/internal/devstack"
 	"github.com/sagatrace/sagatrace/internal/ids"
 	"github.com/sagatrace/sagatrace/internal/operator"
-	"github.com/sagatrace/sagatrace/internal/stack"
-	"github.com/sagatrace/sagatrace/internal/telemetry"
-	"github.com/sagatrace/sagatrace/internal/temporalclient"
-	"github.com/sagatrace/sagatrace/services/order/orderapi"
 	"github.com/sagatrace/sagatrace/services/payment/paymentapi"
 	"github.com/sagatrace/sagatrace/workflows"
 )
@@ -164,17 +154,9 @@ func TestUpgradeContinuesASagaParkedByAnOldBuild(t *testing.T) {
 	}
 }
 
-// upgradedStack is a stack of a test's own (this build's on an old
-// build's data dir, or a rolling upgrade's); it shares nothing with the
-// package's shared stack.
-type upgradedStack struct {
-	stack    *stack.Stack
-	temporal client.Client
-}
-
-func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
+func startUpgradedStack(t *testing.T, dataDir string) *ownStack {
 	t.Helper()
-	up := startOwnStack(t, dataDir, "")
+	up := startOwnStack(t, ownStackConfig{dataDir: dataDir})
 	// The old build left its data dir world-readable (0755, logs 0644); this
 	// build takes it for its owner alone: it holds the issuer's key.
 	for _, p := range []struct {
@@ -186,74 +168,6 @@ func startUpgradedStack(t *testing.T, dataDir string) *upgradedStack {
 		}
 	}
 	return up
-}
-
-// startOwnStack starts this build's stack on dataDir, its saga worker of
-// build buildID ("" for the binary's own), with a Temporal client; the
-// test's cleanup stops it.
-func startOwnStack(t *testing.T, dataDir, buildID string) *upgradedStack {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := devstack.FindRepoRoot(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The log is kept outside the data dir, so the test reads what was
-	// unpacked and nothing else; it is in the test's temp dir on failure.
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "services.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logFile.Close() })
-	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Config{
-		RepoRoot: root, DataDir: dataDir, Host: "127.0.0.1", Ports: stack.Ports{}, // all free
-		Logger: logger, Progress: io.Discard, FaultsEnabled: true, TracingDisabled: true, BuildID: buildID,
-	})
-	if err != nil {
-		t.Fatalf("start this build's stack on %s: %v", dataDir, err)
-	}
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := s.Stop(stopCtx); err != nil {
-			t.Errorf("stop the test's own stack: %v", err)
-		}
-	})
-	tc, err := temporalclient.Dial(ctx, temporalclient.Options{
-		Address: s.Temporal.HostPort(), Namespace: "default", TracerProvider: noop.NewTracerProvider(), Logger: logger,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tc.Close)
-	return &upgradedStack{stack: s, temporal: tc}
-}
-
-// paymentClient reads this stack's payment service as an operator holding
-// its scopes (the shared stack's transport knows only its own services).
-func (u *upgradedStack) paymentClient() *paymentapi.Client {
-	return paymentapi.NewClient(u.stack.Service(paymentapi.Audience).URL(), u.operatorHTTP(paymentapi.Audience))
-}
-
-// orderClient reads this stack's order service as an operator holding its
-// scopes.
-func (u *upgradedStack) orderClient() *orderapi.Client {
-	return orderapi.NewClient(u.stack.Service(orderapi.Audience).URL(), u.operatorHTTP(orderapi.Audience))
-}
-
-// operatorHTTP sends tokens for audience with every scope it knows,
-// minted with this stack's key.
-func (u *upgradedStack) operatorHTTP(audience string) *http.Client {
-	src := auth.NewIssuer(u.stack.Keys.Private, "").Source(auth.Grant{
-		Subject: "e2e-operator", Audience: []string{audience}, Scopes: component.Registry()[audience],
-	})
-	return &http.Client{Transport: &auth.Transport{Base: http.DefaultTransport, Source: src}, Timeout: 10 * time.Second}
 }
 
 func queryState(ctx context.Context, t *testing.T, c client.Client, wfID string) workflows.State {
