@@ -25,10 +25,11 @@ import (
 type serveSpec struct {
 	logLevel *string
 	common   *component.Common
-	start    func() (*component.Running, error)
+	start    startFunc
 }
 
-// defineServe declares the flags of `serve name` on fs.
+// defineServe declares the flags of `serve name` on fs: those every
+// component has, then the component's own.
 func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec, error) {
 	spec := &serveSpec{common: &component.Common{}}
 	common := spec.common
@@ -41,126 +42,161 @@ func defineServe(ctx context.Context, fs *flag.FlagSet, name string) (*serveSpec
 		fs.Float64Var(&common.PerIP.Rate, "ip-rate-limit", ratelimit.DefaultIPRate, "requests per second each client address (IPv6: each /64) may sustain, checked before authentication; more are answered 429 with Retry-After")
 		fs.IntVar(&common.PerIP.Burst, "ip-rate-burst", ratelimit.DefaultIPBurst, "requests each client address may send at once")
 	}
-	var svcAuth component.ServiceAuth
-	var clientAuth auth.ClientConfig
 	svc, isService := component.ServiceNamed(name)
 	switch {
-	case isService || name == "scoring" || name == "console" || name == "codec":
-		defineServiceAuth(fs, &svcAuth)
+	case isService:
+		spec.start = defineServeService(ctx, fs, svc, common)
+	case name == "scoring":
+		spec.start = defineServeScoring(ctx, fs, common)
 	case name == "worker":
-		defineClientAuth(fs, &clientAuth, "")
-	}
-	if isService {
-		listen := fs.String("listen", fmt.Sprintf(":%d", svc.Port), "HTTP listen address")
-		dbURL := fs.String("database-url", name+".db", "SQLite file path, or a postgres:// URL for PostgreSQL")
-		var limits ratelimit.Config
-		fs.Float64Var(&limits.Rate, "rate-limit", ratelimit.DefaultRate, "writes per second each caller (token subject) may sustain; more are answered 429 with Retry-After")
-		fs.IntVar(&limits.Burst, "rate-burst", ratelimit.DefaultBurst, "writes each caller may send at once (the size of its token bucket)")
-		var calls component.Upstream
-		if svc.Calls != "" {
-			defineUpstream(fs, svc, &calls)
-		}
-		spec.start = func() (*component.Running, error) {
-			cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits, Calls: calls}
-			if err := svc.Validate(cfg); err != nil {
-				return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
-			}
-			return svc.Start(ctx, cfg)
-		}
-		return spec, nil
-	}
-	switch name {
-	case "scoring":
-		var cfg component.ScoringConfig
-		fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
-		fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
-		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Scoring, "")
-		fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
-		owned := fs.String("partitions", "", "pin this instance to these partitions, e.g. 0-7 or 0,2,4 (empty: share all partitions evenly with the other instances, taking over those of one that dies)")
-		fs.DurationVar(&cfg.MemberTTL, "member-ttl", 3*time.Second, "an instance that stops renewing its membership for this long loses its partitions to the others: the takeover bound after a crash")
-		fs.IntVar(&cfg.Stream.Replicas, "stream-replicas", 1, "replicas of the scoring stream and its DLQ when this instance creates them (3 on a NATS cluster)")
-		fs.Int64Var(&cfg.Stream.MaxBytes, "stream-max-bytes", scoring.DefaultStreamMaxBytes, "bytes the scoring stream may hold; when full, publishes are refused (discard new), never unscored events dropped")
-		fs.DurationVar(&cfg.Stream.MaxAge, "stream-max-age", scoring.DefaultStreamMaxAge, "how long events stay in the scoring stream (replayable)")
-		maxMsg := fs.Int("stream-max-msg-size", scoring.DefaultStreamMaxMsgSize, "largest message the scoring stream accepts, headers included, in bytes")
-		fs.BoolVar(&cfg.Stream.Update, "stream-update", false, "apply --stream-* to an existing stream whose settings differ (without it they are only logged); never changes the partition count")
-		def := scoring.DefaultFlushPolicy()
-		fs.DurationVar(&cfg.Flush.Interval, "flush-interval", def.Interval, "longest an event waits in memory before its batch is written, while events flow")
-		fs.IntVar(&cfg.Flush.MaxEvents, "flush-max-events", def.MaxEvents, "events per partition batch before it is written early")
-		fs.DurationVar(&cfg.Flush.Idle, "flush-idle", def.Idle, "a partition that received nothing for this long writes what it holds")
-		spec.start = func() (*component.Running, error) {
-			var err error
-			if cfg.Partitions, err = parsePartitions(*owned); err != nil {
-				return nil, usageError{"--partitions: " + err.Error()}
-			}
-			if *maxMsg < 1 || *maxMsg > 1<<24 {
-				return nil, usageError{"--stream-max-msg-size: between 1 and 16777216 bytes"}
-			}
-			cfg.Stream.MaxMsgSize = int32(*maxMsg)
-			cfg.Common, cfg.Auth = *common, svcAuth
-			return component.StartScoring(ctx, cfg)
-		}
-	case "worker":
-		var cfg component.WorkerConfig
-		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
-		temporalTLS := defineTemporalTLS(fs)
-		urls := defineServiceURLs(fs)
-		defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Worker, "")
-		defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
-		fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
-		defineDeployment(fs, &cfg.Deployment)
-		def := workflows.DefaultAutoRetry()
-		fs.DurationVar(&cfg.AutoRetry.Every, "auto-retry-every", def.Every, "a parked saga retries its failing compensation by itself this long after each park (0: never, it waits for an operator alone); the schedule of the worker that first parks a saga is recorded in it")
-		fs.DurationVar(&cfg.AutoRetry.For, "auto-retry-for", def.For, "no automatic retry starts later than this after the saga first parked; then it waits for an operator")
-		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth, cfg.ServiceURLs, cfg.TemporalTLS = *common, clientAuth, values(urls), *temporalTLS
-			return component.StartWorker(ctx, cfg)
-		}
-	case "console":
-		var cfg component.ConsoleConfig
-		fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
-		defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
-		temporalTLS := defineTemporalTLS(fs)
-		defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
-		fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
-		fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
-		fs.BoolVar(&cfg.JaegerUI, "jaeger-ui", false, "that Jaeger serves its UI (official images): trace links go there too, beside the console's own trace view")
-		fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
-		urls := defineServiceURLs(fs)
-		fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
-		fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the console's own bearer token for reading the services (audiences payment,order,scoring; scopes payments:read,orders:read,scores:read), "+
-			"re-read every 30 s; the console holds no private key: `sagatrace token --aud payment,order,scoring --scope payments:read,orders:read,scores:read --subject console --out FILE --renew` keeps it fresh")
-		fs.Func("allowed-host", "a Host the console answers to, name or name:port (repeatable, or comma-separated); any other Host is refused with 421, which closes DNS rebinding. "+
-			"Given once, the listening address, localhost and 127.0.0.1 on its port are allowed too (default: Host not checked)", func(v string) error {
-			cfg.AllowedHosts = append(cfg.AllowedHosts, auth.SplitList(v)...)
-			return nil
-		})
-		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Login, cfg.TemporalTLS = *common, svcAuth, *temporalTLS
-			cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
-			if err := cfg.Validate(); err != nil {
-				return nil, usageError{err.Error()}
-			}
-			return component.StartConsole(ctx, cfg)
-		}
-	case "codec":
-		var cfg component.CodecConfig
-		fs.StringVar(&cfg.Listen, "listen", ":8084", "HTTP listen address")
-		fs.StringVar(&cfg.KeyFile, "codec-key-file", "", "`file` of the payload codec's keys, the workers' (required)")
-		fs.Func("ui-origin", "origin of a Temporal Web UI whose pages may call the codec server (CORS), e.g. https://temporal.example.com (repeatable or comma-separated)", func(v string) error {
-			cfg.UIOrigins = append(cfg.UIOrigins, auth.SplitList(v)...)
-			return nil
-		})
-		spec.start = func() (*component.Running, error) {
-			cfg.Common, cfg.Auth = *common, svcAuth
-			if err := cfg.Validate(); err != nil {
-				return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
-			}
-			return component.StartCodec(ctx, cfg)
-		}
+		spec.start = defineServeWorker(ctx, fs, common)
+	case name == "console":
+		spec.start = defineServeConsole(ctx, fs, common)
+	case name == "codec":
+		spec.start = defineServeCodec(ctx, fs, common)
 	default:
 		return nil, usageError{fmt.Sprintf("unknown component %q: want %s, scoring, worker, console or codec", name, strings.Join(serviceNames(), ", "))}
 	}
 	return spec, nil
+}
+
+// startFunc starts a component once its flags are parsed, with common as
+// they set it.
+type startFunc = func() (*component.Running, error)
+
+// defineServeService declares the flags of a ledger service (payment,
+// order): its store, its write limits and the service it calls.
+func defineServeService(ctx context.Context, fs *flag.FlagSet, svc component.Service, common *component.Common) startFunc {
+	var svcAuth component.ServiceAuth
+	defineServiceAuth(fs, &svcAuth)
+	listen := fs.String("listen", fmt.Sprintf(":%d", svc.Port), "HTTP listen address")
+	dbURL := fs.String("database-url", svc.Name+".db", "SQLite file path, or a postgres:// URL for PostgreSQL")
+	var limits ratelimit.Config
+	fs.Float64Var(&limits.Rate, "rate-limit", ratelimit.DefaultRate, "writes per second each caller (token subject) may sustain; more are answered 429 with Retry-After")
+	fs.IntVar(&limits.Burst, "rate-burst", ratelimit.DefaultBurst, "writes each caller may send at once (the size of its token bucket)")
+	var calls component.Upstream
+	if svc.Calls != "" {
+		defineUpstream(fs, svc, &calls)
+	}
+	return func() (*component.Running, error) {
+		cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits, Calls: calls}
+		if err := svc.Validate(cfg); err != nil {
+			return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+		}
+		return svc.Start(ctx, cfg)
+	}
+}
+
+// defineServeScoring declares the scoring service's flags: its store, its
+// stream and partitions, and its flush policy.
+func defineServeScoring(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
+	var svcAuth component.ServiceAuth
+	defineServiceAuth(fs, &svcAuth)
+	var cfg component.ScoringConfig
+	fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
+	defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Scoring, "")
+	fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
+	owned := fs.String("partitions", "", "pin this instance to these partitions, e.g. 0-7 or 0,2,4 (empty: share all partitions evenly with the other instances, taking over those of one that dies)")
+	fs.DurationVar(&cfg.MemberTTL, "member-ttl", 3*time.Second, "an instance that stops renewing its membership for this long loses its partitions to the others: the takeover bound after a crash")
+	fs.IntVar(&cfg.Stream.Replicas, "stream-replicas", 1, "replicas of the scoring stream and its DLQ when this instance creates them (3 on a NATS cluster)")
+	fs.Int64Var(&cfg.Stream.MaxBytes, "stream-max-bytes", scoring.DefaultStreamMaxBytes, "bytes the scoring stream may hold; when full, publishes are refused (discard new), never unscored events dropped")
+	fs.DurationVar(&cfg.Stream.MaxAge, "stream-max-age", scoring.DefaultStreamMaxAge, "how long events stay in the scoring stream (replayable)")
+	maxMsg := fs.Int("stream-max-msg-size", scoring.DefaultStreamMaxMsgSize, "largest message the scoring stream accepts, headers included, in bytes")
+	fs.BoolVar(&cfg.Stream.Update, "stream-update", false, "apply --stream-* to an existing stream whose settings differ (without it they are only logged); never changes the partition count")
+	def := scoring.DefaultFlushPolicy()
+	fs.DurationVar(&cfg.Flush.Interval, "flush-interval", def.Interval, "longest an event waits in memory before its batch is written, while events flow")
+	fs.IntVar(&cfg.Flush.MaxEvents, "flush-max-events", def.MaxEvents, "events per partition batch before it is written early")
+	fs.DurationVar(&cfg.Flush.Idle, "flush-idle", def.Idle, "a partition that received nothing for this long writes what it holds")
+	return func() (*component.Running, error) {
+		var err error
+		if cfg.Partitions, err = parsePartitions(*owned); err != nil {
+			return nil, usageError{"--partitions: " + err.Error()}
+		}
+		if *maxMsg < 1 || *maxMsg > 1<<24 {
+			return nil, usageError{"--stream-max-msg-size: between 1 and 16777216 bytes"}
+		}
+		cfg.Stream.MaxMsgSize = int32(*maxMsg)
+		cfg.Common, cfg.Auth = *common, svcAuth
+		return component.StartScoring(ctx, cfg)
+	}
+}
+
+// defineServeWorker declares the saga worker's flags: Temporal and its
+// Worker Deployment, the services and the stream it calls, the automatic
+// retry of a parked saga.
+func defineServeWorker(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
+	var clientAuth auth.ClientConfig
+	defineClientAuth(fs, &clientAuth, "")
+	var cfg component.WorkerConfig
+	defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+	temporalTLS := defineTemporalTLS(fs)
+	urls := defineServiceURLs(fs)
+	defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Worker, "")
+	defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
+	fs.StringVar(&cfg.TaskQueue, "task-queue", workflows.TaskQueue, "Temporal task queue to poll; sagas run on the queue they were started on (drills run their own worker on a queue of their own)")
+	defineDeployment(fs, &cfg.Deployment)
+	def := workflows.DefaultAutoRetry()
+	fs.DurationVar(&cfg.AutoRetry.Every, "auto-retry-every", def.Every, "a parked saga retries its failing compensation by itself this long after each park (0: never, it waits for an operator alone); the schedule of the worker that first parks a saga is recorded in it")
+	fs.DurationVar(&cfg.AutoRetry.For, "auto-retry-for", def.For, "no automatic retry starts later than this after the saga first parked; then it waits for an operator")
+	return func() (*component.Running, error) {
+		cfg.Common, cfg.Auth, cfg.ServiceURLs, cfg.TemporalTLS = *common, clientAuth, values(urls), *temporalTLS
+		return component.StartWorker(ctx, cfg)
+	}
+}
+
+// defineServeConsole declares the console's flags: where it reads
+// Temporal, Jaeger and the services, and who may log in.
+func defineServeConsole(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
+	var svcAuth component.ServiceAuth
+	defineServiceAuth(fs, &svcAuth)
+	var cfg component.ConsoleConfig
+	fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
+	defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
+	temporalTLS := defineTemporalTLS(fs)
+	defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
+	fs.StringVar(&cfg.JaegerURL, "jaeger-url", "http://127.0.0.1:16686", "Jaeger query base URL the console reads")
+	fs.StringVar(&cfg.JaegerLinkURL, "jaeger-link-url", "", "Jaeger base URL as a browser reaches it, for links (empty: --jaeger-url)")
+	fs.BoolVar(&cfg.JaegerUI, "jaeger-ui", false, "that Jaeger serves its UI (official images): trace links go there too, beside the console's own trace view")
+	fs.StringVar(&cfg.TemporalUIURL, "temporal-ui-url", "http://127.0.0.1:8233", "Temporal Web UI base URL, for links")
+	urls := defineServiceURLs(fs)
+	fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
+	fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the console's own bearer token for reading the services (audiences payment,order,scoring; scopes payments:read,orders:read,scores:read), "+
+		"re-read every 30 s; the console holds no private key: `sagatrace token --aud payment,order,scoring --scope payments:read,orders:read,scores:read --subject console --out FILE --renew` keeps it fresh")
+	fs.Func("allowed-host", "a Host the console answers to, name or name:port (repeatable, or comma-separated); any other Host is refused with 421, which closes DNS rebinding. "+
+		"Given once, the listening address, localhost and 127.0.0.1 on its port are allowed too (default: Host not checked)", func(v string) error {
+		cfg.AllowedHosts = append(cfg.AllowedHosts, auth.SplitList(v)...)
+		return nil
+	})
+	return func() (*component.Running, error) {
+		cfg.Common, cfg.Login, cfg.TemporalTLS = *common, svcAuth, *temporalTLS
+		cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
+		if err := cfg.Validate(); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		return component.StartConsole(ctx, cfg)
+	}
+}
+
+// defineServeCodec declares the codec server's flags: its keys and the
+// Temporal UIs that may call it.
+func defineServeCodec(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
+	var svcAuth component.ServiceAuth
+	defineServiceAuth(fs, &svcAuth)
+	var cfg component.CodecConfig
+	fs.StringVar(&cfg.Listen, "listen", ":8084", "HTTP listen address")
+	fs.StringVar(&cfg.KeyFile, "codec-key-file", "", "`file` of the payload codec's keys, the workers' (required)")
+	fs.Func("ui-origin", "origin of a Temporal Web UI whose pages may call the codec server (CORS), e.g. https://temporal.example.com (repeatable or comma-separated)", func(v string) error {
+		cfg.UIOrigins = append(cfg.UIOrigins, auth.SplitList(v)...)
+		return nil
+	})
+	return func() (*component.Running, error) {
+		cfg.Common, cfg.Auth = *common, svcAuth
+		if err := cfg.Validate(); err != nil {
+			return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+		}
+		return component.StartCodec(ctx, cfg)
+	}
 }
 
 // defineUpstream declares how svc reaches the service it calls:
