@@ -7,7 +7,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,31 +62,11 @@ func runMain(m *testing.M) int {
 }
 
 func startEnv(ctx context.Context) (*env, func() error, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, nil, err
-	}
-	root, err := devstack.FindRepoRoot(wd)
-	if err != nil {
-		return nil, nil, err
-	}
 	dataDir, err := os.MkdirTemp("", "sagatrace-e2e-")
 	if err != nil {
 		return nil, nil, err
 	}
-	logFile, err := os.Create(filepath.Join(dataDir, "services.log"))
-	if err != nil {
-		return nil, nil, err
-	}
-	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	s, err := stack.Start(ctx, stack.Config{
-		RepoRoot: root, DataDir: dataDir, Host: "127.0.0.1", Ports: stack.Ports{}, // all free
-		Logger: logger, Progress: os.Stderr, FaultsEnabled: true,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	tools, err := devstack.BuildTools(ctx, root, os.Stderr) // cached by now
+	s, logger, stopStack, err := startStack(ctx, stack.Config{DataDir: dataDir, Progress: os.Stderr}, filepath.Join(dataDir, "services.log"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,14 +83,11 @@ func startEnv(ctx context.Context) (*env, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &env{stack: s, temporal: tc, jaeger: &jaegerquery.Client{BaseURL: s.Jaeger.QueryURL()}, tools: tools, tp: tp}
+	e := &env{stack: s, temporal: tc, jaeger: &jaegerquery.Client{BaseURL: s.Jaeger.QueryURL()}, tools: s.Tools, tp: tp}
 	stop := func() error {
 		tc.Close()
 		_ = telemetry.Shutdown(tp, 5*time.Second)
-		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		err := s.Stop(stopCtx)
-		logFile.Close()
+		err := stopStack()
 		if err == nil {
 			os.RemoveAll(dataDir)
 		}

@@ -55,36 +55,18 @@ func startOwnStack(t *testing.T, cfg ownStackConfig) *ownStack {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := devstack.FindRepoRoot(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The log is kept outside the data dir, so the test reads what was
-	// unpacked and nothing else; it is in the test's temp dir on failure.
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "services.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logFile.Close() })
-	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	s, err := stack.Start(ctx, stack.Config{
-		RepoRoot: root, DataDir: dataDir, Host: "127.0.0.1", Ports: stack.Ports{}, // all free
-		Logger: logger, Progress: io.Discard, FaultsEnabled: true, TracingDisabled: !cfg.traced, BuildID: cfg.buildID,
-		PayloadEncryption: cfg.payloadEncryption,
-	})
+	// The log is kept outside the data dir, so the test reads what was
+	// unpacked and nothing else; it is in the test's temp dir on failure.
+	s, logger, stop, err := startStack(ctx, stack.Config{
+		DataDir: dataDir, TracingDisabled: !cfg.traced, BuildID: cfg.buildID, PayloadEncryption: cfg.payloadEncryption,
+	}, filepath.Join(t.TempDir(), "services.log"))
 	if err != nil {
 		t.Fatalf("start this build's stack on %s: %v", dataDir, err)
 	}
 	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := s.Stop(stopCtx); err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("stop the test's own stack: %v", err)
 		}
 	})
@@ -96,6 +78,42 @@ func startOwnStack(t *testing.T, cfg ownStackConfig) *ownStack {
 	}
 	t.Cleanup(tc.Close)
 	return &ownStack{stack: s, temporal: tc}
+}
+
+// startStack starts this build's stack for the tests, the shared one and
+// a test's own alike: cfg's DataDir and options, on free ports of
+// 127.0.0.1, honouring fault plans, its components logging JSON at info
+// to logPath (the progress of the start to cfg.Progress, else nowhere).
+// stop stops it and closes the log.
+func startStack(ctx context.Context, cfg stack.Config, logPath string) (s *stack.Stack, logger *slog.Logger, stop func() error, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.RepoRoot, err = devstack.FindRepoRoot(wd); err != nil {
+		return nil, nil, nil, err
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	logger = slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	cfg.Host, cfg.Ports, cfg.Logger, cfg.FaultsEnabled = "127.0.0.1", stack.Ports{}, logger, true // ports all free
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	if s, err = stack.Start(ctx, cfg); err != nil {
+		logFile.Close()
+		return nil, nil, nil, err
+	}
+	stop = func() error {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		err := s.Stop(stopCtx)
+		logFile.Close()
+		return err
+	}
+	return s, logger, stop, nil
 }
 
 // paymentClient reads this stack's payment service as an operator holding

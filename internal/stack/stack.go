@@ -105,6 +105,9 @@ type Stack struct {
 	NATS     *devstack.NATS
 	Temporal *devstack.Temporal
 	Jaeger   *devstack.Jaeger
+	// Tools are the binaries built from tools/go.mod the stack runs,
+	// natscli and the Temporal CLI among them, for a caller to run too.
+	Tools devstack.Tools
 	// services are the ledger services, by name (Service).
 	services map[string]*component.Running
 	Scoring  *component.Running
@@ -169,8 +172,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 func (s *Stack) start(ctx context.Context) error {
 	cfg := s.cfg
-	tools, err := devstack.BuildTools(ctx, cfg.RepoRoot, cfg.Progress)
-	if err != nil {
+	var err error
+	if s.Tools, err = devstack.BuildTools(ctx, cfg.RepoRoot, cfg.Progress); err != nil {
 		return err
 	}
 	fmt.Fprintln(cfg.Progress, "starting NATS with JetStream (in-process)…")
@@ -195,7 +198,7 @@ func (s *Stack) start(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := s.startProcesses(ctx, tools); err != nil {
+	if err := s.startProcesses(ctx, s.Tools); err != nil {
 		return err
 	}
 	return s.startComponents(ctx)
