@@ -47,6 +47,12 @@ func TestBadInvocationsExitTwoWithAReason(t *testing.T) {
 		{"codec_key_without_action", []string{"codec-key"}, "needs an action"},
 		{"bad_partitions", []string{"serve", "scoring", "--partitions", "7-3"}, "--partitions"},
 		{"bad_log_level", []string{"serve", "payment", "--log-level", "loud"}, "--log-level"},
+		// A configuration the component refuses is the flags' fault too,
+		// for every component alike (the worker's once exited 1).
+		{"worker_without_temporal", []string{"serve", "worker", "--temporal-address", ""}, "--temporal-address is required"},
+		{"order_without_payment_url", []string{"serve", "order", "--payment-url", "", "--auth-disabled"}, "--payment-url is required"},
+		{"console_without_jaeger", []string{"serve", "console", "--jaeger-url", "", "--auth-disabled"}, "--jaeger-url is required"},
+		{"codec_without_keys", []string{"serve", "codec", "--auth-disabled"}, "--codec-key-file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

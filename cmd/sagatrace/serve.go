@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sagatrace/sagatrace/internal/component"
 )
 
 const serveSynopsis = `Runs one component against external infrastructure — how sagatrace scales
@@ -47,6 +49,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	common.Logger = logger
 	r, err := start()
+	if ce := (*component.ConfigError)(nil); errors.As(err, &ce) {
+		// Every problem on one line, exit 2: the flags are at fault.
+		return usageError{strings.ReplaceAll(ce.Error(), "\n", "; ")}
+	}
 	if err != nil {
 		return err
 	}

@@ -67,9 +67,7 @@ type startFunc = func() (*component.Running, error)
 // defineServeService declares the flags of a ledger service (payment,
 // order): its store, its write limits and the service it calls.
 func defineServeService(ctx context.Context, fs *flag.FlagSet, svc component.Service, common *component.Common) startFunc {
-	var svcAuth component.ServiceAuth
-	defineServiceAuth(fs, &svcAuth)
-	listen := fs.String("listen", fmt.Sprintf(":%d", svc.Port), "HTTP listen address")
+	srv := defineServer(fs, svc.Port)
 	dbURL := fs.String("database-url", svc.Name+".db", "SQLite file path, or a postgres:// URL for PostgreSQL")
 	var limits ratelimit.Config
 	fs.Float64Var(&limits.Rate, "rate-limit", ratelimit.DefaultRate, "writes per second each caller (token subject) may sustain; more are answered 429 with Retry-After")
@@ -79,21 +77,15 @@ func defineServeService(ctx context.Context, fs *flag.FlagSet, svc component.Ser
 		defineUpstream(fs, svc, &calls)
 	}
 	return func() (*component.Running, error) {
-		cfg := component.ServiceConfig{Common: *common, Listen: *listen, DatabaseURL: *dbURL, Auth: svcAuth, Limits: limits, Calls: calls}
-		if err := svc.Validate(cfg); err != nil {
-			return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
-		}
-		return svc.Start(ctx, cfg)
+		return svc.Start(ctx, component.ServiceConfig{Common: *common, Listen: srv.listen, DatabaseURL: *dbURL, Auth: srv.auth, Limits: limits, Calls: calls})
 	}
 }
 
 // defineServeScoring declares the scoring service's flags: its store, its
 // stream and partitions, and its flush policy.
 func defineServeScoring(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
-	var svcAuth component.ServiceAuth
-	defineServiceAuth(fs, &svcAuth)
+	srv := defineServer(fs, 8083)
 	var cfg component.ScoringConfig
-	fs.StringVar(&cfg.Listen, "listen", ":8083", "HTTP listen address")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "scoring.db", "SQLite file path, or a postgres:// URL for PostgreSQL")
 	defineNATS(fs, &cfg.NATSURL, &cfg.NATSSeedFile, natsauth.Scoring, "")
 	fs.IntVar(&cfg.PartitionCount, "partition-count", 16, "N of the stream's partition(N,1) transform; the same on every instance")
@@ -117,7 +109,7 @@ func defineServeScoring(ctx context.Context, fs *flag.FlagSet, common *component
 			return nil, usageError{"--stream-max-msg-size: between 1 and 16777216 bytes"}
 		}
 		cfg.Stream.MaxMsgSize = int32(*maxMsg)
-		cfg.Common, cfg.Auth = *common, svcAuth
+		cfg.Common, cfg.Listen, cfg.Auth = *common, srv.listen, srv.auth
 		return component.StartScoring(ctx, cfg)
 	}
 }
@@ -148,10 +140,8 @@ func defineServeWorker(ctx context.Context, fs *flag.FlagSet, common *component.
 // defineServeConsole declares the console's flags: where it reads
 // Temporal, Jaeger and the services, and who may log in.
 func defineServeConsole(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
-	var svcAuth component.ServiceAuth
-	defineServiceAuth(fs, &svcAuth)
+	srv := defineServer(fs, 8080)
 	var cfg component.ConsoleConfig
-	fs.StringVar(&cfg.Listen, "listen", ":8080", "HTTP listen address")
 	defineTemporal(fs, &cfg.TemporalAddress, &cfg.Namespace)
 	temporalTLS := defineTemporalTLS(fs)
 	defineServeCodecKeyFile(fs, &cfg.CodecKeyFile)
@@ -163,17 +153,11 @@ func defineServeConsole(ctx context.Context, fs *flag.FlagSet, common *component
 	fs.StringVar(&cfg.ScoringURL, "scoring-url", "http://127.0.0.1:8083", "scoring service base URL")
 	fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the console's own bearer token for reading the services (audiences payment,order,scoring; scopes payments:read,orders:read,scores:read), "+
 		"re-read every 30 s; the console holds no private key: `sagatrace token --aud payment,order,scoring --scope payments:read,orders:read,scores:read --subject console --out FILE --renew` keeps it fresh")
-	fs.Func("allowed-host", "a Host the console answers to, name or name:port (repeatable, or comma-separated); any other Host is refused with 421, which closes DNS rebinding. "+
-		"Given once, the listening address, localhost and 127.0.0.1 on its port are allowed too (default: Host not checked)", func(v string) error {
-		cfg.AllowedHosts = append(cfg.AllowedHosts, auth.SplitList(v)...)
-		return nil
-	})
+	defineList(fs, "allowed-host", "a Host the console answers to, name or name:port (repeatable, or comma-separated); any other Host is refused with 421, which closes DNS rebinding. "+
+		"Given once, the listening address, localhost and 127.0.0.1 on its port are allowed too (default: Host not checked)", &cfg.AllowedHosts)
 	return func() (*component.Running, error) {
-		cfg.Common, cfg.Login, cfg.TemporalTLS = *common, svcAuth, *temporalTLS
+		cfg.Common, cfg.Listen, cfg.Login, cfg.TemporalTLS = *common, srv.listen, srv.auth, *temporalTLS
 		cfg.PaymentURL, cfg.OrderURL = *urls[paymentapi.Audience], *urls[orderapi.Audience]
-		if err := cfg.Validate(); err != nil {
-			return nil, usageError{err.Error()}
-		}
 		return component.StartConsole(ctx, cfg)
 	}
 }
@@ -181,20 +165,12 @@ func defineServeConsole(ctx context.Context, fs *flag.FlagSet, common *component
 // defineServeCodec declares the codec server's flags: its keys and the
 // Temporal UIs that may call it.
 func defineServeCodec(ctx context.Context, fs *flag.FlagSet, common *component.Common) startFunc {
-	var svcAuth component.ServiceAuth
-	defineServiceAuth(fs, &svcAuth)
+	srv := defineServer(fs, 8084)
 	var cfg component.CodecConfig
-	fs.StringVar(&cfg.Listen, "listen", ":8084", "HTTP listen address")
 	fs.StringVar(&cfg.KeyFile, "codec-key-file", "", "`file` of the payload codec's keys, the workers' (required)")
-	fs.Func("ui-origin", "origin of a Temporal Web UI whose pages may call the codec server (CORS), e.g. https://temporal.example.com (repeatable or comma-separated)", func(v string) error {
-		cfg.UIOrigins = append(cfg.UIOrigins, auth.SplitList(v)...)
-		return nil
-	})
+	defineList(fs, "ui-origin", "origin of a Temporal Web UI whose pages may call the codec server (CORS), e.g. https://temporal.example.com (repeatable or comma-separated)", &cfg.UIOrigins)
 	return func() (*component.Running, error) {
-		cfg.Common, cfg.Auth = *common, svcAuth
-		if err := cfg.Validate(); err != nil {
-			return nil, usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
-		}
+		cfg.Common, cfg.Listen, cfg.Auth = *common, srv.listen, srv.auth
 		return component.StartCodec(ctx, cfg)
 	}
 }
@@ -286,6 +262,31 @@ func serviceNames() []string {
 		names = append(names, svc.Name)
 	}
 	return names
+}
+
+// serverFlags are what every component that serves HTTP declares: where
+// it listens and how it checks the tokens of its callers.
+type serverFlags struct {
+	listen string
+	auth   component.ServiceAuth
+}
+
+// defineServer declares --listen, on port by default, and the token
+// checking flags of an HTTP server.
+func defineServer(fs *flag.FlagSet, port int) *serverFlags {
+	var s serverFlags
+	fs.StringVar(&s.listen, "listen", fmt.Sprintf(":%d", port), "HTTP listen address")
+	defineServiceAuth(fs, &s.auth)
+	return &s
+}
+
+// defineList declares a flag that may be given again, each value a
+// comma-separated list, appending to *list.
+func defineList(fs *flag.FlagSet, name, usage string, list *[]string) {
+	fs.Func(name, usage, func(v string) error {
+		*list = append(*list, auth.SplitList(v)...)
+		return nil
+	})
 }
 
 // defineServiceAuth declares how a service checks bearer tokens.

@@ -56,14 +56,8 @@ const tokenExample = `  sagatrace token --aud console --scope console:read,sagas
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token --aud AUDIENCE --scope SCOPE [flags]", tokenSynopsis, tokenExample, stderr)
 	var g auth.Grant
-	fs.Func("aud", "service the token is for: payment, order, scoring or console (repeatable, or comma-separated)", func(v string) error {
-		g.Audience = append(g.Audience, auth.SplitList(v)...)
-		return nil
-	})
-	fs.Func("scope", "scope to grant, e.g. payments:read (repeatable, or comma-separated)", func(v string) error {
-		g.Scopes = append(g.Scopes, auth.SplitList(v)...)
-		return nil
-	})
+	defineList(fs, "aud", "service the token is for: payment, order, scoring or console (repeatable, or comma-separated)", &g.Audience)
+	defineList(fs, "scope", "scope to grant, e.g. payments:read (repeatable, or comma-separated)", &g.Scopes)
 	key := fs.String("key", devKeyFile, "`file` of the issuer's Ed25519 private key, PEM")
 	fs.DurationVar(&g.TTL, "ttl", time.Hour, "how long the token is valid")
 	fs.StringVar(&g.Subject, "subject", "cli", "the caller the token names (sub); writes are rate-limited per subject")

@@ -37,7 +37,7 @@ func (c CodecConfig) Validate() error {
 
 // StartCodec serves the codec server.
 func StartCodec(ctx context.Context, cfg CodecConfig) (*Running, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := invalid(cfg.Validate()); err != nil {
 		return nil, err
 	}
 	return start(ctx, "codec", cfg.Common, func(r *Running, logger *slog.Logger, _ *sdktrace.TracerProvider) error {

@@ -217,6 +217,22 @@ func start(ctx context.Context, name string, c Common, build func(*Running, *slo
 	return r, nil
 }
 
+// ConfigError is a configuration that does not validate: the component
+// did not start, and nothing was touched. Err names every problem, each
+// by its flag; a command answers it as a usage error.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// invalid wraps the error of a Validate, nil when it has none.
+func invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ConfigError{Err: err}
+}
+
 // setting is one flag of a component's configuration and its value.
 type setting struct{ flag, value string }
 

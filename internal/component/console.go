@@ -100,7 +100,7 @@ const jaegerReadTimeout = 10 * time.Second // within jaegerquery.DefaultTimeout:
 // traced like any client's (as service "console"); its reads of Jaeger
 // are not, or every page view would add traces to what it shows.
 func StartConsole(ctx context.Context, cfg ConsoleConfig) (*Running, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := invalid(cfg.Validate()); err != nil {
 		return nil, err
 	}
 	return start(ctx, "console", cfg.Common, func(r *Running, logger *slog.Logger, tp *sdktrace.TracerProvider) error {

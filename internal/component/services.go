@@ -158,7 +158,7 @@ func portOf(name string) int {
 
 // Start opens the service's database (migrating it) and serves its API.
 func (svc Service) Start(ctx context.Context, cfg ServiceConfig) (*Running, error) {
-	if err := svc.Validate(cfg); err != nil {
+	if err := invalid(svc.Validate(cfg)); err != nil {
 		return nil, err
 	}
 	return startService(ctx, svc.Name, cfg, func(_ *Running, db *sql.DB, tp trace.TracerProvider, logger *slog.Logger) (http.Handler, error) {

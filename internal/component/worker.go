@@ -76,7 +76,7 @@ func WorkerOptions() worker.Options {
 // StartWorker makes sure the DTID search attribute exists, then polls the
 // saga task queue.
 func StartWorker(ctx context.Context, cfg WorkerConfig) (*Running, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := invalid(cfg.Validate()); err != nil {
 		return nil, err
 	}
 	if cfg.TaskQueue == "" {
