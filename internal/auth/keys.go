@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/sagatrace/sagatrace/internal/secretfile"
@@ -98,10 +97,6 @@ func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	return k, nil
 }
 
-// WriteSecretFile writes a secret (a key file) readable by its owner only
-// (0600), atomically, making its directory (0700) when missing.
-func WriteSecretFile(path string, data []byte) error { return writeFile(path, data, 0o600) }
-
 // LoadPublicKey reads the issuer's public key file.
 func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 	return loadKey(path, "public key", ParsePublicKey)
@@ -138,7 +133,7 @@ func EnsureKeyPair(privPath, pubPath string) (KeyPair, error) {
 		if err != nil {
 			return kp, err
 		}
-		if err := writeFile(privPath, pemBytes, 0o600); err != nil {
+		if err := secretfile.Write(privPath, pemBytes, 0o600); err != nil {
 			return kp, err
 		}
 	case err != nil:
@@ -151,41 +146,9 @@ func EnsureKeyPair(privPath, pubPath string) (KeyPair, error) {
 		return kp, err
 	}
 	if old, err := os.ReadFile(pubPath); err != nil || !bytes.Equal(old, pubPEM) {
-		if err := writeFile(pubPath, pubPEM, 0o644); err != nil {
+		if err := secretfile.Write(pubPath, pubPEM, 0o644); err != nil {
 			return kp, err
 		}
 	}
 	return kp, nil
-}
-
-// writeFile writes data to path through a temporary file and a rename, so
-// that a reader never sees half a key.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	dirPerm := os.FileMode(0o700) // a directory made for a private key stays private
-	if perm&0o044 != 0 {
-		dirPerm = 0o755
-	}
-	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
-		return fmt.Errorf("key directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

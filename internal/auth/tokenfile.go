@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
 // WriteTokenFile mints a token for g (TTL 0 means MintTTL) and writes it
@@ -19,7 +21,7 @@ func (i *Issuer) WriteTokenFile(path string, g Grant) error {
 	if err != nil {
 		return fmt.Errorf("token file %s: %w", path, err)
 	}
-	if err := writeFile(path, []byte(tok+"\n"), 0o600); err != nil {
+	if err := secretfile.Write(path, []byte(tok+"\n"), 0o600); err != nil {
 		return fmt.Errorf("token file %s: %w", path, err)
 	}
 	return nil

@@ -3,8 +3,9 @@ package natsauth
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
 // natsContext is the part of a nats CLI context file (natscli's
@@ -30,13 +31,9 @@ func WriteContext(path, url, seedFile string) error {
 	if err != nil {
 		return fmt.Errorf("nats context: %w", err)
 	}
-	// Written to a temporary file and renamed: a CLI reading it meanwhile
-	// sees the old context or the new one, never half of one.
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("nats context: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	// Atomically: a CLI reading it meanwhile sees the old context or the
+	// new one, never half of one.
+	if err := secretfile.Write(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("nats context: %w", err)
 	}
 	return nil

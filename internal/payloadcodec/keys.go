@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/sagatrace/sagatrace/internal/auth"
 	"github.com/sagatrace/sagatrace/internal/secretfile"
 )
 
@@ -144,5 +143,5 @@ func writeKeyFile(path string, s KeySet) error {
 	if err != nil {
 		return fmt.Errorf("encode codec key file: %w", err)
 	}
-	return auth.WriteSecretFile(path, append(data, '\n'))
+	return secretfile.Write(path, append(data, '\n'), 0o600)
 }
